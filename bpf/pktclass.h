@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pktclass.h - every structure that crosses the kernel boundary.
+ *
+ * Included by the BPF programs (clang -target bpf) and by the daemon,
+ * pktclassctl and the tests (gcc).  A layout change must break the build,
+ * hence the _Static_asserts at the bottom.  Integers are host byte order
+ * unless a name says otherwise.
+ *
+ * The classifier works on a "key": PC_KEY_WORDS 32-bit words that the packet
+ * parser fills in.  A compiled rule is one or more "boxes": a conjunction of
+ * checks, each on one key word.  Lists in a rule (several prefixes, several
+ * port ranges) expand into several boxes of the same rule.  Boxes are found
+ * through decision trees whose inner nodes cut one key word by a bit field,
+ * and whose leaves list a few candidate boxes in priority order.
+ */
+#ifndef PKTCLASS_H
+#define PKTCLASS_H
+
+#include <linux/types.h>
+
+#define PC_ABI_VERSION 1
+
+/* ---- key words ---------------------------------------------------------- */
+enum pc_word {
+	PC_W_SRC0 = 0,  /* IPv4: the address; IPv6: bits 127..96 */
+	PC_W_SRC1,      /* IPv6 bits 95..64 (0 for IPv4) */
+	PC_W_SRC2,
+	PC_W_SRC3,
+	PC_W_DST0,
+	PC_W_DST1,
+	PC_W_DST2,
+	PC_W_DST3,
+	PC_W_SPORT,     /* 0..65535, PC_PORT_NONE when the packet has no ports */
+	PC_W_DPORT,
+	PC_W_PROTO,     /* L4 protocol after IPv6 ext headers, PC_PROTO_NONE */
+	PC_W_L3,        /* ethertype after VLAN tags (0x0800, 0x86dd, 0x0806...) */
+	PC_W_VLAN,      /* outer VLAN id, PC_VLAN_NONE when untagged */
+	PC_W_DSCP,      /* 0..63, PC_DSCP_NONE when not IP */
+	PC_W_LEN,       /* L3 length, PC_LEN_NONE when not IP */
+	PC_W_TCPFLAGS,  /* TCP flags byte, PC_TCPFL_NONE when unknown */
+	PC_W_DIR,       /* PC_DIR_INGRESS / PC_DIR_EGRESS */
+	PC_W_IFBITS,    /* bit i set: the interface matches iface pattern i */
+	PC_KEY_WORDS
+};
+
+/* Sentinels: one past the field's range, so that no range check of a real
+ * value matches them, and all values of a word stay below 1 << width. */
+#define PC_PORT_NONE   0x10000u
+#define PC_PROTO_NONE  0x100u
+#define PC_VLAN_NONE   0x1000u
+#define PC_DSCP_NONE   0x40u
+#define PC_LEN_NONE    0x20000u
+#define PC_TCPFL_NONE  0x100u
+
+#define PC_DIR_INGRESS 0u
+#define PC_DIR_EGRESS  1u
+
+/* TCP flag bits as in the header's 13th byte. */
+#define PC_TCP_FIN 0x01u
+#define PC_TCP_SYN 0x02u
+#define PC_TCP_RST 0x04u
+#define PC_TCP_PSH 0x08u
+#define PC_TCP_ACK 0x10u
+#define PC_TCP_URG 0x20u
+#define PC_TCP_ECE 0x40u
+#define PC_TCP_CWR 0x80u
+
+/* Width in bits of each word's value space (values are < 1 << width).  The
+ * tree builder cuts a word from its top bit down within this width. */
+#define PC_WORD_WIDTHS { 32, 32, 32, 32, 32, 32, 32, 32, \
+			 17, 17, 9, 16, 13, 7, 18, 9, 1, 32 }
+
+struct pc_key {
+	__u32 w[PC_KEY_WORDS];
+};
+
+/* Parser verdict, besides the key. */
+enum pc_parse_status {
+	PC_PARSE_OK = 0,
+	PC_PARSE_L4_UNKNOWN = 1, /* L3 fine; L4 cut short or beyond ext depth */
+	PC_PARSE_MALFORMED = 2,  /* L2/L3 header broken or truncated */
+};
+
+/* IPv6 extension headers walked before giving up on L4. */
+#define PC_IPV6_EXT_MAX 6
+/* Bytes of the packet the parser looks at (from the MAC header for TC). */
+#define PC_HDR_MAX 256
+
+/* ---- compiled rules ------------------------------------------------------ */
+enum pc_check_op {
+	PC_OP_RANGE = 0, /* a <= key <= b */
+	PC_OP_MASK = 1,  /* (key & a) == b */
+	PC_OP_ANY = 2,   /* (key & a) != 0 */
+};
+
+struct pc_check {
+	__u8 word;  /* enum pc_word */
+	__u8 op;    /* enum pc_check_op */
+	__u16 _pad;
+	__u32 a;
+	__u32 b;
+};
+
+#define PC_BOX_CHECKS PC_KEY_WORDS
+
+/* One conjunction of checks; the box matches when every check holds.
+ * Only the first nchecks entries are meaningful. */
+struct pc_box {
+	__u32 rule;    /* rule index in this generation == priority, 0 first */
+	__u32 nchecks;
+	struct pc_check c[PC_BOX_CHECKS];
+};
+
+enum pc_node_kind {
+	PC_NODE_CUT = 1,  /* child = base + ((key.w[word] >> shift) & ((1 << bits) - 1)) */
+	PC_NODE_LEAF = 2, /* boxes leaf[base .. base + count - 1], best first */
+};
+
+struct pc_node {
+	__u8 kind;
+	__u8 word;
+	__u8 shift;
+	__u8 bits;
+	__u32 base;
+	__u32 count;
+	__u32 _pad;
+};
+
+#define PC_MAX_TREES 8
+#define PC_MAX_DEPTH 24 /* nodes on a root-to-leaf path, leaf included */
+#define PC_MAX_LEAF 32  /* boxes in one leaf */
+
+/* Per-generation constants, in the classifier's .rodata. */
+struct pc_gen_cfg {
+	__u32 generation;
+	__u32 nrules;        /* rules; rule index nrules is the default */
+	__u32 ntrees;
+	__u32 max_depth;     /* deepest path in any tree, <= PC_MAX_DEPTH */
+	__u32 max_leaf;      /* largest leaf, <= PC_MAX_LEAF */
+	__u32 _pad;
+	__u32 root[PC_MAX_TREES];      /* root node index of each tree */
+	__u32 min_rule[PC_MAX_TREES];  /* best rule index in each tree */
+};
+
+/* ---- outcomes ------------------------------------------------------------ */
+enum pc_action {
+	PC_ACT_PASS = 0,
+	PC_ACT_DROP = 1,
+	PC_ACT_REDIRECT = 2,
+};
+
+#define PC_F_MARK  0x01u
+#define PC_F_PRIO  0x02u
+#define PC_F_DSCP  0x04u
+#define PC_F_LOG   0x08u
+
+/* Indexed by rule index; entry nrules is the default. */
+struct pc_rule_out {
+	__u32 slot;             /* counter slot, stable for a rule name */
+	__u32 class_slot;       /* counter slot of its class, stable by name */
+	__u8 action;            /* enum pc_action */
+	__u8 flags;             /* PC_F_* */
+	__u8 dscp;              /* new DSCP when PC_F_DSCP */
+	__u8 _pad;
+	__u32 mark;
+	__u32 priority;
+	__u32 redirect_ifindex;
+};
+
+/* ---- interfaces, hooks, counters ---------------------------------------- */
+enum pc_hook {
+	PC_HOOK_INGRESS = 0,
+	PC_HOOK_EGRESS = 1,
+	PC_HOOK_MONITOR = 2,
+	PC_HOOK_MAX
+};
+
+#define PC_ATTACH_NONE 0xffffffffu
+#define PC_MAX_ATTACH 256
+
+/* Value of the per-generation "ifaces" hash, keyed by ifindex (__u32). */
+struct pc_iface {
+	__u32 attach[PC_HOOK_MAX]; /* attach slot per hook, or PC_ATTACH_NONE */
+	__u32 ifbits;              /* PC_W_IFBITS of packets on this interface */
+};
+
+/* Counter slots 0 and 1 are reserved in every attachment's counter array. */
+#define PC_SLOT_DEFAULT   0u /* packets no rule matched */
+#define PC_SLOT_MALFORMED 1u /* packets not classified: broken L2/L3 */
+#define PC_SLOT_FIRST     2u /* first slot a rule may get */
+
+/* Per-CPU value of an attachment's counter array, indexed by slot. */
+struct pc_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Jump table slots: the attached entry programs tail-call into the current
+ * generation's classifier through these (one prog array per program type). */
+#define PC_JMP_TC_INGRESS 0
+#define PC_JMP_TC_EGRESS  1
+#define PC_JMP_TC_MAX     2
+#define PC_JMP_SOCK       0
+#define PC_JMP_SOCK_MAX   1
+
+/* ---- pinned state read by pktclassctl ----------------------------------- */
+#define PC_NAME_MAX 64
+#define PC_PATH_MAX 256
+#define PC_META_MAGIC 0x7063636c61737331ull /* "pcclass1" */
+
+enum pc_meta_flags {
+	PC_META_RELOAD_FAILED = 0x1, /* the last reload was rejected */
+};
+
+/* "meta": array of one. */
+struct pc_meta {
+	__u64 magic;
+	__u32 abi_version;
+	__u32 generation;
+	__u64 loaded_realtime_usec;  /* when this generation took effect */
+	__u32 nrules;
+	__u32 nclasses;
+	__u32 slot_cap;              /* entries of every counter array */
+	__u32 flags;                 /* enum pc_meta_flags */
+	__u32 pid;
+	__u32 _pad;
+	char config_path[PC_PATH_MAX];
+	char status[128];            /* one line, as in sd_notify STATUS= */
+};
+
+enum pc_slot_kind {
+	PC_SLOT_FREE = 0,
+	PC_SLOT_RULE = 1,  /* counts the packets a rule decided */
+	PC_SLOT_CLASS = 2, /* counts the packets of a class, whatever rule */
+};
+
+/* "slots": array of slot_cap; names every counter slot.  A packet adds to
+ * two slots: its rule's and its class's.  Slot PC_SLOT_DEFAULT is the
+ * rule "(default)", PC_SLOT_MALFORMED the rule "(malformed)". */
+struct pc_slot_name {
+	char name[PC_NAME_MAX];      /* rule or class name; "" when free */
+	char class_name[PC_NAME_MAX];/* rule slots: the rule's class */
+	__u32 rule_index;            /* rule slots: position in this generation */
+	__u32 kind;                  /* enum pc_slot_kind */
+};
+
+/* "attach": array of PC_MAX_ATTACH; what is attached where. */
+struct pc_attach_info {
+	char ifname[16];
+	__u32 ifindex;
+	__u32 hook;                  /* enum pc_hook */
+	__u32 prog_id;               /* id of the attached entry program */
+	__u32 flags;                 /* PC_ATT_* */
+};
+
+#define PC_ATT_IN_USE    0x1u
+#define PC_ATT_OWN_QDISC 0x2u /* we created the clsact qdisc on ifindex */
+
+/* Our cls_bpf filter: found and replaced by (parent, priority, handle). */
+#define PC_TC_PRIO   0xc1a5u
+#define PC_TC_HANDLE 0x1u
+#define PC_TC_NAME   "pktclassd" 
+
+/* Ring buffer record for rules with `log: true`. */
+struct pc_log_rec {
+	__u32 slot;
+	__u32 ifindex;
+	__u32 hook;
+	__u32 len;
+	struct pc_key key;
+};
+
+/* ---- layout checks ------------------------------------------------------- */
+#define PC_ASSERT_SIZE(t, n) _Static_assert(sizeof(t) == (n), #t " size")
+#define PC_ASSERT_OFF(t, f, n) \
+	_Static_assert(__builtin_offsetof(t, f) == (n), #t "." #f " offset")
+
+PC_ASSERT_SIZE(struct pc_key, 72);
+PC_ASSERT_SIZE(struct pc_check, 12);
+PC_ASSERT_OFF(struct pc_check, a, 4);
+PC_ASSERT_SIZE(struct pc_box, 8 + 12 * PC_BOX_CHECKS);
+PC_ASSERT_OFF(struct pc_box, c, 8);
+PC_ASSERT_SIZE(struct pc_node, 16);
+PC_ASSERT_OFF(struct pc_node, base, 4);
+PC_ASSERT_SIZE(struct pc_gen_cfg, 24 + 8 * PC_MAX_TREES);
+PC_ASSERT_OFF(struct pc_gen_cfg, root, 24);
+PC_ASSERT_SIZE(struct pc_rule_out, 24);
+PC_ASSERT_OFF(struct pc_rule_out, mark, 12);
+PC_ASSERT_SIZE(struct pc_iface, 16);
+PC_ASSERT_SIZE(struct pc_counter, 16);
+PC_ASSERT_SIZE(struct pc_meta, 48 + PC_PATH_MAX + 128);
+PC_ASSERT_OFF(struct pc_meta, config_path, 48);
+PC_ASSERT_SIZE(struct pc_slot_name, 2 * PC_NAME_MAX + 8);
+PC_ASSERT_SIZE(struct pc_attach_info, 32);
+PC_ASSERT_SIZE(struct pc_log_rec, 16 + 72);
+_Static_assert(PC_KEY_WORDS == 18, "key words");
+
+#endif /* PKTCLASS_H */

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* datapath.h - the BPF side as the daemon sees it (libbpf).
+ *
+ * Persistent objects, pinned under pin_path and adopted by a restarted
+ * daemon: the entry programs (what is attached, tail-calling through the
+ * jump tables), the jump tables "jmp_tc" and "jmp_sock", the counter
+ * array-of-maps "cnt" (one per-CPU array of slot_cap counters per attach
+ * slot), and the state maps "meta", "slots" and "attach" (pktclass.h).
+ *
+ * Per generation: the classifier programs and their tables (nodes, leaf,
+ * boxes, outs, ifaces), built beside the live ones and switched in by
+ * updating the jump tables. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../bpf/pktclass.h"
+#include "compile.h"
+
+struct pc_dp;
+struct pc_gen;
+
+struct pc_dp_opts {
+	const char *pin_path;
+	uint32_t slot_cap;  /* counter slots per attachment when creating */
+};
+
+/* Mount bpffs under pin_path's parent if needed, then create the
+ * persistent objects or adopt the pinned ones (same ABI version). */
+int pc_dp_open(const struct pc_dp_opts *o, struct pc_dp **ret);
+/* keep: leave everything pinned (and attached programs running). */
+void pc_dp_close(struct pc_dp *dp, bool keep);
+/* Unpin every object of ours under pin_path (for a clean stop). */
+int pc_dp_unpin(struct pc_dp *dp);
+
+uint32_t pc_dp_slot_cap(const struct pc_dp *dp);
+/* fd of the entry program for hook (PC_HOOK_*), to attach. */
+int pc_dp_entry_fd(const struct pc_dp *dp, int hook);
+uint32_t pc_dp_entry_id(const struct pc_dp *dp, int hook);
+
+/* Assign counter slots to rs->outs (rule and class slots), stable by name
+ * across generations and restarts (through the pinned "slots" map).
+ * -ENOSPC when slot_cap is too small. */
+int pc_dp_assign_slots(struct pc_dp *dp, struct pc_ruleset *rs);
+
+/* Load a generation's classifier programs and fill its tables; nothing
+ * live changes.  On failure the verifier log tail has gone to the log. */
+int pc_dp_gen_prepare(struct pc_dp *dp, const struct pc_ruleset *rs, const struct pc_tree *t,
+		      uint32_t generation, struct pc_gen **ret);
+/* Per-generation interface table: what packets on ifindex get. */
+int pc_dp_gen_set_iface(struct pc_gen *g, uint32_t ifindex, const struct pc_iface *v);
+int pc_dp_gen_del_iface(struct pc_gen *g, uint32_t ifindex);
+/* Switch: the jump tables now point at g's programs; the previous
+ * generation is released.  Also frees slots of rules no longer present
+ * and rewrites "meta". */
+int pc_dp_gen_commit(struct pc_dp *dp, struct pc_gen *g, const struct pc_ruleset *rs,
+		     const char *config_path);
+void pc_dp_gen_free(struct pc_gen *g);
+struct pc_gen *pc_dp_current(const struct pc_dp *dp);
+/* fd of a generation's classifier for hook, for BPF_PROG_TEST_RUN. */
+int pc_dp_gen_prog_fd(const struct pc_gen *g, int hook);
+
+/* Attachment slots: a per-CPU counter array each, kept in "cnt" and the
+ * "attach" map.  Returns the slot, or -ENOSPC. */
+int pc_dp_attach_slot_get(struct pc_dp *dp, const char *ifname, uint32_t ifindex, int hook,
+			  uint32_t prog_id, uint32_t flags);
+int pc_dp_attach_slot_put(struct pc_dp *dp, uint32_t slot);
+/* Look up the pinned attach record of (ifindex, hook) left by an earlier
+ * run: slot or -ENOENT. */
+int pc_dp_attach_slot_find(struct pc_dp *dp, uint32_t ifindex, int hook, struct pc_attach_info *ret);
+
+/* Record a status line and flags in "meta" (e.g. a failed reload). */
+int pc_dp_set_status(struct pc_dp *dp, uint32_t flags, const char *status);
