@@ -139,12 +139,20 @@ static __always_inline bool pc_box_match(const struct pc_box *b, const struct pc
 	return true;
 }
 
+/* bpf_loop() wants its context on the stack: it points at the scratch. */
+struct pc_leaf_ctx {
+	struct pc_work *w;
+};
+
 static long pc_leaf_cb(__u32 i, void *data)
 {
-	struct pc_work *w = data;
+	struct pc_work *w = ((struct pc_leaf_ctx *)data)->w;
 	const struct pc_box *b;
-	__u32 idx = w->base + i, *bi;
+	__u32 idx, *bi;
 
+	if (!w)
+		return 1;
+	idx = w->base + i;
 	bi = bpf_map_lookup_elem(&leaf, &idx);
 	if (!bi)
 		return 1;
@@ -174,8 +182,10 @@ static __always_inline void pc_walk(struct pc_work *w, __u32 t)
 			break;
 		if (nd->kind == PC_NODE_LEAF) {
 			w->base = nd->base;
+			struct pc_leaf_ctx lc = { .w = w };
+
 			w->count = nd->count < PC_MAX_LEAF ? nd->count : PC_MAX_LEAF;
-			bpf_loop(w->count, pc_leaf_cb, w, 0);
+			bpf_loop(w->count, pc_leaf_cb, &lc, 0);
 			break;
 		}
 		word = nd->word;
