@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/pkt_cls.h>
@@ -957,7 +958,7 @@ static void test_abi_mismatch(void)
 	}
 }
 
-int main(void)
+static int run_tests(void)
 {
 	struct pc_dp_opts o = { .pin_path = pin };
 	static const char *const sets[] = { "acl1_1k", "fw1_1k", "ipc1_1k" };
@@ -965,14 +966,9 @@ int main(void)
 	struct stat st;
 	int r;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (geteuid() != 0)
-		return unavailable("needs root");
 	if (unshare(CLONE_NEWNET) < 0)
 		return unavailable("unshare(CLONE_NEWNET) failed");
 	ncpus = libbpf_num_possible_cpus();
-	snprintf(pin, sizeof(pin), "/sys/fs/bpf/pktclassd-test-bpf-%d", (int)getpid());
-	atexit(cleanup);
 	r = pc_dp_open(&o, &dp);
 	if (r < 0) {
 		fprintf(stderr, "pc_dp_open: %s\n", strerror(-r));
@@ -1015,4 +1011,29 @@ int main(void)
 	CHECK(stat(pin, &st) < 0 && errno == ENOENT, "pin path left behind after close");
 	printf("# %u checks, %u failures\n", checks, failures);
 	return failures ? 1 : 0;
+}
+
+/* The tests run in a child; the parent removes the pins however it ends. */
+int main(void)
+{
+	int status;
+	pid_t pid;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0)
+		return unavailable("needs root");
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/pktclassd-test-bpf-%d", (int)getpid());
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0)
+		_exit(run_tests());
+	if (waitpid(pid, &status, 0) < 0)
+		status = -1;
+	cleanup();
+	if (!WIFEXITED(status)) {
+		fprintf(stderr, "FAIL: test process died (status %#x)\n", status);
+		return 1;
+	}
+	return WEXITSTATUS(status);
 }
