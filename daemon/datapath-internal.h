@@ -10,6 +10,7 @@
 #include "datapath.h"
 
 #define PC_DP_LOG_SIZE (64 * 1024)
+#define PC_DP_LOG_TAIL 4096 /* what pc_dp_verifier_log() returns at most */
 
 struct pc_classifier;
 

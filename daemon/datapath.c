@@ -362,7 +362,16 @@ void pc_dp_set_trace(struct pc_dp *dp, bool on)
 
 const char *pc_dp_verifier_log(const struct pc_dp *dp)
 {
-	return dp->log;
+	size_t n = strnlen(dp->log, sizeof(dp->log));
+	const char *p;
+
+	if (n <= PC_DP_LOG_TAIL)
+		return dp->log;
+	/* the last lines, starting at a line boundary */
+	p = dp->log + n - PC_DP_LOG_TAIL;
+	while (*p && *p != '\n')
+		p++;
+	return *p ? p + 1 : p;
 }
 
 int pc_dp_set_status(struct pc_dp *dp, uint32_t flags, const char *status)

@@ -259,7 +259,7 @@ int pc_dp_slots_release(struct pc_dp *dp, const struct pc_ruleset *rs)
 		 rs->nrules);
 	r = slot_write(dp, PC_SLOT_DEFAULT);
 	for (uint32_t s = PC_SLOT_FIRST; r >= 0 && s < dp->slot_cap; s++) {
-		struct pc_slot_name *sn = &dp->slots[s];
+		struct pc_slot_name *sn = &dp->slots[s], old = *sn;
 		int64_t i;
 
 		if (sn->kind == PC_SLOT_FREE)
@@ -272,7 +272,8 @@ int pc_dp_slots_release(struct pc_dp *dp, const struct pc_ruleset *rs)
 			sn->rule_index = i;
 			snprintf(sn->class_name, sizeof(sn->class_name), "%s", rs->class_name[i]);
 		}
-		r = slot_write(dp, s);
+		if (memcmp(&old, sn, sizeof(old)) != 0)
+			r = slot_write(dp, s);
 	}
 	ix_free(&ix);
 	return r;

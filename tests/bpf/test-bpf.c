@@ -26,7 +26,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/pkt_cls.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/socket.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -786,6 +791,145 @@ static void test_classbench(const char *name, uint32_t generation)
 	tr_free(&s);
 }
 
+
+/* ---- real packets: veth pair, TC hooks and a monitor socket ------------------------ */
+static int raw_socket(const char *ifname, int type)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+				   .sll_ifindex = if_nametoindex(ifname) };
+	int fd = socket(AF_PACKET, type | SOCK_CLOEXEC, htons(ETH_P_ALL));
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int send_frame(int fd, const struct pg_pkt *p)
+{
+	uint8_t buf[PG_FRAME_MAX];
+	int len = pg_build(p, buf, sizeof(buf));
+
+	return send(fd, buf, len, 0) == len ? len : -1;
+}
+
+/* Wait (bounded) until the counter reaches the wanted packet count. */
+static void wait_counter(uint32_t a, uint32_t slot, uint64_t packets, struct pc_counter *c)
+{
+	for (int i = 0; i < 200; i++) {
+		if (counter_read(a, slot, c) == 0 && c->packets >= packets)
+			return;
+		usleep(10000);
+	}
+}
+
+static int tc_attach(int ifindex, int fd, enum bpf_tc_attach_point where)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = fd, .handle = PC_TC_HANDLE, .priority = PC_TC_PRIO,
+		    .flags = BPF_TC_F_REPLACE);
+
+	return bpf_tc_attach(&hook, &opts);
+}
+
+static void test_live(const struct tr_set *s)
+{
+	struct pc_gen *g = pc_dp_current(dp);
+	uint32_t a[PC_HOOK_MAX];
+	struct pc_counter c;
+	int ifindex, tx_b = -1, tx_a = -1, mon = -1, len;
+	struct pg_pkt p;
+
+	if (!g)
+		return;
+	if (system("ip link add pctest-a type veth peer name pctest-b && ip link set pctest-a up && "
+		   "ip link set pctest-b up") != 0) {
+		CHECK(0, "cannot create a veth pair");
+		return;
+	}
+	ifindex = if_nametoindex("pctest-a");
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	CHECK(bpf_tc_hook_create(&hook) == 0, "clsact on the veth");
+	CHECK(tc_attach(ifindex, pc_dp_entry_fd(dp, PC_HOOK_INGRESS), BPF_TC_INGRESS) == 0, "attach ingress");
+	CHECK(tc_attach(ifindex, pc_dp_entry_fd(dp, PC_HOOK_EGRESS), BPF_TC_EGRESS) == 0, "attach egress");
+	mon = raw_socket("pctest-a", SOCK_DGRAM);
+	int sfd = pc_dp_entry_fd(dp, PC_HOOK_MONITOR);
+	CHECK(mon >= 0 && setsockopt(mon, SOL_SOCKET, SO_ATTACH_BPF, &sfd, sizeof(sfd)) == 0,
+	      "monitor socket");
+	for (int h = 0; h < PC_HOOK_MAX; h++) {
+		int r = pc_dp_attach_slot_get(dp, "pctest-a", ifindex, h, pc_dp_entry_id(dp, h), 0);
+
+		CHECK(r >= 0 && r != (int)att[h], "attach slot for the veth: %d", r);
+		a[h] = r < 0 ? 0 : r;
+	}
+	struct pc_iface ifc = { .attach = { a[0], a[1], a[2] }, .ifbits = IFBITS };
+	CHECK(pc_dp_gen_set_iface(g, ifindex, &ifc) == 0, "iface of the veth");
+	tx_b = raw_socket("pctest-b", SOCK_RAW);
+	tx_a = raw_socket("pctest-a", SOCK_RAW);
+	CHECK(tx_a >= 0 && tx_b >= 0, "raw sockets");
+
+	/* in from the peer, VLAN-tagged: the kernel moves the tag to skb
+	 * metadata before TC ingress; the outer VLAN still classifies */
+	p = pg_ipv4(IP4(10, 7, 0, 1), IP4(10, 7, 0, 2), 17, 53, 53);
+	p.ntags = 1;
+	p.vid[0] = 100;
+	for (int i = 0; i < 3; i++)
+		len = send_frame(tx_b, &p);
+	wait_counter(a[PC_HOOK_INGRESS], s->rs.outs[R_VLAN].slot, 3, &c);
+	CHECK(c.packets == 3 && c.bytes == 3ull * (len - 4), "veth ingress vlan 100: %llu packets %llu bytes",
+	      (unsigned long long)c.packets, (unsigned long long)c.bytes);
+	wait_counter(a[PC_HOOK_MONITOR], s->rs.outs[R_VLAN].slot, 3, &c);
+	CHECK(c.packets == 3 && c.bytes == 3ull * (len - 4), "monitor vlan 100: %llu packets %llu bytes",
+	      (unsigned long long)c.packets, (unsigned long long)c.bytes);
+
+	/* out of pctest-a: big UDP is dropped at TC egress (so the monitor never
+	 * sees it); SIP goes out and the monitor sees it as egress */
+	p = pg_ipv4(IP4(192, 0, 2, 1), IP4(192, 0, 2, 2), 17, 1, 9);
+	p.payload = 1100;
+	{
+		uint8_t buf[PG_FRAME_MAX];
+
+		len = pg_build(&p, buf, sizeof(buf));
+		/* TC_ACT_SHOT: dev_queue_xmit() says NET_XMIT_DROP */
+		CHECK(send(tx_a, buf, len, 0) < 0 && errno == ENOBUFS,
+		      "send of a packet dropped at egress did not fail: %m");
+	}
+	wait_counter(a[PC_HOOK_EGRESS], s->rs.outs[R_EG_BIG].slot, 1, &c);
+	CHECK(c.packets == 1 && c.bytes == (uint64_t)len, "egress big: %llu packets %llu bytes, sent %d",
+	      (unsigned long long)c.packets, (unsigned long long)c.bytes, len);
+	p = pg_ipv4(IP4(192, 0, 2, 1), IP4(192, 0, 2, 2), 17, 1, 5060);
+	len = send_frame(tx_a, &p);
+	wait_counter(a[PC_HOOK_EGRESS], s->rs.outs[R_SIP].slot, 1, &c);
+	CHECK(c.packets == 1 && c.bytes == (uint64_t)len, "egress sip: %llu packets",
+	      (unsigned long long)c.packets);
+	wait_counter(a[PC_HOOK_MONITOR], s->rs.outs[R_SIP].slot, 1, &c);
+	CHECK(c.packets == 1, "monitor saw %llu outgoing sip packets", (unsigned long long)c.packets);
+	CHECK(counter_read(a[PC_HOOK_MONITOR], s->rs.outs[R_EG_BIG].slot, &c) == 0 && c.packets == 0,
+	      "monitor saw a packet that TC egress dropped");
+	/* an egress-only rule on the monitor: the direction came from pkt_type */
+	p.dport = 9;
+	p.payload = 1000;
+	CHECK(tc_attach(ifindex, pc_dp_entry_fd(dp, PC_HOOK_INGRESS), BPF_TC_EGRESS) == 0,
+	      "replace egress filter");
+	len = send_frame(tx_a, &p);
+	wait_counter(a[PC_HOOK_MONITOR], s->rs.outs[R_EG_BIG].slot, 1, &c);
+	CHECK(c.packets == 1, "monitor: outgoing big packet not classified as egress");
+
+	if (tx_a >= 0)
+		close(tx_a);
+	if (tx_b >= 0)
+		close(tx_b);
+	if (mon >= 0)
+		close(mon);
+	CHECK(system("ip link del pctest-a") == 0, "delete veth");
+	CHECK(pc_dp_gen_del_iface(g, ifindex) == 0, "forget the veth");
+	for (int h = 0; h < PC_HOOK_MAX; h++)
+		CHECK(pc_dp_attach_slot_put(dp, a[h]) == 0 && pc_dp_attach_counters_fd(dp, a[h]) == -ENOENT &&
+		      pc_dp_attach_slot_find(dp, ifindex, h, NULL) == -ENOENT, "release attach slot");
+}
+
 /* ---- pins, adoption, slots -------------------------------------------------------- */
 static int pinned_get(const char *name)
 {
@@ -901,6 +1045,26 @@ static void test_adopt_and_slots(struct tr_set *hand)
 	tr_free(&s3);
 }
 
+/* Tables that break the ABI limits are refused before anything loads. */
+static void test_bad_tables(struct tr_set *s)
+{
+	struct pc_gen *g = NULL;
+	struct pc_tree t = s->t;
+
+	t.cfg.ntrees = PC_MAX_TREES + 1;
+	CHECK(pc_dp_gen_prepare(dp, &s->rs, &t, 99, &g) == -EINVAL && !g, "too many trees accepted");
+	t = s->t;
+	t.cfg.max_depth = PC_MAX_DEPTH + 1;
+	CHECK(pc_dp_gen_prepare(dp, &s->rs, &t, 99, &g) == -EINVAL && !g, "too deep accepted");
+	t = s->t;
+	t.cfg.max_leaf = PC_MAX_LEAF + 1;
+	CHECK(pc_dp_gen_prepare(dp, &s->rs, &t, 99, &g) == -EINVAL && !g, "too big leaf accepted");
+	t = s->t;
+	t.cfg.nrules = s->rs.nrules + 1;
+	CHECK(pc_dp_gen_prepare(dp, &s->rs, &t, 99, &g) == -EINVAL && !g, "rule count mismatch accepted");
+	CHECK(pc_dp_gen_prepare(dp, &s->rs, NULL, 99, &g) == -EINVAL && !g, "no tree accepted");
+}
+
 static void test_small_slot_cap(void)
 {
 	char p2[160];
@@ -992,6 +1156,8 @@ static int run_tests(void)
 	test_crafted(&hand, false);
 	test_crafted(&hand, true);
 	test_unknown_iface(&hand);
+	test_live(&hand);
+	test_bad_tables(&hand);
 	test_pinned_state(&hand, 2);
 	test_adopt_and_slots(&hand);
 	tr_free(&hand);
