@@ -301,9 +301,9 @@ static void v_length(struct pc_vctx *v, const struct pc_ynode *n, struct pc_rang
 static void v_match(struct pc_vctx *v, const struct pc_ynode *n, struct pc_match *m)
 {
 	struct pc_vfield f[M_N] = {
-		PC_VF("iface"), PC_VF("direction"), PC_VF("vlan"), PC_VF("l3"), PC_VF("src"), PC_VF("dst"),
-		PC_VF("proto"), PC_VF("src_port"), PC_VF("dst_port"), PC_VF("tcp_flags"), PC_VF("dscp"),
-		PC_VF("length"),
+		PC_VF("iface"), PC_VF("direction"), PC_VF("vlan"), PC_VF("l3"),
+		PC_VF("src"), PC_VF("dst"), PC_VF("proto"), PC_VF("src_port"),
+		PC_VF("dst_port"), PC_VF("tcp_flags"), PC_VF("dscp"), PC_VF("length"),
 	};
 
 	if (!pc_v_map(v, n, "match", f, M_N))
@@ -443,8 +443,8 @@ enum { R_NAME, R_MATCH, R_ACTION, R_REDIRECT, R_SET, R_CLASS, R_LOG, R_N };
 static void v_rule(struct pc_vctx *v, const struct pc_ynode *n, struct pc_rule *r)
 {
 	struct pc_vfield f[R_N] = {
-		PC_VF("name"), PC_VF("match"), PC_VF("action"), PC_VF("redirect"), PC_VF("set"), PC_VF("class"),
-		PC_VF("log"),
+		PC_VF("name"), PC_VF("match"), PC_VF("action"), PC_VF("redirect"),
+		PC_VF("set"), PC_VF("class"), PC_VF("log"),
 	};
 
 	r->pos = n->pos;

@@ -41,7 +41,8 @@ static void v_pin_path(struct pc_vctx *v, const struct pc_ynode *n, char *buf, s
 static void v_settings(struct pc_vctx *v, const struct pc_ynode *n, struct pc_settings *s)
 {
 	struct pc_vfield f[] = {
-		PC_VF("stats_interval"), PC_VF("pin_path"), PC_VF("log_rate"), PC_VF("keep_on_exit"),
+		PC_VF("stats_interval"), PC_VF("pin_path"), PC_VF("log_rate"),
+		PC_VF("keep_on_exit"),
 	};
 
 	if (!pc_v_map(v, n, "settings", f, ARRAY_SIZE(f)))
@@ -160,7 +161,10 @@ static void v_class(struct pc_vctx *v, const struct pc_ynode *n, struct pc_class
 		else if (r < 0)
 			v->oom = true;
 	}
-	if (f[1].val && (s = pc_v_str(v, f[1].val, "description")) && !(cc->description = strdup(s)))
+	if (!f[1].val || !(s = pc_v_str(v, f[1].val, "description")))
+		return;
+	cc->description = strdup(s);
+	if (!cc->description)
 		v->oom = true;
 }
 
@@ -215,8 +219,8 @@ static void v_version(struct pc_vctx *v, const struct pc_ynode *root, const stru
 static void v_root(struct pc_vctx *v, const struct pc_ynode *root)
 {
 	struct pc_vfield f[] = {
-		PC_VF("version"), PC_VF("settings"), PC_VF("interfaces"), PC_VF("classes"), PC_VF("rules"),
-		PC_VF("default"),
+		PC_VF("version"), PC_VF("settings"), PC_VF("interfaces"),
+		PC_VF("classes"), PC_VF("rules"), PC_VF("default"),
 	};
 
 	if (!root || pc_ynode_is_null(root)) {

@@ -85,8 +85,12 @@ static void merge_sort(struct pc_diag *v, struct pc_diag *tmp, size_t n)
 			size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
 			size_t i = lo, j = mid, k = lo;
 
-			while (i < mid && j < hi)
-				dst[k++] = pos_cmp(src[j].pos, src[i].pos) < 0 ? src[j++] : src[i++];
+			while (i < mid && j < hi) {
+				if (pos_cmp(src[j].pos, src[i].pos) < 0)
+					dst[k++] = src[j++];
+				else
+					dst[k++] = src[i++];
+			}
 			while (i < mid)
 				dst[k++] = src[i++];
 			while (j < hi)

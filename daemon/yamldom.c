@@ -297,8 +297,12 @@ int pc_ydoc_parse(const char *buf, size_t len, struct pc_ydoc **ret, struct pc_d
 	struct builder b = { .d = d };
 	int r;
 
-	if (len > PC_YAML_MAX_INPUT)
+	if (len > PC_YAML_MAX_INPUT) {
+		if (pc_diags_add(d, PC_SEV_ERROR, (struct pc_pos){}, "input larger than %u bytes",
+				 PC_YAML_MAX_INPUT) < 0)
+			return -ENOMEM;
 		return -EFBIG;
+	}
 	b.doc = calloc(1, sizeof(*b.doc));
 	if (!b.doc)
 		return -ENOMEM;

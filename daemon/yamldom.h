@@ -36,10 +36,10 @@ struct pc_ydoc {
 	struct pc_yblock *blocks;
 };
 
-/* Parse a whole buffer.  A YAML error becomes one diag at libyaml's problem
- * mark and -EINVAL.  Problems that do not stop the parse (aliases, a second
- * document) are diags too, and leave PC_Y_BAD nodes.  Returns 0, -EINVAL,
- * -EFBIG or -ENOMEM. */
+/* Parse a whole buffer.  A YAML error (or a second document) becomes one
+ * diag, at libyaml's problem mark, and -EINVAL; input over 1 GiB a diag and
+ * -EFBIG.  An alias is a diag too but not fatal: it leaves a PC_Y_BAD node.
+ * Returns 0, -EINVAL, -EFBIG or -ENOMEM. */
 int pc_ydoc_parse(const char *buf, size_t len, struct pc_ydoc **ret, struct pc_diags *d);
 void pc_ydoc_free(struct pc_ydoc *doc);
 
