@@ -259,8 +259,9 @@ static int syntax_error(const yaml_parser_t *p, const char *buf, size_t len, str
 		r = pc_diags_add(d, PC_SEV_ERROR, pos, "invalid input: %s", p->problem);
 	} else if (p->context) {
 		pos = mark_pos(p->problem_mark);
-		r = pc_diags_add(d, PC_SEV_ERROR, pos, "YAML syntax error: %s (%s)", p->problem,
-				 p->context);
+		r = pc_diags_add(d, PC_SEV_ERROR, pos, "YAML syntax error: %s (%s)%s", p->problem,
+				 p->context, strstr(p->context, "tag") ?
+				 "; quote a value that starts with \"!\"" : "");
 	} else {
 		pos = mark_pos(p->problem_mark);
 		r = pc_diags_add(d, PC_SEV_ERROR, pos, "YAML syntax error: %s",

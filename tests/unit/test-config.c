@@ -82,7 +82,7 @@ static void test_syntax(void)
 	    "character that violates indentation (while scanning a plain scalar)\n");
 	BAD(V1 "rules: [{ name: a, match: { tcp_flags: [syn, !ack] } }]\n",
 	    "t.yaml:2:50: error: YAML syntax error: did not find expected whitespace or line "
-	    "break (while scanning a tag)\n");
+	    "break (while scanning a tag); quote a value that starts with \"!\"\n");
 	BAD(V1 "x: \xff\n", "t.yaml:2:4: error: invalid input: invalid leading UTF-8 octet\n");
 	BAD(V1 "---\n" V1, "t.yaml:2:1: error: a second YAML document; only one is allowed\n");
 	BAD(V1 "default: &d { action: drop }\nrules:\n  - name: a\n    set: *d\n",
