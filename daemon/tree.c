@@ -602,6 +602,9 @@ static int build_node(struct builder *B, uint32_t slot, struct region R, uint32_
 	r = choose_cut(B, &R, v, n, candidates, &c);
 	if (r < 0)
 		return r;
+	/* A leaf that fits beats a cut that hardly separates the boxes. */
+	if (n <= PC_MAX_LEAF && c.maxchild * 8 > n * 7)
+		return make_leaf(B, slot, v, n, depth);
 	return build_cut(B, slot, &R, v, n, &c, depth);
 }
 
