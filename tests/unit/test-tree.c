@@ -520,19 +520,23 @@ static void run_dense(size_t nrules, unsigned round)
 
 /* ---- 100,000 rules ------------------------------------------------------- */
 
-/* acl1_10k, then perturbed copies: prefixes moved within their top byte,
- * exact ports shifted, until `total` rules. */
-static void run_scale(size_t total)
+/* A 10k set, then perturbed copies of it: prefixes moved within their top
+ * byte, exact destination ports changed, until `total` rules. */
+static void run_scale(const char *base, size_t total)
 {
+	char what[64], path[128];
 	struct cb_rule *v = NULL, *big;
 	struct pc_ruleset *rs;
 	struct pc_config *c;
 	struct pc_tree *t = NULL;
 	struct walk_stats st = { 0 };
-	size_t n = cb_load(CB_DIR "/acl1_10k", &v);
+	size_t n;
 	int r;
 
-	CHECK(n > 0, "acl1_10k");
+	snprintf(what, sizeof(what), "%s-100k", base);
+	snprintf(path, sizeof(path), CB_DIR "/%s_10k", base);
+	n = cb_load(path, &v);
+	CHECK(n > 0, "%s", path);
 	if (!n)
 		return;
 	big = xcalloc(total, sizeof(*big));
@@ -553,14 +557,14 @@ static void run_scale(size_t total)
 		big[i] = x;
 	}
 	c = cb_config(big, total);
-	rs = compile_ok(c, "scale");
+	rs = compile_ok(c, what);
 	if (rs) {
 		r = pc_tree_build(rs, &t);
-		CHECK(r == 0, "scale: tree build: %d", r);
+		CHECK(r == 0, "%s: tree build: %d", what, r);
 		if (r == 0) {
-			check_structure(rs, t, "synthetic-100k");
-			compare(rs, t, "synthetic-100k", 300, 300, &st);
-			report("synthetic-100k", rs, t, &st);
+			check_structure(rs, t, what);
+			compare(rs, t, what, 300, 300, &st);
+			report(what, rs, t, &st);
 			pc_tree_free(t);
 		}
 		pc_ruleset_free(rs);
@@ -638,7 +642,8 @@ int main(int argc, char **argv)
 	for (unsigned round = 0; round < 6; round++)
 		run_dense(round < 3 ? 60 : 400, round);
 	if (argc < 2 || strcmp(argv[1], "--no-scale"))
-		run_scale(100000);
+		for (unsigned i = 0; i < 3; i++)
+			run_scale((const char *[]){ "acl1", "fw1", "ipc1" }[i], 100000);
 	printf("%u mismatches, %u failures\n", mismatches, failures);
 	return failures ? EXIT_FAILURE : EXIT_SUCCESS;
 }
