@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* tree.c - decision trees over the boxes of a rule set (see docs/classifier.md).
+/* tree.c - decision trees over the boxes of a rule set (see daemon/classifier.md).
  *
  * Boxes are split into up to PC_MAX_TREES groups by which address and port
  * fields they constrain narrowly (EffiCuts/CutSplit), one tree per group.  A
