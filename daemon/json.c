@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "json.h"
@@ -183,6 +184,15 @@ void pc_json_bool(struct pc_json *j, bool v)
 {
 	value_prefix(j);
 	fputs(v ? "true" : "false", j->f);
+}
+
+void pc_json_double(struct pc_json *j, double v, int decimals)
+{
+	value_prefix(j);
+	if (isfinite(v))
+		fprintf(j->f, "%.*f", decimals, v);
+	else
+		fputs("null", j->f);
 }
 
 void pc_json_null(struct pc_json *j)

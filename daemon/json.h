@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* json.h - a tiny streaming JSON writer to a FILE: objects, arrays,
  * strings (escaped; invalid UTF-8 becomes U+FFFD), unsigned and signed
- * integers, booleans and null.  The writer places commas, and with
+ * integers, decimals, booleans and null.  The writer places commas, and with
  * `pretty` newlines and two-space indentation.  Misuse (a value where a
  * key is due, closing the wrong container) is a programming error:
  * the writer counts it in `errors` and keeps the output as sane as it can. */
@@ -36,6 +36,8 @@ void pc_json_string(struct pc_json *j, const char *s);
 void pc_json_u64(struct pc_json *j, uint64_t v);
 void pc_json_i64(struct pc_json *j, int64_t v);
 void pc_json_bool(struct pc_json *j, bool v);
+/* Fixed notation with `decimals` digits; NaN and infinities as null. */
+void pc_json_double(struct pc_json *j, double v, int decimals);
 void pc_json_null(struct pc_json *j);
 
 /* key + value shorthands. */
