@@ -71,7 +71,7 @@ static void summary_text(const struct summary *s)
 	       s->t->nleaf);
 	printf("memory:           %" PRIu64 " bytes of trees, %" PRIu64 " bytes of tables in all\n",
 	       tree_bytes(s->t), table_bytes(s));
-	printf("compile time:     %.1f ms, tree build %.1f ms\n", s->rs->compile_usec / 1000.0,
+	printf("compile time:     %.3f ms, tree build %.3f ms\n", s->rs->compile_usec / 1000.0,
 	       s->t->build_usec / 1000.0);
 }
 

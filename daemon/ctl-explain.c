@@ -331,9 +331,23 @@ struct result {
 	uint32_t idx;
 };
 
+/* " (ef)", " (af41)", " (cs1)" or "" */
+static const char *dscp_name(uint32_t dscp, char *buf, size_t len)
+{
+	if (dscp == 46)
+		snprintf(buf, len, " (ef)");
+	else if (dscp % 8 == 0)
+		snprintf(buf, len, " (cs%" PRIu32 ")", dscp / 8);
+	else if (dscp / 8 >= 1 && dscp / 8 <= 4 && dscp % 2 == 0 && dscp % 8 <= 6)
+		snprintf(buf, len, " (af%" PRIu32 "%" PRIu32 ")", dscp / 8, dscp % 8 / 2);
+	else
+		buf[0] = 0;
+	return buf;
+}
+
 static void text_packet(const struct packet *p)
 {
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], pb[8], lb[8], fl[64];
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], pb[8], lb[8], fl[64], dn[16];
 	bool v6 = p->l3 == ETH_P_IPV6;
 
 	printf("packet:    %s %s, %s", p->iface, p->dir == PC_DIR_INGRESS ? "ingress" : "egress",
@@ -347,7 +361,8 @@ static void text_packet(const struct packet *p)
 			       s, p->sport, d, p->dport);
 		else
 			printf("%s -> %s", s, d);
-		printf(", length %" PRIu32 ", dscp %" PRIu32, p->len, p->has_dscp ? p->dscp : 0);
+		printf(", length %" PRIu32 ", dscp %" PRIu32 "%s", p->len, p->has_dscp ? p->dscp : 0,
+		       dscp_name(p->has_dscp ? p->dscp : 0, dn, sizeof(dn)));
 		if (p->proto == 6) {
 			tcp_flags_str(p->tcp_flags, fl, sizeof(fl));
 			printf(", flags %s", fl);
@@ -363,6 +378,7 @@ static void text_result(const struct result *r)
 {
 	const struct pc_rule_out *o = &r->rs->outs[r->idx];
 	const char *sep = ""; /* "" until something was printed */
+	char name[16];
 
 	text_packet(r->p);
 	if (r->rule)
@@ -387,7 +403,7 @@ static void text_result(const struct result *r)
 		sep = ", ";
 	}
 	if (o->flags & PC_F_DSCP) {
-		printf("%sdscp %u", sep, o->dscp);
+		printf("%sdscp %u%s", sep, o->dscp, dscp_name(o->dscp, name, sizeof(name)));
 		sep = ", ";
 	}
 	printf("%s\n", *sep ? "" : "nothing");
@@ -522,8 +538,9 @@ int ctl_explain(struct ctl *c, int argc, char **argv)
 
 	while ((o = ctl_getopt(c, argc, argv, "", explain_longopts, &stop)) != -1)
 		if (packet_option(&p, o, optarg) < 0)
-			return ctl_usage_error("explain: invalid --%s '%s'", option_name(o),
-					       optarg ? optarg : "");
+			return ctl_usage_error("explain: invalid --%s '%s'%s", option_name(o),
+					       optarg ? optarg : "",
+					       o == OPT_SRC || o == OPT_DST ? " (want one address)" : "");
 	if (stop >= 0)
 		return stop;
 	if (optind < argc)
