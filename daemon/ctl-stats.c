@@ -228,7 +228,7 @@ int ctl_stats(struct ctl *c, int argc, char **argv)
 	if (r != CTL_OK)
 		return r;
 	if (watch > 0)
-		return ctl_watch(c, pin_path, watch);
+		return ctl_watch(c, pin_path, watch, rules);
 	r = ctl_read_stats(pin_path, &s);
 	if (r != CTL_OK)
 		return r;

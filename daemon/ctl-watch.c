@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* pktclassctl stats --watch: rates per class every N seconds.  On a
+/* pktclassctl stats --watch: rates per class (or rule) every N seconds.  On a
  * terminal the table is redrawn in place; otherwise (or with --json) one
  * record per class and interval is appended.  Ctrl-C ends it with 0. */
 #include <errno.h>
@@ -23,7 +23,9 @@ struct prev_entry {
 };
 
 struct watch {
-	bool tty, json;
+	bool tty, json, rules;
+	const struct ctl_row *rows; /* what this sample shows: classes or rules */
+	size_t nrows;
 	double interval;
 	struct prev_entry *prev;
 	size_t nprev;
@@ -78,18 +80,18 @@ static struct rate rate_of(const struct watch *w, const char *name, const struct
 
 static int remember(struct watch *w, const struct ctl_view *v, uint64_t now)
 {
-	struct prev_entry *p = calloc(v->nclasses + 1, sizeof(*p));
+	struct prev_entry *p = calloc(w->nrows + 1, sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
-	for (size_t i = 0; i < v->nclasses; i++) {
-		snprintf(p[i].name, sizeof(p[i].name), "%s", v->classes[i].name);
-		p[i].cnt = v->s->total[v->classes[i].slot];
+	for (size_t i = 0; i < w->nrows; i++) {
+		snprintf(p[i].name, sizeof(p[i].name), "%s", w->rows[i].name);
+		p[i].cnt = v->s->total[w->rows[i].slot];
 	}
-	qsort(p, v->nclasses, sizeof(*p), prev_cmp);
+	qsort(p, w->nrows, sizeof(*p), prev_cmp);
 	free(w->prev);
 	w->prev = p;
-	w->nprev = v->nclasses;
+	w->nprev = w->nrows;
 	w->prev_usec = now;
 	w->have_prev = true;
 	return 0;
@@ -120,21 +122,22 @@ static void draw_tty(const struct watch *w, const struct ctl_view *v, const char
 {
 	int nw = 5;
 
-	for (size_t i = 0; i < v->nclasses; i++)
-		if ((int)strlen(v->classes[i].name) > nw)
-			nw = (int)strlen(v->classes[i].name);
+	for (size_t i = 0; i < w->nrows; i++)
+		if ((int)strlen(w->rows[i].name) > nw)
+			nw = (int)strlen(w->rows[i].name);
 	printf("\033[H\033[2J");
 	printf("pktclassd generation %" PRIu32 ", every %g s, %s  (Ctrl-C quits)\n\n",
 	       v->s->meta.generation, w->interval, when);
-	printf("%-*s  %10s  %12s  %14s  %16s\n", nw, "CLASS", "PKT/S", "BIT/S", "PACKETS", "BYTES");
-	for (size_t i = 0; i < v->nclasses; i++) {
-		const struct pc_count *cnt = &v->s->total[v->classes[i].slot];
-		struct rate r = rate_of(w, v->classes[i].name, cnt, now);
+	printf("%-*s  %10s  %12s  %14s  %16s\n", nw, w->rules ? "RULE" : "CLASS", "PKT/S", "BIT/S",
+	       "PACKETS", "BYTES");
+	for (size_t i = 0; i < w->nrows; i++) {
+		const struct pc_count *cnt = &v->s->total[w->rows[i].slot];
+		struct rate r = rate_of(w, w->rows[i].name, cnt, now);
 		char pps[16], bps[16];
 
 		si(r.pps, pps, sizeof(pps));
 		si(r.bps, bps, sizeof(bps));
-		printf("%-*s  %10s  %12s  %14" PRIu64 "  %16" PRIu64 "\n", nw, v->classes[i].name,
+		printf("%-*s  %10s  %12s  %14" PRIu64 "  %16" PRIu64 "\n", nw, w->rows[i].name,
 		       pps, bps, cnt->packets, cnt->bytes);
 	}
 }
@@ -144,11 +147,11 @@ static void draw_lines(const struct watch *w, const struct ctl_view *v, const ch
 {
 	if (!w->have_prev)
 		return;
-	for (size_t i = 0; i < v->nclasses; i++) {
-		struct rate r = rate_of(w, v->classes[i].name,
-					&v->s->total[v->classes[i].slot], now);
+	for (size_t i = 0; i < w->nrows; i++) {
+		struct rate r = rate_of(w, w->rows[i].name,
+					&v->s->total[w->rows[i].slot], now);
 
-		printf("%s %s %.1f pkt/s %.1f bit/s\n", when, v->classes[i].name, r.pps, r.bps);
+		printf("%s %s %.1f pkt/s %.1f bit/s\n", when, w->rows[i].name, r.pps, r.bps);
 	}
 }
 
@@ -165,14 +168,14 @@ static void draw_json(const struct watch *w, const struct ctl_view *v, const cha
 	pc_json_kv_u64(&j, "generation", v->s->meta.generation);
 	pc_json_key(&j, "interval");
 	pc_json_double(&j, (double)(now - w->prev_usec) / 1e6, 3);
-	pc_json_key(&j, "classes");
+	pc_json_key(&j, w->rules ? "rules" : "classes");
 	pc_json_array_begin(&j);
-	for (size_t i = 0; i < v->nclasses; i++) {
-		const struct pc_count *cnt = &v->s->total[v->classes[i].slot];
-		struct rate r = rate_of(w, v->classes[i].name, cnt, now);
+	for (size_t i = 0; i < w->nrows; i++) {
+		const struct pc_count *cnt = &v->s->total[w->rows[i].slot];
+		struct rate r = rate_of(w, w->rows[i].name, cnt, now);
 
 		pc_json_object_begin(&j);
-		pc_json_kv_string(&j, "name", v->classes[i].name);
+		pc_json_kv_string(&j, "name", w->rows[i].name);
 		pc_json_kv_u64(&j, "packets", cnt->packets);
 		pc_json_kv_u64(&j, "bytes", cnt->bytes);
 		pc_json_key(&j, "packets_per_sec");
@@ -186,12 +189,36 @@ static void draw_json(const struct watch *w, const struct ctl_view *v, const cha
 	pc_json_finish(&j);
 }
 
+/* The rows to show: the classes, or the rules followed by (default) and
+ * (malformed), in *rules (to free). */
+static int select_rows(struct watch *w, const struct ctl_view *v, struct ctl_row **rules)
+{
+	struct ctl_row *r;
+
+	if (!w->rules) {
+		w->rows = v->classes;
+		w->nrows = v->nclasses;
+		return 0;
+	}
+	r = calloc(v->nrules + 2, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	memcpy(r, v->rules, v->nrules * sizeof(*r));
+	r[v->nrules] = (struct ctl_row) { .name = "(default)", .slot = PC_SLOT_DEFAULT };
+	r[v->nrules + 1] = (struct ctl_row) { .name = "(malformed)", .slot = PC_SLOT_MALFORMED };
+	*rules = r;
+	w->rows = r;
+	w->nrows = v->nrules + 2;
+	return 0;
+}
+
 /* One sample: read, draw, remember.  CTL_OK or CTL_ERROR. */
 static int tick(struct ctl *c, struct watch *w, const char *pin_path)
 {
 	struct pc_stats *s = NULL;
 	uint64_t now = now_usec(CLOCK_MONOTONIC);
-	struct ctl_view v;
+	struct ctl_row *rules = NULL;
+	struct ctl_view v = {};
 	char when[64];
 	int r;
 
@@ -207,6 +234,8 @@ static int tick(struct ctl *c, struct watch *w, const char *pin_path)
 	if (r < 0)
 		return ctl_stats_error(pin_path, r);
 	r = ctl_view_build(ctl_order_config(c, &s->meta), s, &v);
+	if (r >= 0)
+		r = select_rows(w, &v, &rules);
 	if (r >= 0) {
 		if (w->json)
 			draw_json(w, &v, when, now);
@@ -215,8 +244,9 @@ static int tick(struct ctl *c, struct watch *w, const char *pin_path)
 		else
 			draw_lines(w, &v, when, now);
 		r = remember(w, &v, now);
-		ctl_view_clear(&v);
 	}
+	ctl_view_clear(&v);
+	free(rules);
 	pc_stats_free(s);
 	fflush(stdout);
 	return r < 0 ? ctl_error("out of memory") : CTL_OK;
@@ -240,11 +270,11 @@ static bool sleep_until(uint64_t deadline, const sigset_t *unblocked)
 	return false;
 }
 
-int ctl_watch(struct ctl *c, const char *pin_path, double seconds)
+int ctl_watch(struct ctl *c, const char *pin_path, double seconds, bool rules)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct watch w = { .tty = isatty(STDOUT_FILENO) && !c->json, .json = c->json,
-			   .interval = seconds };
+			   .rules = rules, .interval = seconds };
 	uint64_t step = (uint64_t)llround(seconds * 1e6), next;
 	sigset_t block, old;
 	int r = CTL_OK;

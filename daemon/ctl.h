@@ -94,7 +94,7 @@ void ctl_view_clear(struct ctl_view *v);
 int ctl_stats_error(const char *pin_path, int r);
 /* Read the state at pin_path; on failure print why.  CTL_OK/CTL_ERROR. */
 int ctl_read_stats(const char *pin_path, struct pc_stats **ret);
-int ctl_watch(struct ctl *c, const char *pin_path, double seconds);
+int ctl_watch(struct ctl *c, const char *pin_path, double seconds, bool rules);
 
 int ctl_status(struct ctl *c, int argc, char **argv);
 int ctl_stats(struct ctl *c, int argc, char **argv);
