@@ -31,6 +31,7 @@ struct watch {
 	size_t nprev;
 	uint64_t prev_usec;
 	bool have_prev;
+	bool waiting;  /* the state was missing at the last sample */
 };
 
 struct rate {
@@ -227,12 +228,17 @@ static int tick(struct ctl *c, struct watch *w, const char *pin_path)
 	if (r == -ENOENT) { /* stopped, or restarting: wait for it */
 		if (w->tty)
 			printf("\033[H\033[2J%s: no pktclassd state under %s, waiting\n", when, pin_path);
+		else if (!w->waiting)
+			fprintf(stderr, "pktclassctl: %s: no pktclassd state under %s, waiting\n", when,
+				pin_path);
+		w->waiting = true;
 		w->have_prev = false;
 		fflush(stdout);
 		return CTL_OK;
 	}
 	if (r < 0)
 		return ctl_stats_error(pin_path, r);
+	w->waiting = false;
 	r = ctl_view_build(ctl_order_config(c, &s->meta), s, &v);
 	if (r >= 0)
 		r = select_rows(w, &v, &rules);

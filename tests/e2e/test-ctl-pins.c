@@ -255,6 +255,24 @@ static struct jv *jparse(const char *text)
 	return v;
 }
 
+static void jfree_members(struct jv *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		jfree_members(&v->v[i]);
+		if (v->k)
+			free(v->k[i]);
+	}
+	free(v->v);
+	free(v->k);
+	free(v->s);
+}
+
+static void jfree(struct jv *v)
+{
+	jfree_members(v);
+	free(v);
+}
+
 /* "classes.0.interfaces.1.packets": members by key, array items by index.
  * NULL when the path does not exist. */
 static const struct jv *jpath(const struct jv *v, const char *path)
@@ -547,6 +565,7 @@ static void test_stats_json(bool rules)
 	expect_str(root, "default.class", "other");
 	expect_counts(root, "default", PC_SLOT_DEFAULT);
 	expect_counts(root, "malformed", PC_SLOT_MALFORMED);
+	jfree(root);
 	free(out);
 }
 
@@ -642,6 +661,7 @@ static void test_status_json(bool running, uint32_t pid)
 	expect_u64(root, "attachments.1.ifindex", 12);
 	expect_str(root, "attachments.1.hook", "monitor");
 	expect_u64(root, "attachments.1.prog_id", 102);
+	jfree(root);
 	free(out);
 }
 
@@ -684,6 +704,7 @@ static void test_bad_states(void)
 	check(rc == 1, "status without state: exit %d, want 1", rc);
 	root = jparse(out);
 	expect_bool(root, "running", false);
+	jfree(root);
 	free(out);
 	free(run_at(nodir, &rc, "stats"));
 	check(rc == 1, "stats without state: exit %d, want 1", rc);
