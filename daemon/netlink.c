@@ -189,14 +189,24 @@ static int nl_dump(struct pc_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *da
 	return r;
 }
 
+/* A request that the kernel acknowledges.  (Not a dump: NLM_F_DUMP shares
+ * its bits with NLM_F_REPLACE and NLM_F_EXCL.) */
 static struct nlmsghdr *nl_msg(char *buf, uint16_t type, uint16_t flags)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 
 	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	if (!(flags & NLM_F_DUMP))
-		nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	return nlh;
+}
+
+/* A dump request: answered by messages and an NLMSG_DONE. */
+static struct nlmsghdr *nl_dump_msg(char *buf, uint16_t type)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	return nlh;
 }
 
@@ -232,9 +242,9 @@ int pc_nl_parse_link(const struct nlmsghdr *nlh, int *ifindex, const char **name
 	return 0;
 }
 
-static struct nlmsghdr *link_msg(char *buf, int ifindex, uint16_t flags)
+static struct nlmsghdr *link_msg(char *buf, int ifindex, bool dump)
 {
-	struct nlmsghdr *nlh = nl_msg(buf, RTM_GETLINK, flags);
+	struct nlmsghdr *nlh = dump ? nl_dump_msg(buf, RTM_GETLINK) : nl_msg(buf, RTM_GETLINK, 0);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 
 	ifi->ifi_family = AF_UNSPEC;
@@ -245,9 +255,9 @@ static struct nlmsghdr *link_msg(char *buf, int ifindex, uint16_t flags)
 /* 0 when ifindex exists, -ENODEV when not. */
 static int link_check(struct pc_nl *nl, int ifindex)
 {
-	char buf[NL_REQ_SIZE];
+	char buf[NL_REQ_SIZE] = {};
 
-	return nl_talk(nl, link_msg(buf, ifindex, 0), NULL, NULL);
+	return nl_talk(nl, link_msg(buf, ifindex, false), NULL, NULL);
 }
 
 struct link_walk {
@@ -284,12 +294,12 @@ static int link_walk_cb(const struct nlmsghdr *nlh, void *data)
 int pc_nl_links(struct pc_nl *nl, pc_nl_link_cb cb, void *userdata)
 {
 	struct link_walk w = { .cb = cb, .userdata = userdata };
-	char buf[NL_REQ_SIZE];
+	char buf[NL_REQ_SIZE] = {};
 	int r;
 
 	if (!cb)
 		return -EINVAL;
-	r = nl_dump(nl, link_msg(buf, 0, NLM_F_DUMP), link_walk_cb, &w, &w.res, sizeof(w.res));
+	r = nl_dump(nl, link_msg(buf, 0, true), link_walk_cb, &w, &w.res, sizeof(w.res));
 	return r < 0 ? r : w.res.error;
 }
 
@@ -360,11 +370,11 @@ static int qdisc_scan_cb(const struct nlmsghdr *nlh, void *data)
 static int clsact_lookup(struct pc_nl *nl, int ifindex, bool *exists)
 {
 	struct qdisc_scan s = { .ifindex = ifindex };
-	char buf[NL_REQ_SIZE];
+	char buf[NL_REQ_SIZE] = {};
 	struct nlmsghdr *nlh;
 	int r;
 
-	nlh = nl_msg(buf, RTM_GETQDISC, NLM_F_DUMP);
+	nlh = nl_dump_msg(buf, RTM_GETQDISC);
 	tc_msg(nlh, ifindex, 0, 0, 0);
 	r = nl_dump(nl, nlh, qdisc_scan_cb, &s, &s.res, sizeof(s.res));
 	if (r < 0)
@@ -384,7 +394,7 @@ bool pc_nl_clsact_exists(struct pc_nl *nl, int ifindex)
 
 static int clsact_request(struct pc_nl *nl, int ifindex, uint16_t type, uint16_t flags)
 {
-	char buf[NL_REQ_SIZE];
+	char buf[NL_REQ_SIZE] = {};
 	struct nlmsghdr *nlh;
 
 	nlh = nl_msg(buf, type, flags);
@@ -536,11 +546,11 @@ static int filter_scan_cb(const struct nlmsghdr *nlh, void *data)
 
 static int filter_scan(struct pc_nl *nl, int ifindex, uint32_t parent, struct filter_scan *s)
 {
-	char buf[NL_REQ_SIZE];
+	char buf[NL_REQ_SIZE] = {};
 	struct nlmsghdr *nlh;
 
 	*s = (struct filter_scan) { .ifindex = ifindex, .parent = parent };
-	nlh = nl_msg(buf, RTM_GETTFILTER, NLM_F_DUMP);
+	nlh = nl_dump_msg(buf, RTM_GETTFILTER);
 	tc_msg(nlh, ifindex, parent, 0, 0);
 	return nl_dump(nl, nlh, filter_scan_cb, s, &s->res, sizeof(s->res));
 }
@@ -569,7 +579,7 @@ static int filter_lookup(struct pc_nl *nl, int ifindex, int hook, struct filter_
 
 static int filter_request(struct pc_nl *nl, int ifindex, uint32_t parent, int prog_fd, const char *name)
 {
-	char buf[NL_REQ_SIZE];
+	char buf[NL_REQ_SIZE] = {};
 	struct nlmsghdr *nlh;
 	struct nlattr *opts;
 
@@ -635,7 +645,7 @@ int pc_nl_filter_find(struct pc_nl *nl, int ifindex, int hook, uint32_t *prog_id
 
 int pc_nl_filter_detach(struct pc_nl *nl, int ifindex, int hook)
 {
-	char buf[NL_REQ_SIZE];
+	char buf[NL_REQ_SIZE] = {};
 	struct nlmsghdr *nlh;
 	struct filter_scan s;
 	int r;
