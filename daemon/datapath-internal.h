@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "datapath.h"
+#include "util.h"
 
 #define PC_DP_LOG_SIZE (64 * 1024)
 #define PC_DP_LOG_TAIL 4096 /* what pc_dp_verifier_log() returns at most */
@@ -45,14 +46,3 @@ int pc_dp_slots_release(struct pc_dp *dp, const struct pc_ruleset *rs);
 int pc_dp_attach_load(struct pc_dp *dp);
 int pc_dp_counters_create(struct pc_dp *dp, int *ret);
 
-static inline void pc_dp_closep(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-static inline void pc_dp_freep(void *p)
-{
-	free(*(void **)p);
-}
-#define _pc_cleanup_close_ __attribute__((cleanup(pc_dp_closep)))
-#define _pc_cleanup_free_ __attribute__((cleanup(pc_dp_freep)))

@@ -162,7 +162,7 @@ static int entry_create(struct pc_dp *dp)
 static int create_all(struct pc_dp *dp)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, cnt_opts);
-	_pc_cleanup_close_ int tmpl = -1;
+	_cleanup_close_ int tmpl = -1;
 	int r;
 
 	dp->meta_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pc_meta", 4, sizeof(struct pc_meta), 1, NULL);
@@ -404,7 +404,7 @@ static int map_fill(struct bpf_map *m, const void *src, size_t n, size_t vsize)
 
 static int fill_outs(struct pc_gen *g, const struct pc_ruleset *rs)
 {
-	_pc_cleanup_free_ struct pc_rule_out *o = NULL;
+	_cleanup_free_ struct pc_rule_out *o = NULL;
 	size_t n = (size_t)rs->nrules + 1;
 
 	o = malloc(n * sizeof(*o));

@@ -132,7 +132,7 @@ static int ix_of_slots(const struct pc_dp *dp, struct name_ix *ix)
 static int counters_zero(struct pc_dp *dp, const uint32_t *s, uint32_t n)
 {
 	size_t vsize = sizeof(struct pc_counter) * dp->ncpus;
-	_pc_cleanup_free_ void *zero = NULL;
+	_cleanup_free_ void *zero = NULL;
 
 	if (!n)
 		return 0;
