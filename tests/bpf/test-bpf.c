@@ -38,6 +38,7 @@
 
 #include "../../bpf/parse.h"
 #include "../../daemon/datapath.h"
+#include "../../daemon/util.h"
 #include "../lib/pktgen.h"
 #include "../lib/testrules.h"
 
@@ -376,15 +377,16 @@ static int counter_read(uint32_t a, uint32_t slot, struct pc_counter *ret)
 	return 0;
 }
 
-static struct pc_gen *gen_load(struct tr_set *s, uint32_t generation)
+static struct pc_gen *gen_load_rs(struct pc_ruleset *rs, const struct pc_tree *t, uint32_t generation,
+				  uint32_t ifbits)
 {
-	struct pc_iface ifc = { .attach = { att[0], att[1], att[2] }, .ifbits = IFBITS };
+	struct pc_iface ifc = { .attach = { att[0], att[1], att[2] }, .ifbits = ifbits };
 	struct pc_gen *g = NULL;
 	int r;
 
-	r = pc_dp_assign_slots(dp, &s->rs);
+	r = pc_dp_assign_slots(dp, rs);
 	CHECK(r == 0, "assign slots: %s", strerror(-r));
-	r = pc_dp_gen_prepare(dp, &s->rs, &s->t, generation, &g);
+	r = pc_dp_gen_prepare(dp, rs, t, generation, &g);
 	CHECK(r == 0, "prepare generation %u: %s\n...%s", generation, strerror(-r),
 	      strlen(pc_dp_verifier_log(dp)) > 3000 ? pc_dp_verifier_log(dp) + strlen(pc_dp_verifier_log(dp)) - 3000
 						    : pc_dp_verifier_log(dp));
@@ -393,6 +395,11 @@ static struct pc_gen *gen_load(struct tr_set *s, uint32_t generation)
 	r = pc_dp_gen_set_iface(g, IFINDEX, &ifc);
 	CHECK(r == 0, "set iface: %s", strerror(-r));
 	return g;
+}
+
+static struct pc_gen *gen_load(struct tr_set *s, uint32_t generation)
+{
+	return gen_load_rs(&s->rs, &s->t, generation, IFBITS);
 }
 
 static const char *hook_name(int h)
@@ -792,6 +799,137 @@ static void test_classbench(const char *name, uint32_t generation)
 }
 
 
+
+/* ---- ClassBench through the real pipeline: YAML -> config -> compile -> tree -> BPF */
+static char *classbench_yaml(const char *path)
+{
+	char line[512], *buf = NULL;
+	unsigned v[16], n = 0;
+	size_t len = 0;
+	FILE *f = fopen(path, "re"), *out;
+
+	if (!f)
+		return NULL;
+	out = open_memstream(&buf, &len);
+	if (!out) {
+		fclose(f);
+		return NULL;
+	}
+	fprintf(out, "version: 1\ninterfaces:\n  - name: lo\n    hooks: [ingress]\nrules:\n");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "@%u.%u.%u.%u/%u %u.%u.%u.%u/%u %u : %u %u : %u %x/%x", &v[0], &v[1],
+			   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11],
+			   &v[12], &v[13], &v[14], &v[15]) != 16)
+			continue;
+		fprintf(out, "  - name: r%u\n    match: { l3: ipv4", n);
+		if (v[4])
+			fprintf(out, ", src: %u.%u.%u.%u/%u", v[0], v[1], v[2], v[3], v[4]);
+		if (v[9])
+			fprintf(out, ", dst: %u.%u.%u.%u/%u", v[5], v[6], v[7], v[8], v[9]);
+		if (v[10] != 0 || v[11] != 65535)
+			fprintf(out, ", src_port: \"%u-%u\"", v[10], v[11]);
+		if (v[12] != 0 || v[13] != 65535)
+			fprintf(out, ", dst_port: \"%u-%u\"", v[12], v[13]);
+		if (v[15])
+			fprintf(out, ", proto: %u", v[14]);
+		fprintf(out, " }\n");
+		if (n % 3 == 0)
+			fprintf(out, "    class: c%u\n", n % 7);
+		if (n % 11 == 0)
+			fprintf(out, "    set: { mark: %u }\n", n + 1);
+		if (n % 13 == 0)
+			fprintf(out, "    action: drop\n");
+		n++;
+	}
+	fprintf(out, "default:\n  class: other\n  action: pass\n");
+	fclose(f);
+	fclose(out);
+	return buf;
+}
+
+static void test_classbench_pipeline(const char *name, uint32_t generation)
+{
+	char path[256];
+	_cleanup_free_ char *yaml = NULL;
+	struct pc_config *cfg = NULL;
+	struct pc_ruleset *rs = NULL;
+	struct pc_tree *t = NULL;
+	struct pc_diags d;
+	struct tr_set pts;
+	struct pc_gen *g;
+	unsigned points = 0, mism = 0, tree_mism = 0;
+	uint32_t ifbits;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", classbench_dir(), name);
+	yaml = classbench_yaml(path);
+	CHECK(yaml, "%s: no YAML", name);
+	if (!yaml)
+		return;
+	pc_diags_init(&d, name);
+	r = pc_config_parse(name, yaml, strlen(yaml), &cfg, &d);
+	if (r >= 0)
+		r = pc_compile(cfg, &rs, &d);
+	if (r < 0)
+		pc_diags_print(&d, stderr);
+	CHECK(r == 0, "%s: config/compile: %s", name, strerror(-r));
+	pc_diags_clear(&d);
+	if (r >= 0) {
+		r = pc_tree_build(rs, &t);
+		CHECK(r == 0, "%s: pc_tree_build: %s", name, strerror(-r));
+	}
+	tr_init(&pts);
+	if (r >= 0)
+		r = tr_load_classbench(&pts, path);
+	if (r < 0)
+		goto out;
+	ifbits = pc_ifbits(rs, "lo");
+	g = gen_load_rs(rs, t, generation, ifbits);
+	if (!g)
+		goto out;
+	CHECK(pc_dp_gen_commit(dp, g, rs, path) == 0, "%s: commit", name);
+	printf("# %s via compile+tree: %u rules, %zu boxes, %u trees, %zu nodes, depth %u, leaf %u\n",
+	       name, rs->nrules, rs->nboxes, t->cfg.ntrees, t->nnodes, t->cfg.max_depth,
+	       t->cfg.max_leaf);
+	print_prog_stats(name, pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS));
+	for (size_t bi = 0; bi < pts.rs.nboxes; bi++)
+		for (int k = 0; k < 3; k++) {
+			struct pg_pkt p = point_in(&pts.rs.boxes[bi]);
+			uint8_t buf[PG_FRAME_MAX];
+			int len = pg_build(&p, buf, sizeof(buf));
+			const struct pc_rule_out *o;
+			struct pc_trace tr = {};
+			struct pc_key e;
+			uint32_t off, want, total;
+			struct run rr;
+
+			pg_expect(&p, &e, &off);
+			e.w[PC_W_IFBITS] = ifbits;
+			want = pc_ref_classify(rs, &e);
+			tree_mism += pc_tree_classify(t, rs->boxes, &e) != want;
+			o = &rs->outs[want];
+			test_run(pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS), buf, len, &rr);
+			points++;
+			if (rr.err || trace_read(pc_dp_gen_trace_fd(g), &tr, &total) < 0 || total != 1 ||
+			    tr.rule != want || memcmp(&tr.key, &e, sizeof(e)) ||
+			    rr.retval != expected_retval(o, PC_HOOK_INGRESS, PC_PARSE_OK) ||
+			    rr.ctx.mark != (o->flags & PC_F_MARK ? o->mark : 0)) {
+				if (mism++ < 5)
+					fprintf(stderr, "  %s box %zu: bpf rule %u retval %d, reference %u\n",
+						name, bi, tr.rule, (int)rr.retval, want);
+			}
+		}
+	CHECK(tree_mism == 0, "%s: pc_tree_classify disagrees with pc_ref_classify %u times", name,
+	      tree_mism);
+	CHECK(mism == 0, "%s: %u of %u points: BPF differs from pc_ref_classify", name, mism, points);
+	printf("# %s via compile+tree: %u points, %u mismatches\n", name, points, mism);
+out:
+	tr_free(&pts);
+	pc_tree_free(t);
+	pc_ruleset_free(rs);
+	pc_config_free(cfg);
+}
+
 /* ---- real packets: veth pair, TC hooks and a monitor socket ------------------------ */
 static int raw_socket(const char *ifname, int type)
 {
@@ -1168,9 +1306,12 @@ static int run_tests(void)
 		r = unavailable("ClassBench sets not found (PC_CLASSBENCH_DIR)");
 		if (r != 77)
 			failures++;
-	} else
+	} else {
 		for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
 			test_classbench(sets[i], 10 + i);
+		for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+			test_classbench_pipeline(sets[i], 20 + i);
+	}
 
 	pc_dp_close(dp, false);
 	dp = NULL;
