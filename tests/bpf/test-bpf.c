@@ -1201,6 +1201,24 @@ static void test_bad_tables(struct tr_set *s)
 	t.cfg.nrules = s->rs.nrules + 1;
 	CHECK(pc_dp_gen_prepare(dp, &s->rs, &t, 99, &g) == -EINVAL && !g, "rule count mismatch accepted");
 	CHECK(pc_dp_gen_prepare(dp, &s->rs, NULL, 99, &g) == -EINVAL && !g, "no tree accepted");
+
+	/* the verifier's worst case: every limit at its maximum */
+	t = s->t;
+	t.cfg.ntrees = PC_MAX_TREES;
+	t.cfg.max_depth = PC_MAX_DEPTH;
+	t.cfg.max_leaf = PC_MAX_LEAF;
+	for (int i = 0; i < PC_MAX_TREES; i++) {
+		t.cfg.root[i] = s->t.cfg.root[0];
+		t.cfg.min_rule[i] = s->t.cfg.min_rule[0];
+	}
+	int r = pc_dp_gen_prepare(dp, &s->rs, &t, 99, &g);
+	CHECK(r == 0, "limits at their maximum do not load: %s\n%s", strerror(-r), pc_dp_verifier_log(dp));
+	if (g) {
+		print_prog_stats("max tc_ingress", pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS));
+		print_prog_stats("max tc_egress", pc_dp_gen_prog_fd(g, PC_HOOK_EGRESS));
+		print_prog_stats("max sock", pc_dp_gen_prog_fd(g, PC_HOOK_MONITOR));
+		pc_dp_gen_free(g);
+	}
 }
 
 static void test_small_slot_cap(void)
@@ -1264,6 +1282,7 @@ static int run_tests(void)
 {
 	struct pc_dp_opts o = { .pin_path = pin };
 	static const char *const sets[] = { "acl1_1k", "fw1_1k", "ipc1_1k" };
+	static const char *const sets10k[] = { "acl1_10k", "fw1_10k", "ipc1_10k" };
 	struct tr_set hand;
 	struct stat st;
 	int r;
@@ -1311,6 +1330,10 @@ static int run_tests(void)
 			test_classbench(sets[i], 10 + i);
 		for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
 			test_classbench_pipeline(sets[i], 20 + i);
+		/* PC_BPF_TEST_10K=1: the 10k sets too (slower) */
+		if (getenv("PC_BPF_TEST_10K"))
+			for (size_t i = 0; i < sizeof(sets10k) / sizeof(sets10k[0]); i++)
+				test_classbench_pipeline(sets10k[i], 30 + i);
 	}
 
 	pc_dp_close(dp, false);
