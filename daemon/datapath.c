@@ -80,29 +80,48 @@ static int unpin_all(const struct pc_dp *dp)
 	return ret;
 }
 
-/* bpffs must be mounted where pin_path lives; /sys/fs/bpf is mounted when
- * it is not.  pin_path itself is created (0700). */
+static bool is_bpffs(const char *path)
+{
+	struct statfs sf;
+
+	return statfs(path, &sf) == 0 && sf.f_type == BPF_FS_MAGIC;
+}
+
+/* mkdir -p, 0700 for what it creates. */
+static int mkdir_p(const char *path)
+{
+	char p[PC_PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	return mkdir(p, 0700) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+/* bpffs is mounted on /sys/fs/bpf when it is not; pin_path is created and
+ * must be on a bpffs. */
 static int ensure_bpffs(const char *pin_path)
 {
-	char parent[PC_PATH_MAX];
-	struct statfs sf;
-	char *slash;
+#define PC_BPFFS "/sys/fs/bpf"
+	static const char bpffs[] = PC_BPFFS;
+	int r;
 
-	snprintf(parent, sizeof(parent), "%s", pin_path);
-	slash = strrchr(parent, '/');
-	if (!slash || slash == parent)
-		return -EINVAL;
-	*slash = '\0';
-	if (statfs(parent, &sf) < 0)
+	if (!strncmp(pin_path, PC_BPFFS "/", sizeof(bpffs)) && !is_bpffs(bpffs) &&
+	    mount("bpf", bpffs, "bpf", 0, "mode=0700") < 0)
 		return -errno;
-	if (sf.f_type != BPF_FS_MAGIC) {
-		if (strcmp(parent, "/sys/fs/bpf") != 0)
-			return -ENOTSUP;
-		if (mount("bpf", parent, "bpf", 0, "mode=0700") < 0)
-			return -errno;
+	r = mkdir_p(pin_path);
+	if (r < 0)
+		return r;
+	if (!is_bpffs(pin_path)) {
+		rmdir(pin_path); /* only if empty */
+		return -ENOTSUP;
 	}
-	if (mkdir(pin_path, 0700) < 0 && errno != EEXIST)
-		return -errno;
 	return 0;
 }
 
@@ -559,8 +578,12 @@ int pc_dp_gen_commit(struct pc_dp *dp, struct pc_gen *g, const struct pc_ruleset
 	int r;
 
 	r = jump_to(dp, g);
-	if (r < 0)
+	if (r < 0) {
+		/* never leave the hooks on a mix of generations */
+		if (dp->cur)
+			jump_to(dp, dp->cur);
 		return r;
+	}
 	if (dp->cur != g)
 		pc_dp_gen_free(dp->cur);
 	dp->cur = g;

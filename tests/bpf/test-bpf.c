@@ -1230,7 +1230,13 @@ static void test_small_slot_cap(void)
 	struct stat st;
 	int r;
 
-	snprintf(p2, sizeof(p2), "%s-2", pin);
+	snprintf(p2, sizeof(p2), "/tmp/pktclassd-test-bpf-%d", (int)getpid());
+	CHECK(pc_dp_open(&o, &d2) == -ENOTSUP && !d2, "pin path outside bpffs accepted");
+	CHECK(stat(p2, &st) < 0 && errno == ENOENT, "pin dir outside bpffs left behind");
+	o.pin_path = "relative/path";
+	CHECK(pc_dp_open(&o, &d2) == -EINVAL && !d2, "relative pin path accepted");
+	o.pin_path = p2;
+	snprintf(p2, sizeof(p2), "%s-2/nested", pin);
 	r = pc_dp_open(&o, &d2);
 	CHECK(r == 0, "open second datapath: %s", strerror(-r));
 	if (r < 0)
