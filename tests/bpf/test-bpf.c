@@ -38,6 +38,7 @@
 
 #include "../../bpf/parse.h"
 #include "../../daemon/datapath.h"
+#include "../../daemon/stats.h"
 #include "../../daemon/util.h"
 #include "../lib/pktgen.h"
 #include "../lib/testrules.h"
@@ -1114,6 +1115,22 @@ static void test_pinned_state(const struct tr_set *s, uint32_t generation)
 	      !strcmp(m.status, "reload failed: test"), "set status");
 	close(slots);
 	close(meta);
+
+	/* what pktclassctl reads (stats.c) agrees with the counters */
+	struct pc_stats *st = NULL;
+	CHECK(pc_stats_read(pin, &st) == 0 && st, "pc_stats_read of our pins");
+	if (st) {
+		uint64_t want = 0;
+
+		for (int h = 0; h < PC_HOOK_MAX; h++)
+			want += ec.packets[h][o->slot];
+		CHECK(st->natt == PC_HOOK_MAX && st->slot_cap == pc_dp_slot_cap(dp) &&
+		      st->total[o->slot].packets == want && want > 0 &&
+		      !strcmp(st->slots[o->slot].name, "sip"),
+		      "stats: %zu attachments, sip %llu packets, expected %llu", st->natt,
+		      (unsigned long long)st->total[o->slot].packets, (unsigned long long)want);
+		pc_stats_free(st);
+	}
 }
 
 static int reopen(uint32_t slot_cap)
