@@ -181,9 +181,9 @@ static __always_inline void pc_walk(struct pc_work *w, __u32 t)
 		if (!nd)
 			break;
 		if (nd->kind == PC_NODE_LEAF) {
-			w->base = nd->base;
 			struct pc_leaf_ctx lc = { .w = w };
 
+			w->base = nd->base;
 			w->count = nd->count < PC_MAX_LEAF ? nd->count : PC_MAX_LEAF;
 			bpf_loop(w->count, pc_leaf_cb, &lc, 0);
 			break;
