@@ -544,6 +544,192 @@ static void test_random_rulesets(void)
 	}
 }
 
+/* ---- through the parser and pc_compile ------------------------------------- */
+/* Parse and compile yaml as "t.yaml"; the shadow warnings must be want. */
+static void expect_yaml(int line, const char *yaml, const char *want)
+{
+	struct pc_config *c = NULL;
+	struct pc_ruleset *rs = NULL;
+	struct pc_diags d;
+	char *got = NULL;
+	int r;
+
+	pc_diags_init(&d, "t.yaml");
+	r = pc_config_parse("t.yaml", yaml, strlen(yaml), &c, &d);
+	if (r == 0)
+		r = pc_compile(c, &rs, &d);
+	if (r == 0) {
+		pc_diags_clear(&d);
+		pc_diags_init(&d, "t.yaml");
+		r = pc_shadow_check(c, rs, &d);
+		got = diags_text(&d);
+	}
+	if (!got || strcmp(got, want) || r != (int)d.n) {
+		fprintf(stderr, "test-shadow.c:%d: r=%d\n--- got:\n%s--- want:\n%s---\n", line, r,
+			got ? got : "(no result)\n", want);
+		failures++;
+	}
+	free(got);
+	pc_diags_clear(&d);
+	pc_ruleset_free(rs);
+	pc_config_free(c);
+}
+
+#define YAML(rules, want) expect_yaml(__LINE__, "version: 1\nrules:\n" rules, want)
+#define WY(rline, rname, yname, yline) "t.yaml:" #rline ":5: warning: rule '" rname "' can " \
+	"never match: rule '" yname "' (line " #yline ") matches every packet it would\n"
+
+static void test_compiled(void)
+{
+	YAML("  - { name: web, match: { proto: tcp, dst_port: [80, 443] } }\n"
+	     "  - { name: https, match: { proto: tcp, dst_port: 443, dst: 192.0.2.0/24 } }\n",
+	     WY(4, "https", "web", 3));
+	YAML("  - { name: https, match: { proto: tcp, dst_port: 443 } }\n"
+	     "  - { name: web, match: { proto: tcp, dst_port: [80, 443] } }\n", "");
+	YAML("  - { name: a, match: { src: 10.0.0.0/8 } }\n"
+	     "  - { name: all }\n"
+	     "  - { name: b, match: { src: 10.1.0.0/16 } }\n"
+	     "  - { name: c, match: { proto: udp } }\n",
+	     WY(5, "b", "a", 3) WY(6, "c", "all", 4));
+	/* both families in one list; the other family is not covered */
+	YAML("  - { name: a, match: { src: [10.0.0.0/8, \"2001:db8::/32\"] } }\n"
+	     "  - { name: b, match: { src: [10.1.0.0/16, \"2001:db8:1::/48\"] } }\n"
+	     "  - { name: c, match: { src: [10.1.0.0/16, \"2001:db9::/48\"] } }\n",
+	     WY(4, "b", "a", 3));
+	/* only the union of two earlier rules covers c: no warning */
+	YAML("  - { name: a, match: { dst_port: 0-1000 } }\n"
+	     "  - { name: b, match: { dst_port: 1001-65535 } }\n"
+	     "  - { name: c, match: { proto: tcp, dst_port: 80-2000 } }\n", "");
+	/* ports imply a protocol with ports, not the other way round */
+	YAML("  - { name: a, match: { dst_port: 53 } }\n"
+	     "  - { name: b, match: { proto: udp, dst_port: 53 } }\n", WY(4, "b", "a", 3));
+	YAML("  - { name: a, match: { proto: udp, dst_port: 53 } }\n"
+	     "  - { name: b, match: { dst_port: 53 } }\n", "");
+	YAML("  - { name: a, match: { dst_port: 0-65535 } }\n"
+	     "  - { name: b, match: { proto: icmp } }\n", "");
+	/* vlan: a rule without vlan covers tagged packets, 0-4095 not the untagged */
+	YAML("  - { name: a, match: { proto: tcp } }\n"
+	     "  - { name: b, match: { proto: tcp, vlan: 10 } }\n"
+	     "  - { name: c, match: { vlan: 0-4095 } }\n"
+	     "  - { name: d, match: { proto: udp } }\n", WY(4, "b", "a", 3));
+	YAML("  - { name: a, match: { tcp_flags: [syn, \"!ack\"] } }\n"
+	     "  - { name: b, match: { proto: tcp, tcp_flags: [syn, \"!ack\", \"!fin\"] } }\n"
+	     "  - { name: c, match: { tcp_flags: syn } }\n",
+	     WY(4, "b", "a", 3));
+	YAML("  - { name: a, match: { iface: \"eth*\", direction: ingress } }\n"
+	     "  - { name: b, match: { iface: \"eth*\", direction: ingress, proto: icmp } }\n"
+	     "  - { name: c, match: { iface: eth0, direction: ingress } }\n"
+	     "  - { name: d, match: { direction: egress } }\n",
+	     WY(4, "b", "a", 3));
+	YAML("  - { name: a, match: { dscp: [ef, af41], length: 0-1500 } }\n"
+	     "  - { name: b, match: { dscp: ef, length: 100-200 } }\n"
+	     "  - { name: c, match: { dscp: ef, length: 100-2000 } }\n",
+	     WY(4, "b", "a", 3));
+}
+
+/* A port range with a protocol without ports: the config rejects it. */
+static bool cb_skip(unsigned splo, unsigned sphi, unsigned dplo, unsigned dphi, unsigned proto,
+		    unsigned pmask)
+{
+	bool ports = splo != 0 || sphi != 65535 || dplo != 0 || dphi != 65535;
+
+	return ports && pmask == 0xff && proto != 6 && proto != 17 && proto != 132 && proto != 136;
+}
+
+static bool load_classbench(const char *path, struct fixture *f, uint32_t max, bool strict);
+
+/* A ClassBench file as YAML rules named r0, r1... */
+static char *classbench_yaml(const char *path)
+{
+	unsigned s[4], d[4], sl, dl, splo, sphi, dplo, dphi, proto, pmask;
+	FILE *in = fopen(path, "re"), *out;
+	char line[512], *yaml = NULL;
+	size_t len = 0, n = 0;
+
+	if (!in)
+		return NULL;
+	out = open_memstream(&yaml, &len);
+	fputs("version: 1\nrules:\n", out);
+	while (fgets(line, sizeof(line), in)) {
+		if (sscanf(line, "@%u.%u.%u.%u/%u %u.%u.%u.%u/%u %u : %u %u : %u %x/%x", &s[0],
+			   &s[1], &s[2], &s[3], &sl, &d[0], &d[1], &d[2], &d[3], &dl, &splo, &sphi,
+			   &dplo, &dphi, &proto, &pmask) != 16 ||
+		    cb_skip(splo, sphi, dplo, dphi, proto, pmask))
+			continue;
+		fprintf(out, "  - name: r%zu\n    match: { src: %u.%u.%u.%u/%u, dst: %u.%u.%u.%u/%u",
+			n++, s[0], s[1], s[2], s[3], sl, d[0], d[1], d[2], d[3], dl);
+		if (splo != 0 || sphi != 65535)
+			fprintf(out, ", src_port: %u-%u", splo, sphi);
+		if (dplo != 0 || dphi != 65535)
+			fprintf(out, ", dst_port: %u-%u", dplo, dphi);
+		if (pmask == 0xff)
+			fprintf(out, ", proto: %u", proto);
+		fputs(" }\n", out);
+	}
+	fclose(in);
+	fclose(out);
+	return yaml;
+}
+
+/* "r5 r3\n" for each warning: shadowed rule and the rule named. */
+static char *pairs_text(const struct pc_diags *d)
+{
+	char *out = NULL, a[64], b[64];
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	for (size_t i = 0; i < d->n; i++)
+		if (sscanf(d->v[i].msg, "rule '%63[^']' can never match: rule '%63[^']'", a, b) == 2)
+			fprintf(f, "%s %s\n", a, b);
+	fclose(f);
+	return out;
+}
+
+/* The same file through the parser and pc_compile, and as hand-made boxes:
+ * the same rules are reported. */
+static void compare_compiled(const char *path)
+{
+	char *yaml = classbench_yaml(path);
+	struct pc_config *c = NULL;
+	struct pc_ruleset *rs = NULL;
+	struct fixture f = {};
+	struct pc_diags d1, d2;
+	char *p1, *p2;
+
+	if (!yaml) {
+		CHECK(yaml != NULL);
+		return;
+	}
+	pc_diags_init(&d1, "cb.yaml");
+	pc_diags_init(&d2, "cb.yaml");
+	CHECK(pc_config_parse("cb.yaml", yaml, strlen(yaml), &c, &d1) == 0);
+	CHECK(c && pc_compile(c, &rs, &d1) == 0);
+	CHECK(load_classbench(path, &f, UINT32_MAX, true));
+	if (c && rs) {
+		pc_diags_clear(&d1);
+		pc_diags_init(&d1, "cb.yaml");
+		CHECK(pc_shadow_check(c, rs, &d1) >= 0);
+	}
+	CHECK(pc_shadow_check(&f.cfg, &f.rs, &d2) >= 0);
+	p1 = pairs_text(&d1);
+	p2 = pairs_text(&d2);
+	if (strcmp(p1, p2)) {
+		fprintf(stderr, "%s: compiled and hand-made boxes differ\n--- compiled:\n%s"
+			"--- hand-made:\n%s---\n", path, p1, p2);
+		failures++;
+	}
+	else
+		printf("%s: %zu shadowed, the same through pc_compile\n", path, d2.n);
+	free(p1);
+	free(p2);
+	pc_diags_clear(&d1);
+	pc_diags_clear(&d2);
+	fixture_done(&f);
+	pc_ruleset_free(rs);
+	pc_config_free(c);
+	free(yaml);
+}
+
 /* ---- ClassBench ---------------------------------------------------------------- */
 static void add_range(struct pc_box *b, unsigned w, uint32_t lo, uint32_t hi, uint32_t full)
 {
@@ -551,14 +737,16 @@ static void add_range(struct pc_box *b, unsigned w, uint32_t lo, uint32_t hi, ui
 		b->c[b->nchecks++] = (struct pc_check)RG(w, lo, hi);
 }
 
-static bool parse_line(const char *line, uint32_t rule, struct pc_box *b)
+/* strict: skip the rules that the config would reject (see cb_skip). */
+static bool parse_line(const char *line, uint32_t rule, bool strict, struct pc_box *b)
 {
 	unsigned s[4], d[4], sl, dl, splo, sphi, dplo, dphi, proto, pmask;
 	uint32_t src, dst;
 
 	if (sscanf(line, "@%u.%u.%u.%u/%u %u.%u.%u.%u/%u %u : %u %u : %u %x/%x", &s[0], &s[1],
 		   &s[2], &s[3], &sl, &d[0], &d[1], &d[2], &d[3], &dl, &splo, &sphi, &dplo,
-		   &dphi, &proto, &pmask) != 16 || sl > 32 || dl > 32)
+		   &dphi, &proto, &pmask) != 16 || sl > 32 || dl > 32 ||
+	    (strict && cb_skip(splo, sphi, dplo, dphi, proto, pmask)))
 		return false;
 	*b = (struct pc_box){ .rule = rule };
 	src = IP(s[0], s[1], s[2], s[3]);
@@ -576,7 +764,7 @@ static bool parse_line(const char *line, uint32_t rule, struct pc_box *b)
 }
 
 /* Append the rules of ClassBench file path to f, up to max rules. */
-static bool load_classbench(const char *path, struct fixture *f, uint32_t max)
+static bool load_classbench(const char *path, struct fixture *f, uint32_t max, bool strict)
 {
 	FILE *in = fopen(path, "re");
 	char line[512];
@@ -592,7 +780,7 @@ static bool load_classbench(const char *path, struct fixture *f, uint32_t max)
 			f->rs.boxes = reallocarray(f->rs.boxes, cap, sizeof(*f->rs.boxes));
 			f->cfg.rules = reallocarray(f->cfg.rules, cap, sizeof(*f->cfg.rules));
 		}
-		if (!parse_line(line, r, &f->rs.boxes[r]))
+		if (!parse_line(line, r, strict, &f->rs.boxes[r]))
 			continue;
 		f->cfg.rules[r] = (struct pc_rule){ .pos = { .line = 10 * (r + 1), .col = 5 } };
 		snprintf(f->cfg.rules[r].name, sizeof(f->cfg.rules[r].name), "r%u", r);
@@ -640,19 +828,20 @@ static void test_classbench(const char *dir)
 		struct fixture f = {};
 
 		snprintf(path, sizeof(path), "%s/%s_1k", dir, families[i]);
-		CHECK(load_classbench(path, &f, UINT32_MAX) && f.rs.nrules > 500);
+		CHECK(load_classbench(path, &f, UINT32_MAX, false) && f.rs.nrules > 500);
 		compare_naive(path, &f);
 		fixture_done(&f);
+		compare_compiled(path);
 
 		f = (struct fixture){};
 		snprintf(path, sizeof(path), "%s/%s_10k", dir, families[i]);
-		CHECK(load_classbench(path, &f, UINT32_MAX) && f.rs.nrules > 5000);
+		CHECK(load_classbench(path, &f, UINT32_MAX, false) && f.rs.nrules > 5000);
 		r = timed_check(&f, &ms);
 		printf("%-8s %6u rules: %5d shadowed, %7.1f ms\n", families[i], f.rs.nrules, r, ms);
 		fixture_done(&f);
 		/* each family on its own VLAN: no family covers another's rules */
 		first = all.rs.nrules;
-		CHECK(load_classbench(path, &all, 100000));
+		CHECK(load_classbench(path, &all, 100000, false));
 		for (uint32_t b = first; b < all.rs.nrules; b++)
 			all.rs.boxes[b].c[all.rs.boxes[b].nchecks++] =
 				(struct pc_check)RG(PC_W_VLAN, (uint32_t)i, (uint32_t)i);
@@ -678,6 +867,7 @@ int main(void)
 	test_bad_input();
 	test_containment_enumerated();
 	test_random_rulesets();
+	test_compiled();
 	if (!cb)
 		cb = "/work/shared/classbench";
 	snprintf(probe, sizeof(probe), "%s/acl1_1k", cb);
