@@ -197,24 +197,30 @@ bool pc_box_contains(const struct pc_box *outer, const struct pc_box *inner)
 }
 
 /* ---- index: a trie per indexed word, each node holding the next word's ---- */
-/* The words the index cuts on, in order: source, destination, destination
- * port.  An outer box can only contain an inner one when each of its blocks
- * holds the inner one's, that is, lies on the inner block's trie path. */
-static const unsigned index_words[] = { PC_W_SRC0, PC_W_DST0, PC_W_DPORT };
-#define INDEX_LEVELS (sizeof(index_words) / sizeof(index_words[0]))
+/* The index cuts on the INDEX_LEVELS words where the boxes are narrowest
+ * (source, destination and a port for ClassBench-like sets; VLAN or DSCP
+ * for sets that differ only there).  An outer box can only contain an inner
+ * one when each of its blocks holds the inner one's, that is, lies on the
+ * inner block's trie path. */
+#define INDEX_LEVELS 3
 
 struct block {
 	uint32_t prefix; /* left-aligned in 32 bits */
 	uint8_t len;
 };
 
-/* The smallest aligned block holding every value of word w in b. */
+/* The smallest aligned block holding every value of word w in b (b not
+ * empty).  Checks that every key passes are left out, as box_in() does. */
 static struct block box_block(const struct pc_box *b, unsigned w)
 {
 	unsigned shift = 32 - word_width[w], len;
-	uint32_t lo, hi;
+	uint32_t lo = 0, hi = width_mask(w), l, h;
 
-	word_hull(b, w, &lo, &hi);
+	for (uint32_t i = 0; i < b->nchecks; i++)
+		if (b->c[i].word == w && !check_always(&b->c[i]) && check_hull(&b->c[i], &l, &h)) {
+			lo = l > lo ? l : lo;
+			hi = h < hi ? h : hi;
+		}
 	lo <<= shift;
 	hi <<= shift;
 	if (lo == hi)
@@ -240,6 +246,7 @@ struct entry {
 };
 
 struct index {
+	unsigned words[INDEX_LEVELS];
 	struct tnode *nodes;
 	size_t nnodes, cap_nodes;
 	struct entry *ents;
@@ -294,7 +301,7 @@ static int index_add(struct index *ix, const struct pc_box *b, uint32_t box)
 	uint32_t n = 0, sub;
 
 	for (unsigned l = 0;; l++) {
-		if (trie_walk(ix, n, box_block(b, index_words[l]), &n) < 0)
+		if (trie_walk(ix, n, box_block(b, ix->words[l]), &n) < 0)
 			return -ENOMEM;
 		if (l == INDEX_LEVELS - 1)
 			break;
@@ -309,6 +316,53 @@ static int index_add(struct index *ix, const struct pc_box *b, uint32_t box)
 		return -ENOMEM;
 	ix->ents[ix->nents] = (struct entry){ .box = box, .next = ix->nodes[n].list };
 	ix->nodes[n].list = (uint32_t)++ix->nents;
+	return 0;
+}
+
+/* Pick the words with the most distinct blocks (counted roughly, as bits set
+ * in a hashed bitmap), so that the trie paths split the boxes finely. */
+#define DISTINCT_BITS 16
+
+static unsigned distinct_blocks(const struct pc_ruleset *rs, unsigned w, uint64_t *bitmap)
+{
+	size_t words = (1u << DISTINCT_BITS) / 64;
+	unsigned n = 0;
+
+	memset(bitmap, 0, words * sizeof(*bitmap));
+	for (size_t i = 0; i < rs->nboxes; i++) {
+		struct block b = box_block(&rs->boxes[i], w);
+		uint64_t h = ((uint64_t)b.prefix << 8 | b.len) * 0x9e3779b97f4a7c15ull;
+
+		h >>= 64 - DISTINCT_BITS;
+		bitmap[h / 64] |= 1ull << (h % 64);
+	}
+	for (size_t i = 0; i < words; i++)
+		n += (unsigned)__builtin_popcountll(bitmap[i]);
+	return n;
+}
+
+static int index_pick_words(struct index *ix, const struct pc_ruleset *rs)
+{
+	uint64_t *bitmap = malloc((1u << DISTINCT_BITS) / 8);
+	unsigned score[PC_KEY_WORDS];
+	bool taken[PC_KEY_WORDS] = {};
+
+	if (!bitmap)
+		return -ENOMEM;
+	for (unsigned w = 0; w < PC_KEY_WORDS; w++)
+		score[w] = distinct_blocks(rs, w, bitmap);
+	free(bitmap);
+	for (unsigned l = 0; l < INDEX_LEVELS; l++) {
+		unsigned best = 0;
+
+		while (taken[best])
+			best++;
+		for (unsigned w = best + 1; w < PC_KEY_WORDS; w++)
+			if (!taken[w] && score[w] > score[best])
+				best = w;
+		taken[best] = true;
+		ix->words[l] = best;
+	}
 	return 0;
 }
 
@@ -367,7 +421,7 @@ static void query_box(struct shadow *s, const struct pc_box *b, uint32_t i)
 	struct block bl[INDEX_LEVELS];
 
 	for (unsigned l = 0; l < INDEX_LEVELS; l++)
-		bl[l] = box_block(b, index_words[l]);
+		bl[l] = box_block(b, s->ix.words[l]);
 	query(s, bl, 0, 0, b, i);
 }
 
@@ -449,7 +503,8 @@ int pc_shadow_check(const struct pc_config *cfg, const struct pc_ruleset *rs,
 	s.cnt = calloc(rs->nrules + 1, sizeof(*s.cnt));
 	s.stamp = calloc(rs->nrules + 1, sizeof(*s.stamp));
 	s.touched = calloc(rs->nrules + 1, sizeof(*s.touched));
-	if (s.cnt && s.stamp && s.touched && new_node(&s.ix, &root) == 0)
+	if (s.cnt && s.stamp && s.touched && index_pick_words(&s.ix, rs) == 0 &&
+	    new_node(&s.ix, &root) == 0)
 		r = run(&s, cfg, diags);
 	free(s.ix.nodes);
 	free(s.ix.ents);
