@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* shadow.c - rules that can never match because one earlier rule covers
  * them.  Box containment is decided word by word on the sets of values each
- * check admits; candidate outer boxes come from a two-level binary trie on
- * the smallest aligned blocks that hold the source and destination words. */
+ * check admits; candidate outer boxes come from nested binary tries, one per
+ * indexed word, on the smallest aligned blocks that hold each box's values. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
