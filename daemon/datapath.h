@@ -85,3 +85,45 @@ int pc_dp_gen_trace_fd(const struct pc_gen *g);
 const char *pc_dp_verifier_log(const struct pc_dp *dp);
 /* fd of the per-CPU counter array of an attach slot, or -ENOENT. */
 int pc_dp_attach_counters_fd(const struct pc_dp *dp, uint32_t slot);
+
+/* ---- additions (explain --live) ------------------------------------------ */
+/* A private, traced copy of the generation that the pinned jump tables point
+ * at: this build's classifier programs, loaded with the live .rodata and
+ * reusing the live tables (nodes, leaf, boxes, outs, ifaces), but with
+ * private counters and trace, so a packet run through it (BPF_PROG_TEST_RUN)
+ * gets the live decision and counts nothing live.  Needs no daemon state
+ * besides the pins (datapath-live.c). */
+struct pc_live;
+
+struct pc_live_info {
+	struct pc_meta meta;            /* the pinned "meta" */
+	struct pc_gen_cfg cfg;          /* the live classifier's .rodata */
+	uint32_t prog_id[PC_HOOK_MAX];  /* live classifier per hook, 0: slot empty */
+	bool same_code;                 /* the live programs' tags are this build's */
+};
+
+#define PC_LIVE_DATA_MAX 4096
+
+struct pc_live_run {
+	uint32_t retval;                /* the program's return value */
+	uint32_t mark, priority;        /* skb fields afterwards (0 before) */
+	struct pc_trace trace;          /* the verdict (pktclass.h) */
+	uint8_t data[PC_LIVE_DATA_MAX]; /* the frame afterwards */
+	uint32_t data_len;
+};
+
+/* -ENOENT: nothing pinned under pin_path; -ENODATA: no generation in the
+ * jump tables; -EPROTO: the pins or programs are not ours (other ABI). */
+int pc_dp_live_open(const char *pin_path, struct pc_live **ret);
+void pc_dp_live_close(struct pc_live *l);
+const struct pc_live_info *pc_dp_live_info(const struct pc_live *l);
+/* fd of the copy's program for hook (PC_HOOK_*). */
+int pc_dp_live_prog_fd(const struct pc_live *l, int hook);
+/* Run an Ethernet frame through the copy's program for hook as if it came
+ * on ifindex (an interface of the caller's network namespace). */
+int pc_dp_live_run(struct pc_live *l, int hook, uint32_t ifindex, const void *frame, uint32_t len,
+		   struct pc_live_run *ret);
+/* The live outcome of a rule index (nrules: the default), with the names
+ * of its rule and class counter slots. */
+int pc_dp_live_rule(const struct pc_live *l, uint32_t rule, struct pc_rule_out *out,
+		    struct pc_slot_name *name, struct pc_slot_name *class_name);

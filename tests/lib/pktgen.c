@@ -133,7 +133,7 @@ int pg_build(const struct pg_pkt *p, uint8_t *buf, size_t cap)
 	uint8_t b[PG_FRAME_MAX];
 	unsigned off = 12, len;
 
-	if (p->ntags > 3 || p->payload > 1200)
+	if (p->ntags > 3 || p->payload > PG_FRAME_MAX - 256)
 		return -1;
 	memcpy(b, dmac, 6);
 	memcpy(b + 6, smac, 6);

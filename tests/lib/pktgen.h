@@ -11,7 +11,7 @@
 #include "../../bpf/pktclass.h"
 
 #define PG_MAX_EXT 8
-#define PG_FRAME_MAX 1600
+#define PG_FRAME_MAX 4096
 
 struct pg_pkt {
 	/* L2: in-band tags, outermost first (tpid 0 = 0x8100) */
