@@ -9,22 +9,10 @@
 #include <string.h>
 
 #include "compile.h"
-#include "ctl.h"
+#include "ctl-explain.h"
 #include "diag.h"
 #include "json.h"
 
-#define ETH_P_IPV4 0x0800u
-#define ETH_P_IPV6 0x86ddu
-#define ETH_P_ARP 0x0806u
-
-struct packet {
-	const char *iface;
-	int dir;                   /* -1: not given */
-	bool has_l3, has_src, has_dst, has_proto, has_sport, has_dport;
-	bool has_vlan, has_dscp, has_len, has_tcp_flags, live;
-	uint32_t l3, proto, sport, dport, vlan, dscp, len, tcp_flags;
-	struct pc_prefix src, dst;
-};
 
 /* ---- option values ------------------------------------------------------ */
 static int parse_l3(const char *s, uint32_t *ret)
@@ -117,7 +105,7 @@ static const struct option explain_longopts[] = {
 };
 
 /* One option into p: 0, or -EINVAL for a bad value. */
-static int packet_option(struct packet *p, int o, const char *v)
+static int packet_option(struct ctl_packet *p, int o, const char *v)
 {
 	switch (o) {
 	case OPT_IFACE:
@@ -175,18 +163,18 @@ static const char *option_name(int o)
 }
 
 /* ---- the key ------------------------------------------------------------ */
-static bool is_ip(uint32_t l3)
+bool ctl_is_ip(uint32_t l3)
 {
 	return l3 == ETH_P_IPV4 || l3 == ETH_P_IPV6;
 }
 
-static bool has_ports(uint32_t proto)
+bool ctl_has_ports(uint32_t proto)
 {
 	return proto == 6 || proto == 17 || proto == 132 || proto == 136;
 }
 
 /* L4 header bytes, for the default L3 length. */
-static uint32_t l4_header_len(uint32_t proto)
+uint32_t ctl_l4_header_len(uint32_t proto)
 {
 	switch (proto) {
 	case 6: return 20;
@@ -197,7 +185,7 @@ static uint32_t l4_header_len(uint32_t proto)
 }
 
 /* What the packet lacks or mixes up: a usage error, CTL_USAGE. */
-static int check_ip(struct packet *p)
+static int check_ip(struct ctl_packet *p)
 {
 	int fam = p->l3 == ETH_P_IPV4 ? 4 : 6;
 	uint32_t minlen = fam == 4 ? 20 : 40;
@@ -206,22 +194,27 @@ static int check_ip(struct packet *p)
 		return ctl_usage_error("explain: an IP packet needs --src, --dst and --proto");
 	if (p->src.family != fam || p->dst.family != fam)
 		return ctl_usage_error("explain: --src and --dst must both be IPv%d addresses", fam);
-	if (has_ports(p->proto) && (!p->has_sport || !p->has_dport))
+	if (ctl_has_ports(p->proto) && (!p->has_sport || !p->has_dport))
 		return ctl_usage_error("explain: protocol %" PRIu32 " needs --src-port and --dst-port",
 				       p->proto);
-	if (!has_ports(p->proto) && (p->has_sport || p->has_dport))
+	if (!ctl_has_ports(p->proto) && (p->has_sport || p->has_dport))
 		return ctl_usage_error("explain: ports apply only to tcp, udp, udplite and sctp");
 	if (p->proto != 6 && p->has_tcp_flags)
 		return ctl_usage_error("explain: --tcp-flags applies only to tcp");
 	if (p->has_len && (p->len < minlen || (fam == 4 && p->len > 0xffff)))
 		return ctl_usage_error("explain: --length %" PRIu32 " is not a valid IPv%d length",
 				       p->len, fam);
+	/* a packet with ports carries their whole transport header */
+	if (p->has_len && ctl_has_ports(p->proto) && p->len < minlen + ctl_l4_header_len(p->proto))
+		return ctl_usage_error("explain: --length %" PRIu32 " is too short for the %" PRIu32
+				       " bytes of IPv%d and transport headers", p->len,
+				       minlen + ctl_l4_header_len(p->proto), fam);
 	if (!p->has_len)
-		p->len = minlen + l4_header_len(p->proto);
+		p->len = minlen + ctl_l4_header_len(p->proto);
 	return CTL_OK;
 }
 
-static int check_packet(struct packet *p)
+static int check_packet(struct ctl_packet *p)
 {
 	if (!p->iface || p->dir < 0)
 		return ctl_usage_error("explain: --iface and --direction are required");
@@ -231,7 +224,7 @@ static int check_packet(struct packet *p)
 					       "for IP, or --l3");
 		p->l3 = (p->has_src ? p->src.family : p->dst.family) == 4 ? ETH_P_IPV4 : ETH_P_IPV6;
 	}
-	if (is_ip(p->l3))
+	if (ctl_is_ip(p->l3))
 		return check_ip(p);
 	if (p->has_src || p->has_dst || p->has_proto || p->has_sport || p->has_dport ||
 	    p->has_dscp || p->has_len || p->has_tcp_flags)
@@ -240,7 +233,7 @@ static int check_packet(struct packet *p)
 	return CTL_OK;
 }
 
-static void addr_words(const struct pc_prefix *a, uint32_t *w)
+void ctl_addr_words(const struct pc_prefix *a, uint32_t *w)
 {
 	for (int i = 0; i < 4; i++)
 		w[i] = i < (a->family == 4 ? 1 : 4) ?
@@ -248,17 +241,17 @@ static void addr_words(const struct pc_prefix *a, uint32_t *w)
 		       (uint32_t)a->addr[4 * i + 2] << 8 | a->addr[4 * i + 3] : 0;
 }
 
-static void build_key(const struct packet *p, const struct pc_ruleset *rs, struct pc_key *k)
+void ctl_packet_key(const struct ctl_packet *p, const struct pc_ruleset *rs, struct pc_key *k)
 {
-	bool ip = is_ip(p->l3);
+	bool ip = ctl_is_ip(p->l3);
 
 	memset(k, 0, sizeof(*k));
 	if (ip) {
-		addr_words(&p->src, &k->w[PC_W_SRC0]);
-		addr_words(&p->dst, &k->w[PC_W_DST0]);
+		ctl_addr_words(&p->src, &k->w[PC_W_SRC0]);
+		ctl_addr_words(&p->dst, &k->w[PC_W_DST0]);
 	}
-	k->w[PC_W_SPORT] = ip && has_ports(p->proto) ? p->sport : PC_PORT_NONE;
-	k->w[PC_W_DPORT] = ip && has_ports(p->proto) ? p->dport : PC_PORT_NONE;
+	k->w[PC_W_SPORT] = ip && ctl_has_ports(p->proto) ? p->sport : PC_PORT_NONE;
+	k->w[PC_W_DPORT] = ip && ctl_has_ports(p->proto) ? p->dport : PC_PORT_NONE;
 	k->w[PC_W_PROTO] = ip ? p->proto : PC_PROTO_NONE;
 	k->w[PC_W_L3] = p->l3;
 	k->w[PC_W_VLAN] = p->has_vlan ? p->vlan : PC_VLAN_NONE;
@@ -298,7 +291,7 @@ static const char *l3_name(uint32_t l3, char *buf, size_t len)
 	return buf;
 }
 
-static const char *action_name(uint8_t action)
+const char *ctl_action_name(uint8_t action)
 {
 	return action == PC_ACT_DROP ? "drop" : action == PC_ACT_REDIRECT ? "redirect" : "pass";
 }
@@ -322,17 +315,8 @@ static void tcp_flags_str(uint32_t flags, char *buf, size_t len)
 		snprintf(buf, len, "none");
 }
 
-struct result {
-	const struct packet *p;
-	const struct pc_ruleset *rs;
-	const struct pc_rule *rule; /* NULL for the default */
-	const char *config_path;
-	struct pc_key key;
-	uint32_t idx;
-};
 
-/* " (ef)", " (af41)", " (cs1)" or "" */
-static const char *dscp_name(uint32_t dscp, char *buf, size_t len)
+const char *ctl_dscp_name(uint32_t dscp, char *buf, size_t len)
 {
 	if (dscp == 46)
 		snprintf(buf, len, " (ef)");
@@ -345,24 +329,24 @@ static const char *dscp_name(uint32_t dscp, char *buf, size_t len)
 	return buf;
 }
 
-static void text_packet(const struct packet *p)
+static void text_packet(const struct ctl_packet *p)
 {
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], pb[8], lb[8], fl[64], dn[16];
 	bool v6 = p->l3 == ETH_P_IPV6;
 
 	printf("packet:    %s %s, %s", p->iface, p->dir == PC_DIR_INGRESS ? "ingress" : "egress",
 	       l3_name(p->l3, lb, sizeof(lb)));
-	if (is_ip(p->l3)) {
+	if (ctl_is_ip(p->l3)) {
 		addr_str(&p->src, s, sizeof(s));
 		addr_str(&p->dst, d, sizeof(d));
 		printf(" %s ", proto_name(p->proto, pb, sizeof(pb)));
-		if (has_ports(p->proto))
+		if (ctl_has_ports(p->proto))
 			printf(v6 ? "[%s]:%" PRIu32 " -> [%s]:%" PRIu32 : "%s:%" PRIu32 " -> %s:%" PRIu32,
 			       s, p->sport, d, p->dport);
 		else
 			printf("%s -> %s", s, d);
 		printf(", length %" PRIu32 ", dscp %" PRIu32 "%s", p->len, p->has_dscp ? p->dscp : 0,
-		       dscp_name(p->has_dscp ? p->dscp : 0, dn, sizeof(dn)));
+		       ctl_dscp_name(p->has_dscp ? p->dscp : 0, dn, sizeof(dn)));
 		if (p->proto == 6) {
 			tcp_flags_str(p->tcp_flags, fl, sizeof(fl));
 			printf(", flags %s", fl);
@@ -374,7 +358,7 @@ static void text_packet(const struct packet *p)
 		printf(", untagged\n");
 }
 
-static void text_result(const struct result *r)
+void ctl_text_result(const struct ctl_result *r)
 {
 	const struct pc_rule_out *o = &r->rs->outs[r->idx];
 	const char *sep = ""; /* "" until something was printed */
@@ -391,7 +375,7 @@ static void text_result(const struct result *r)
 	if (o->action == PC_ACT_REDIRECT)
 		printf("action:    redirect to %s\n", r->rs->redirect[r->idx]);
 	else
-		printf("action:    %s\n", action_name(o->action));
+		printf("action:    %s\n", ctl_action_name(o->action));
 	printf("set:       ");
 	if (o->flags & PC_F_MARK) {
 		printf("%smark 0x%" PRIx32, sep, o->mark);
@@ -403,14 +387,16 @@ static void text_result(const struct result *r)
 		sep = ", ";
 	}
 	if (o->flags & PC_F_DSCP) {
-		printf("%sdscp %u%s", sep, o->dscp, dscp_name(o->dscp, name, sizeof(name)));
+		printf("%sdscp %u%s", sep, o->dscp, ctl_dscp_name(o->dscp, name, sizeof(name)));
 		sep = ", ";
 	}
 	printf("%s\n", *sep ? "" : "nothing");
 	printf("log:       %s\n", o->flags & PC_F_LOG ? "yes" : "no");
+	if (r->live)
+		ctl_live_text(r->live);
 }
 
-static void json_packet(struct pc_json *j, const struct packet *p)
+static void json_packet(struct pc_json *j, const struct ctl_packet *p)
 {
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], pb[8], lb[8];
 
@@ -421,13 +407,13 @@ static void json_packet(struct pc_json *j, const struct packet *p)
 	pc_json_kv_string(j, "l3", l3_name(p->l3, lb, sizeof(lb)));
 	if (p->has_vlan)
 		pc_json_kv_u64(j, "vlan", p->vlan);
-	if (is_ip(p->l3)) {
+	if (ctl_is_ip(p->l3)) {
 		addr_str(&p->src, s, sizeof(s));
 		addr_str(&p->dst, d, sizeof(d));
 		pc_json_kv_string(j, "proto", proto_name(p->proto, pb, sizeof(pb)));
 		pc_json_kv_string(j, "src", s);
 		pc_json_kv_string(j, "dst", d);
-		if (has_ports(p->proto)) {
+		if (ctl_has_ports(p->proto)) {
 			pc_json_kv_u64(j, "src_port", p->sport);
 			pc_json_kv_u64(j, "dst_port", p->dport);
 		}
@@ -439,7 +425,7 @@ static void json_packet(struct pc_json *j, const struct packet *p)
 	pc_json_object_end(j);
 }
 
-static void json_result(const struct result *r)
+void ctl_json_result(const struct ctl_result *r)
 {
 	const struct pc_rule_out *o = &r->rs->outs[r->idx];
 	struct pc_json j;
@@ -456,7 +442,7 @@ static void json_result(const struct result *r)
 		pc_json_kv_u64(&j, "column", r->rule->pos.col);
 	}
 	pc_json_kv_string(&j, "class", r->rs->class_name[r->idx]);
-	pc_json_kv_string(&j, "action", action_name(o->action));
+	pc_json_kv_string(&j, "action", ctl_action_name(o->action));
 	if (o->action == PC_ACT_REDIRECT)
 		pc_json_kv_string(&j, "redirect", r->rs->redirect[r->idx]);
 	if (o->flags & PC_F_MARK)
@@ -474,12 +460,14 @@ static void json_result(const struct result *r)
 	for (int i = 0; i < PC_KEY_WORDS; i++)
 		pc_json_u64(&j, r->key.w[i]);
 	pc_json_array_end(&j);
+	if (r->live)
+		ctl_live_json(&j, r->live);
 	pc_json_object_end(&j);
 	pc_json_finish(&j);
 }
 
 /* ---- the command -------------------------------------------------------- */
-static const struct pc_rule *find_rule(const struct pc_config *cfg, const char *name)
+const struct pc_rule *ctl_find_rule(const struct pc_config *cfg, const char *name)
 {
 	for (size_t i = 0; i < cfg->n_rules; i++)
 		if (strcmp(cfg->rules[i].name, name) == 0)
@@ -487,8 +475,8 @@ static const struct pc_rule *find_rule(const struct pc_config *cfg, const char *
 	return NULL;
 }
 
-/* Load and compile quietly: warnings are check's business, errors are shown. */
-static int load(const char *path, struct pc_config **cfg, struct pc_ruleset **rs)
+/* Warnings are check's business, errors are shown. */
+int ctl_explain_load(const char *path, struct pc_config **cfg, struct pc_ruleset **rs)
 {
 	struct pc_diags d;
 	int r;
@@ -507,33 +495,46 @@ static int load(const char *path, struct pc_config **cfg, struct pc_ruleset **rs
 	return r;
 }
 
-static int explain(struct ctl *c, const struct packet *p)
+int ctl_explain_reference(const struct pc_config *cfg, const struct pc_ruleset *rs,
+			  struct ctl_result *res)
+{
+	ctl_packet_key(res->p, rs, &res->key);
+	res->rs = rs;
+	res->idx = pc_ref_classify(rs, &res->key);
+	if (res->idx > rs->nrules)
+		return ctl_error("explain: the classifier returned rule %" PRIu32, res->idx);
+	res->rule = res->idx < rs->nrules ? ctl_find_rule(cfg, rs->rule_name[res->idx]) : NULL;
+	if (res->idx < rs->nrules && !res->rule)
+		return ctl_error("explain: rule '%s' is not in the config", rs->rule_name[res->idx]);
+	return CTL_OK;
+}
+
+int ctl_explain_print(struct ctl *c, const struct ctl_result *res)
+{
+	if (c->json)
+		ctl_json_result(res);
+	else
+		ctl_text_result(res);
+	return fflush(stdout) == 0 ? CTL_OK : ctl_error("cannot write the output");
+}
+
+static int explain(struct ctl *c, const struct ctl_packet *p)
 {
 	__attribute__((cleanup(pc_config_freep))) struct pc_config *cfg = NULL;
 	__attribute__((cleanup(pc_ruleset_freep))) struct pc_ruleset *rs = NULL;
 	const char *path = c->config ? c->config : PC_DEFAULT_CONFIG;
-	struct result res = { .p = p, .config_path = path };
+	struct ctl_result res = { .p = p, .config_path = path };
 
-	if (load(path, &cfg, &rs) < 0)
+	if (ctl_explain_load(path, &cfg, &rs) < 0)
 		return CTL_ERROR;
-	build_key(p, rs, &res.key);
-	res.rs = rs;
-	res.idx = pc_ref_classify(rs, &res.key);
-	if (res.idx > rs->nrules)
-		return ctl_error("explain: the classifier returned rule %" PRIu32, res.idx);
-	res.rule = res.idx < rs->nrules ? find_rule(cfg, rs->rule_name[res.idx]) : NULL;
-	if (res.idx < rs->nrules && !res.rule)
-		return ctl_error("explain: rule '%s' is not in the config", rs->rule_name[res.idx]);
-	if (c->json)
-		json_result(&res);
-	else
-		text_result(&res);
-	return fflush(stdout) == 0 ? CTL_OK : ctl_error("cannot write the output");
+	if (ctl_explain_reference(cfg, rs, &res) != CTL_OK)
+		return CTL_ERROR;
+	return ctl_explain_print(c, &res);
 }
 
 int ctl_explain(struct ctl *c, int argc, char **argv)
 {
-	struct packet p = { .dir = -1 };
+	struct ctl_packet p = { .dir = -1 };
 	int o, stop, r;
 
 	while ((o = ctl_getopt(c, argc, argv, "", explain_longopts, &stop)) != -1)
@@ -545,10 +546,10 @@ int ctl_explain(struct ctl *c, int argc, char **argv)
 		return stop;
 	if (optind < argc)
 		return ctl_usage_error("explain: unexpected argument '%s'", argv[optind]);
-	if (p.live)
-		return ctl_error("explain --live: not yet supported");
 	r = check_packet(&p);
+	if (r == CTL_OK && p.live)
+		r = ctl_live_check(&p);
 	if (r != CTL_OK)
 		return r;
-	return explain(c, &p);
+	return p.live ? ctl_explain_live(c, &p) : explain(c, &p);
 }

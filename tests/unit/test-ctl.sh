@@ -230,9 +230,17 @@ run 2 $X
 # a broken config is an error, with its diagnostics
 run 1 -c bad.yaml explain --iface veth0 --direction ingress --l3 arp
 has err '^bad.yaml:5:[0-9]+: error: '
-# --live is not there yet
-run 1 $X --live --l3 arp
-has err 'not yet supported'
+# --live needs the daemon's state (tests/bpf/test-explain-live runs it for real)
+run 1 --pin-path "$T/no-pins" $X --live --l3 arp
+has err "explain --live: no pktclassd state under $T/no-pins"
+run 2 $X --live --l3 0x88a8
+has err 'is a VLAN tag: use --vlan'
+run 2 $X --live --proto udp --src 10.0.0.1 --dst 10.0.0.2 --src-port 1 --dst-port 2 --length 4000
+has err 'does not fit the BPF test runner'
+# a packet with ports carries the whole transport header
+run 2 $X --proto tcp --src 10.0.0.1 --dst 10.0.0.2 --src-port 1 --dst-port 2 --length 39
+has err 'too short for the 40 bytes'
+run 0 $X --proto icmp --src 10.0.0.1 --dst 10.0.0.2 --length 21
 
 if [ "$failures" -gt 0 ]; then
 	echo "test-ctl: $failures failures" >&2
