@@ -1,0 +1,707 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* main.c - pktclassd: startup, the event loop, reload transactions, stop. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "attach.h"
+#include "compile.h"
+#include "config.h"
+#include "datapath.h"
+#include "diag.h"
+#include "log.h"
+#include "netlink.h"
+#include "preflight.h"
+#include "rsdiff.h"
+#include "stats.h"
+#include "util.h"
+
+#define SLOT_CAP_MIN 4096u
+
+/* A config with everything derived from it, not yet live. */
+struct loaded {
+	struct pc_config *cfg;
+	struct pc_ruleset *rs;
+	struct pc_tree *tree;
+};
+
+struct class_count {
+	char name[PC_NAME_MAX];
+	struct pc_count c;
+};
+
+struct daemon {
+	const char *config_arg;
+	char config_path[PATH_MAX];
+	char pin_path[PC_PATH_MAX];
+	sd_event *event;
+	sd_event_source *stats_timer;
+	struct pc_nl *nl;
+	struct pc_nlmon *nlmon;
+	struct pc_dp *dp;
+	struct pc_am *am;
+	struct loaded live;
+	bool keep_on_exit;        /* of the config we started with or run now */
+	uint32_t generation;
+	struct class_count *prev; /* last stats record, for the deltas */
+	size_t nprev;
+};
+
+static void loaded_clear(struct loaded *l)
+{
+	pc_tree_freep(&l->tree);
+	pc_ruleset_freep(&l->rs);
+	pc_config_freep(&l->cfg);
+	*l = (struct loaded){};
+}
+
+static uint64_t now_usec(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- config -> rule set -> trees ------------------------------------------ */
+
+static void log_diags(struct pc_diags *d)
+{
+	char buf[1024];
+
+	pc_diags_sort(d);
+	for (size_t i = 0; i < d->n; i++) {
+		pc_diag_format(d, i, buf, sizeof(buf));
+		pc_log_full(d->v[i].sev == PC_SEV_ERROR ? LOG_ERR : LOG_WARNING, 0, "%s", buf);
+	}
+}
+
+/* Parse, validate, compile and build.  Every diagnostic is logged; why
+ * gets a short reason on failure.  *nwarnings: warnings seen. */
+static int load_config(const char *path, struct loaded *ret, size_t *nwarnings,
+		       char *why, size_t whylen)
+{
+	struct loaded l = {};
+	struct pc_diags d;
+	int r;
+
+	pc_diags_init(&d, path);
+	r = pc_config_load(path, &l.cfg, &d);
+	if (r >= 0)
+		r = pc_compile(l.cfg, &l.rs, &d);
+	log_diags(&d);
+	*nwarnings = d.nwarnings;
+	if (r < 0) {
+		if (d.nerrors > 0)
+			snprintf(why, whylen, "%zu error%s in %s", d.nerrors,
+				 d.nerrors == 1 ? "" : "s", path);
+		else
+			snprintf(why, whylen, "%s: %s", path, strerror(-r));
+		pc_diags_clear(&d);
+		loaded_clear(&l);
+		return r;
+	}
+	pc_diags_clear(&d);
+	r = pc_tree_build(l.rs, &l.tree);
+	if (r < 0) {
+		snprintf(why, whylen, "building the lookup trees: %s",
+			 r == -E2BIG ? "the rules exceed the classifier's limits" : strerror(-r));
+		log_error("%s: %s", path, why);
+		loaded_clear(&l);
+		return r;
+	}
+	*ret = l;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Distinct class names, the default's included. */
+static size_t count_classes(const struct pc_ruleset *rs)
+{
+	_cleanup_free_ char **v = calloc(rs->nrules + 1, sizeof(char *));
+	size_t n = 0;
+
+	if (!v)
+		return rs->nrules + 1;
+	for (uint32_t i = 0; i <= rs->nrules; i++)
+		v[i] = rs->class_name[i];
+	qsort(v, rs->nrules + 1, sizeof(char *), cmp_str);
+	for (uint32_t i = 0; i <= rs->nrules; i++)
+		n += i == 0 || strcmp(v[i], v[i - 1]) != 0;
+	return n;
+}
+
+static int run_check(const char *path)
+{
+	struct loaded l = {};
+	size_t nwarn = 0;
+	char why[256];
+	const struct pc_tree *t;
+
+	if (load_config(path, &l, &nwarn, why, sizeof(why)) < 0) {
+		log_error("%s: not valid: %s", path, why);
+		return EXIT_FAILURE;
+	}
+	t = l.tree;
+	printf("config:            %s\n", path);
+	printf("rules:             %u\n", l.rs->nrules);
+	printf("boxes:             %zu\n", l.rs->nboxes);
+	printf("classes:           %zu\n", count_classes(l.rs));
+	printf("interface entries: %zu\n", l.cfg->n_ifaces);
+	printf("iface patterns:    %zu\n", l.rs->n_iface_patterns);
+	printf("warnings:          %zu\n", nwarn);
+	printf("trees:             %u (%zu nodes, %zu leaf entries, depth %u, largest leaf %u)\n",
+	       t->cfg.ntrees, t->nnodes, t->nleaf, t->cfg.max_depth, t->cfg.max_leaf);
+	printf("build time:        compile %.1f ms, trees %.1f ms\n",
+	       (double)l.rs->compile_usec / 1000.0, (double)t->build_usec / 1000.0);
+	loaded_clear(&l);
+	return EXIT_SUCCESS;
+}
+
+/* ---- journal records -------------------------------------------------------- */
+
+static void log_generation(struct daemon *d, bool start, bool ok, uint32_t rules, uint64_t usec,
+			   const struct pc_rs_diff *diff, const char *msg)
+{
+	char f[7][64];
+	const char *fields[] = { f[0], f[1], f[2], f[3], f[4], f[5], f[6], NULL };
+
+	snprintf(f[0], sizeof(f[0]), "PKTCLASS_GENERATION=%u", d->generation);
+	snprintf(f[1], sizeof(f[1]), "PKTCLASS_RULES=%u", rules);
+	snprintf(f[2], sizeof(f[2]), "PKTCLASS_RESULT=%s", ok ? "ok" : "failed");
+	snprintf(f[3], sizeof(f[3]), "PKTCLASS_DURATION_USEC=%llu", (unsigned long long)usec);
+	snprintf(f[4], sizeof(f[4]), "PKTCLASS_ADDED=%zu", diff->added);
+	snprintf(f[5], sizeof(f[5]), "PKTCLASS_REMOVED=%zu", diff->removed);
+	snprintf(f[6], sizeof(f[6]), "PKTCLASS_CHANGED=%zu", diff->changed);
+	pc_log_struct(ok ? LOG_INFO : LOG_ERR, start ? PC_MID_START : PC_MID_RELOAD, fields,
+		      "%s", msg);
+}
+
+static struct pc_count find_prev(const struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->nprev; i++)
+		if (strcmp(d->prev[i].name, name) == 0)
+			return d->prev[i].c;
+	return (struct pc_count){};
+}
+
+static void log_class(const struct pc_stats *s, const char *name, struct pc_count now,
+		      struct pc_count before)
+{
+	uint64_t dp = now.packets >= before.packets ? now.packets - before.packets : now.packets;
+	uint64_t db = now.bytes >= before.bytes ? now.bytes - before.bytes : now.bytes;
+	char f[6][96];
+	const char *fields[] = { f[0], f[1], f[2], f[3], f[4], f[5], NULL };
+
+	snprintf(f[0], sizeof(f[0]), "PKTCLASS_CLASS=%s", name);
+	snprintf(f[1], sizeof(f[1]), "PKTCLASS_PACKETS=%llu", (unsigned long long)now.packets);
+	snprintf(f[2], sizeof(f[2]), "PKTCLASS_BYTES=%llu", (unsigned long long)now.bytes);
+	snprintf(f[3], sizeof(f[3]), "PKTCLASS_PACKETS_DELTA=%llu", (unsigned long long)dp);
+	snprintf(f[4], sizeof(f[4]), "PKTCLASS_BYTES_DELTA=%llu", (unsigned long long)db);
+	snprintf(f[5], sizeof(f[5]), "PKTCLASS_GENERATION=%u", s->meta.generation);
+	pc_log_struct(LOG_INFO, PC_MID_STATS, fields, "class %s: %llu packets, %llu bytes", name,
+		      (unsigned long long)now.packets, (unsigned long long)now.bytes);
+}
+
+/* Read the counters; with emit, one record per class.  Either way the
+ * snapshot becomes the base of the next deltas. */
+static void stats_snapshot(struct daemon *d, bool emit)
+{
+	_cleanup_(pc_stats_freep) struct pc_stats *s = NULL;
+	struct class_count *v;
+	size_t n = 0;
+	int r;
+
+	r = pc_stats_read(d->pin_path, &s);
+	if (r < 0) {
+		if (emit)
+			log_warning_errno(r, "reading the counters under %s", d->pin_path);
+		return;
+	}
+	v = calloc(s->slot_cap + 1, sizeof(*v));
+	if (!v)
+		return;
+	for (uint32_t i = 0; i < s->slot_cap; i++) {
+		if (s->slots[i].kind != PC_SLOT_CLASS)
+			continue;
+		strscpy_ok(v[n].name, sizeof(v[n].name), s->slots[i].name);
+		v[n].c = s->total[i];
+		if (emit)
+			log_class(s, v[n].name, v[n].c, find_prev(d, v[n].name));
+		n++;
+	}
+	free(d->prev);
+	d->prev = v;
+	d->nprev = n;
+}
+
+/* ---- loading a generation -------------------------------------------------- */
+
+static int resolve_redirects(struct pc_ruleset *rs, char *why, size_t whylen)
+{
+	int r = 0;
+
+	for (uint32_t i = 0; i <= rs->nrules; i++) {
+		unsigned idx;
+
+		if (!rs->redirect[i][0])
+			continue;
+		idx = if_nametoindex(rs->redirect[i]);
+		if (idx == 0) {
+			log_error("rule %s: redirect interface %s does not exist", rs->rule_name[i],
+				  rs->redirect[i]);
+			snprintf(why, whylen, "redirect interface %s does not exist", rs->redirect[i]);
+			r = -ENODEV;
+			continue;
+		}
+		rs->outs[i].redirect_ifindex = idx;
+	}
+	return r;
+}
+
+/* The transaction: everything is built beside the live generation; only
+ * pc_dp_gen_commit() switches.  On success l moves into d->live. */
+static int apply(struct daemon *d, struct loaded *l, char *why, size_t whylen)
+{
+	uint32_t gen = d->generation + 1;
+	struct pc_gen *g = NULL;
+	int r;
+
+	r = pc_dp_assign_slots(d->dp, l->rs);
+	if (r < 0) {
+		snprintf(why, whylen, "assigning counter slots: %s", strerror(-r));
+		if (r == -ENOSPC)
+			log_error("out of counter slots (%u per attachment): stop the daemon with "
+				  "keep_on_exit off to let it size them anew", pc_dp_slot_cap(d->dp));
+		return log_error_errno(r, "assigning counter slots");
+	}
+	r = resolve_redirects(l->rs, why, whylen);
+	if (r < 0)
+		return r;
+	r = pc_dp_gen_prepare(d->dp, l->rs, l->tree, gen, &g);
+	if (r < 0) {
+		snprintf(why, whylen, "loading the classifier: %s", strerror(-r));
+		return log_error_errno(r, "loading generation %u", gen);
+	}
+	r = pc_am_prepare(d->am, l->cfg, l->rs, g);
+	if (r < 0) {
+		snprintf(why, whylen, "preparing the attachments: %s", strerror(-r));
+		pc_dp_gen_free(g);
+		return r;
+	}
+	r = pc_dp_gen_commit(d->dp, g, l->rs, d->config_path);
+	if (r < 0) {
+		snprintf(why, whylen, "switching to generation %u: %s", gen, strerror(-r));
+		pc_am_abort(d->am);
+		pc_dp_gen_free(g);
+		return log_error_errno(r, "switching to generation %u", gen);
+	}
+	d->generation = gen;
+	pc_am_commit(d->am);
+	loaded_clear(&d->live);
+	d->live = *l;
+	*l = (struct loaded){};
+	return 0;
+}
+
+static void status_line(struct daemon *d, char *buf, size_t len)
+{
+	snprintf(buf, len, "generation %u, %u rules, %zu attachments", d->generation,
+		 d->live.rs ? d->live.rs->nrules : 0, pc_am_count(d->am));
+}
+
+/* ---- stats timer ------------------------------------------------------------ */
+
+static int on_stats_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+	uint64_t interval = d->live.cfg->settings.stats_interval_usec;
+
+	stats_snapshot(d, true);
+	if (interval > 0) {
+		sd_event_source_set_time_relative(s, interval);
+		sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	}
+	return 0;
+}
+
+static int stats_timer_update(struct daemon *d)
+{
+	uint64_t interval = d->live.cfg->settings.stats_interval_usec;
+	int r;
+
+	if (interval == 0)
+		return d->stats_timer ? sd_event_source_set_enabled(d->stats_timer, SD_EVENT_OFF) : 0;
+	if (!d->stats_timer)
+		return sd_event_add_time_relative(d->event, &d->stats_timer, CLOCK_MONOTONIC,
+						  interval, 0, on_stats_timer, d);
+	r = sd_event_source_set_time_relative(d->stats_timer, interval);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(d->stats_timer, SD_EVENT_ONESHOT);
+	return r;
+}
+
+/* ---- reload ------------------------------------------------------------------ */
+
+static void reload(struct daemon *d)
+{
+	uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+	struct pc_rs_diff diff = {};
+	struct loaded l = {};
+	char why[256] = "", status[128], msg[512];
+	size_t nwarn;
+	uint32_t rules = d->live.rs ? d->live.rs->nrules : 0;
+	int r;
+
+	sd_notifyf(false, "RELOADING=1\nSTATUS=reloading %s\nMONOTONIC_USEC=%llu",
+		   d->config_path, (unsigned long long)t0);
+	log_info("reloading %s", d->config_path);
+	r = load_config(d->config_path, &l, &nwarn, why, sizeof(why));
+	if (r >= 0) {
+		rules = l.rs->nrules;
+		if (strcmp(l.cfg->settings.pin_path, d->pin_path) != 0)
+			log_warning("settings.pin_path changed to %s: that needs a restart; "
+				    "staying with %s", l.cfg->settings.pin_path, d->pin_path);
+		if (pc_ruleset_diff(d->live.rs, l.rs, &diff) < 0)
+			diff = (struct pc_rs_diff){};
+		r = apply(d, &l, why, sizeof(why));
+	}
+	loaded_clear(&l);
+	if (r >= 0) {
+		status_line(d, status, sizeof(status));
+		snprintf(msg, sizeof(msg), "reloaded: %s (%zu added, %zu removed, %zu changed)",
+			 status, diff.added, diff.removed, diff.changed);
+		pc_dp_set_status(d->dp, 0, status);
+		stats_timer_update(d);
+	} else {
+		snprintf(status, sizeof(status), "reload failed: %s", why);
+		snprintf(msg, sizeof(msg), "%s; generation %u stays", status, d->generation);
+		pc_dp_set_status(d->dp, PC_META_RELOAD_FAILED, status);
+	}
+	log_generation(d, false, r >= 0, rules, now_usec(CLOCK_MONOTONIC) - t0, &diff, msg);
+	sd_notifyf(false, "READY=1\nSTATUS=%s", status);
+}
+
+/* ---- event sources ------------------------------------------------------------- */
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	switch (si->ssi_signo) {
+	case SIGHUP:
+		/* The reload runs to its end before the next signal is read: the
+		 * SIGHUPs that arrive meanwhile are one pending signal, so they
+		 * make exactly one more reload. */
+		reload(d);
+		break;
+	case SIGUSR1:
+		stats_snapshot(d, true);
+		break;
+	default:
+		log_info("got %s, stopping", strsignal((int)si->ssi_signo));
+		sd_event_exit(sd_event_source_get_event(s), 0);
+	}
+	return 0;
+}
+
+static void on_link(enum pc_link_event ev, int ifindex, const char *name, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	pc_am_link_event(d->am, ev, ifindex, name);
+}
+
+static int on_nlmon(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct daemon *d = userdata;
+	int r;
+
+	r = pc_nlmon_process(d->nlmon, on_link, d);
+	if (r == -ENOBUFS) {
+		log_warning("link events were lost: scanning the interfaces again");
+		pc_am_resync(d->am);
+	} else if (r < 0) {
+		log_warning_errno(r, "reading link events");
+	}
+	return 0;
+}
+
+static int setup_events(struct daemon *d)
+{
+	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+	int r;
+
+	r = sd_event_default(&d->event);
+	if (r < 0)
+		return log_error_errno(r, "sd-event");
+	for (size_t i = 0; i < ELEMENTSOF(sigs); i++) {
+		r = sd_event_add_signal(d->event, NULL, sigs[i], on_signal, d);
+		if (r < 0)
+			return log_error_errno(r, "watching signal %d", sigs[i]);
+	}
+	r = sd_event_add_io(d->event, NULL, pc_nlmon_fd(d->nlmon), EPOLLIN, on_nlmon, d);
+	if (r < 0)
+		return log_error_errno(r, "watching link events");
+	r = stats_timer_update(d);
+	if (r < 0)
+		return log_error_errno(r, "stats timer");
+	r = sd_event_set_watchdog(d->event, true);
+	if (r < 0)
+		return log_error_errno(r, "watchdog");
+	return 0;
+}
+
+/* ---- startup and stop ------------------------------------------------------------- */
+
+static uint32_t slot_cap_for(const struct pc_ruleset *rs)
+{
+	uint64_t want = 2 * ((uint64_t)rs->nrules + count_classes(rs) + 2);
+	uint32_t cap = SLOT_CAP_MIN;
+
+	while (cap < want && cap < (1u << 31))
+		cap <<= 1;
+	return cap;
+}
+
+/* What an earlier run left pinned: its attachments and generation. */
+static int adopt_pinned(struct daemon *d)
+{
+	_cleanup_(pc_stats_freep) struct pc_stats *s = NULL;
+
+	if (pc_stats_read(d->pin_path, &s) < 0)
+		return 0;
+	if (s->meta.magic == PC_META_MAGIC) {
+		d->generation = s->meta.generation;
+		log_info("found state of an earlier run under %s (generation %u, %zu attachments)",
+			 d->pin_path, d->generation, s->natt);
+	}
+	return pc_am_adopt(d->am, s);
+}
+
+static int start(struct daemon *d, struct loaded *l, char *why, size_t whylen)
+{
+	struct pc_dp_opts o = { .pin_path = d->pin_path, .slot_cap = slot_cap_for(l->rs) };
+	int r;
+
+	r = pc_nl_open(&d->nl);
+	if (r < 0)
+		return log_error_errno(r, "rtnetlink");
+	r = pc_dp_open(&o, &d->dp);
+	if (r < 0) {
+		snprintf(why, whylen, "opening the datapath: %s", strerror(-r));
+		return log_error_errno(r, "loading the BPF programs under %s", d->pin_path);
+	}
+	r = pc_am_new(d->dp, d->nl, &d->am);
+	if (r >= 0)
+		r = adopt_pinned(d);
+	if (r < 0)
+		return log_error_errno(r, "attachment manager");
+	r = pc_nlmon_open(&d->nlmon);
+	if (r < 0)
+		return log_error_errno(r, "link monitor");
+	return apply(d, l, why, whylen);
+}
+
+static void stop(struct daemon *d)
+{
+	bool keep = d->live.cfg ? d->live.cfg->settings.keep_on_exit : d->keep_on_exit;
+	int r;
+
+	sd_notify(false, "STOPPING=1\nSTATUS=stopping");
+	if (d->am)
+		pc_am_stop(d->am, keep);
+	if (d->dp && !keep) {
+		r = pc_dp_unpin(d->dp);
+		if (r < 0)
+			log_warning_errno(r, "removing the pins under %s", d->pin_path);
+	}
+	if (d->dp)
+		pc_dp_close(d->dp, keep);
+	d->dp = NULL;
+	if (keep)
+		log_info("stopped; programs left attached and pinned under %s (keep_on_exit)",
+			 d->pin_path);
+	else
+		log_info("stopped; detached and unpinned");
+}
+
+static void daemon_free(struct daemon *d)
+{
+	sd_event_source_unref(d->stats_timer);
+	sd_event_unref(d->event);
+	pc_am_free(d->am);
+	if (d->nlmon)
+		pc_nlmon_close(d->nlmon);
+	pc_nl_closep(&d->nl);
+	loaded_clear(&d->live);
+	free(d->prev);
+}
+
+static int run(struct daemon *d)
+{
+	uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+	struct pc_rs_diff diff = {};
+	struct loaded l = {};
+	char why[256] = "", status[128], msg[512];
+	size_t nwarn;
+	uint32_t rules;
+	int r;
+
+	if (pc_preflight() < 0)
+		return EXIT_FAILURE;
+	if (load_config(d->config_path, &l, &nwarn, why, sizeof(why)) < 0) {
+		log_error("%s: not valid: %s", d->config_path, why);
+		return EXIT_FAILURE;
+	}
+	rules = l.rs->nrules;
+	diff.added = rules;
+	strscpy_ok(d->pin_path, sizeof(d->pin_path), l.cfg->settings.pin_path);
+	d->keep_on_exit = l.cfg->settings.keep_on_exit;
+	r = start(d, &l, why, sizeof(why));
+	loaded_clear(&l);
+	if (r >= 0)
+		r = setup_events(d);
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "start failed: %s", why[0] ? why : strerror(-r));
+		log_generation(d, true, false, rules, now_usec(CLOCK_MONOTONIC) - t0, &diff, msg);
+		stop(d);
+		return EXIT_FAILURE;
+	}
+	stats_snapshot(d, false);
+	status_line(d, status, sizeof(status));
+	pc_dp_set_status(d->dp, 0, status);
+	snprintf(msg, sizeof(msg), "started: %s", status);
+	log_generation(d, true, true, rules, now_usec(CLOCK_MONOTONIC) - t0, &diff, msg);
+	sd_notifyf(false, "READY=1\nSTATUS=%s", status);
+	r = sd_event_loop(d->event);
+	if (r < 0)
+		log_error_errno(r, "event loop");
+	stop(d);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* ---- command line ---------------------------------------------------------------- */
+
+static void help(void)
+{
+	printf("Usage: pktclassd [OPTIONS]\n\n"
+	       "Classify packets with eBPF, by the rules of a YAML config.\n\n"
+	       "  -c, --config FILE        configuration (default %s)\n"
+	       "      --check              validate and compile the config, print a summary, exit\n"
+	       "      --log-target TARGET  auto, journal or stderr (default auto)\n"
+	       "  -d, --debug              log debug messages too\n"
+	       "  -h, --help               show this help\n",
+	       PC_DEFAULT_CONFIG);
+}
+
+enum { ARG_CHECK = 0x100, ARG_LOG_TARGET };
+
+struct args {
+	const char *config;
+	bool check;
+	bool debug;
+	enum pc_log_target target;
+};
+
+/* 1: go on, 0: done (help), -EINVAL: bad usage. */
+static int parse_args(int argc, char *argv[], struct args *a)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, ARG_CHECK },
+		{ "log-target", required_argument, NULL, ARG_LOG_TARGET },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+
+	*a = (struct args){ .config = PC_DEFAULT_CONFIG, .target = PC_LOG_AUTO };
+	while ((c = getopt_long(argc, argv, "c:dh", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'c':
+			a->config = optarg;
+			break;
+		case ARG_CHECK:
+			a->check = true;
+			break;
+		case ARG_LOG_TARGET:
+			if (pc_log_target_parse(optarg, &a->target) < 0) {
+				fprintf(stderr, "pktclassd: unknown log target \"%s\": "
+					"use auto, journal or stderr\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'd':
+			a->debug = true;
+			break;
+		case 'h':
+			help();
+			return 0;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pktclassd: unexpected argument \"%s\"\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 1;
+}
+
+static int block_signals(void)
+{
+	sigset_t ss;
+
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGHUP);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGUSR1);
+	return sigprocmask(SIG_BLOCK, &ss, NULL) < 0 ? -errno : 0;
+}
+
+int main(int argc, char *argv[])
+{
+	struct daemon d = {};
+	struct args a;
+	int r;
+
+	r = parse_args(argc, argv, &a);
+	if (r <= 0)
+		return r == 0 ? EXIT_SUCCESS : 2;
+	pc_log_init(a.target, a.debug ? LOG_DEBUG : LOG_INFO);
+	pc_log_hook_libbpf();
+	if (a.check)
+		return run_check(a.config);
+
+	/* Signals are held from the start: one during startup waits for the
+	 * event loop instead of killing us half way. */
+	r = block_signals();
+	if (r < 0) {
+		log_error_errno(r, "blocking signals");
+		return EXIT_FAILURE;
+	}
+	d.config_arg = a.config;
+	if (!realpath(a.config, d.config_path))
+		strscpy_ok(d.config_path, sizeof(d.config_path), a.config);
+	r = run(&d);
+	daemon_free(&d);
+	return r;
+}
