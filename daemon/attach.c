@@ -162,9 +162,12 @@ static void log_attach_record(bool attach, const char *ifname, int hook, uint32_
 /* ---- one hook on one link ------------------------------------------------- */
 
 /* An attach slot for (ifindex, hook), and the clsact for TC hooks.  own:
- * whether the link's clsact is already known to be ours. */
+ * whether the link's clsact is already known to be ours; held: the slot we
+ * hold for (ifindex, hook) under an old name, or -1.  The datapath hands
+ * out the same slot again for the same (ifindex, hook): that one is not
+ * fresh, an abort must not give it back. */
 static int hook_acquire(struct pc_am *am, int ifindex, const char *name, int hook,
-			bool own, bool may_reuse, struct hook_state *hs)
+			bool own, int held, struct hook_state *hs)
 {
 	struct pc_attach_info info;
 	bool created = false;
@@ -178,7 +181,7 @@ static int hook_acquire(struct pc_am *am, int ifindex, const char *name, int hoo
 		hs->made_qdisc = created;
 		hs->own_qdisc = own || created;
 	}
-	if (may_reuse)
+	if (held < 0)
 		slot = pc_dp_attach_slot_find(am->dp, ifindex, hook, &info);
 	if (slot >= 0) {
 		if (info.flags & PC_ATT_OWN_QDISC)
@@ -195,7 +198,7 @@ static int hook_acquire(struct pc_am *am, int ifindex, const char *name, int hoo
 				pc_nl_clsact_remove_if_empty(am->nl, ifindex);
 			return slot;
 		}
-		hs->fresh = true;
+		hs->fresh = slot != held;
 	}
 	hs->held = true;
 	hs->slot = (uint32_t)slot;
@@ -437,7 +440,8 @@ static int prepare_one(struct pc_am *am, struct pc_hook_change *c, struct hook_s
 		hook_state_init(&acq[h]);
 		if (!(c->attach & PC_HOOK_BIT(h)))
 			continue;
-		r = hook_acquire(am, c->ifindex, c->name, h, own, !(l && l->h[h].held), &acq[h]);
+		r = hook_acquire(am, c->ifindex, c->name, h, own,
+				 l && l->h[h].held ? (int)l->h[h].slot : -1, &acq[h]);
 		if (r == -ENODEV || r == -ENOENT) {
 			log_debug("%s vanished while attaching", c->name);
 			c->attach &= ~PC_HOOK_BIT(h);
@@ -535,9 +539,14 @@ static void commit_one(struct pc_am *am, const struct pc_hook_change *c,
 		own = l->own_qdisc;
 		if (keep_qdisc)
 			l->own_qdisc = false;
-		for_each_hook(h)
-			if (c->detach & PC_HOOK_BIT(h))
-				hook_detach(am, l, h, false);
+		for_each_hook(h) {
+			if (!(c->detach & PC_HOOK_BIT(h)))
+				continue;
+			/* renamed: the new attachment got the same slot */
+			if ((c->attach & PC_HOOK_BIT(h)) && acq[h].held && acq[h].slot == l->h[h].slot)
+				l->h[h].held = false;
+			hook_detach(am, l, h, false);
+		}
 		if (keep_qdisc)
 			l->own_qdisc = own;
 	}

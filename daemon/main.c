@@ -305,12 +305,15 @@ static int apply(struct daemon *d, struct loaded *l, char *why, size_t whylen)
 		return r;
 	}
 	r = pc_dp_gen_commit(d->dp, g, l->rs, d->config_path);
-	if (r < 0) {
+	if (r < 0 && pc_dp_current(d->dp) != g) {
 		snprintf(why, whylen, "switching to generation %u: %s", gen, strerror(-r));
 		pc_am_abort(d->am);
 		pc_dp_gen_free(g);
 		return log_error_errno(r, "switching to generation %u", gen);
 	}
+	/* Once switched, g belongs to the datapath whatever else failed. */
+	if (r < 0)
+		log_warning_errno(r, "generation %u is live, but recording its state failed", gen);
 	d->generation = gen;
 	pc_am_commit(d->am);
 	loaded_clear(&d->live);
