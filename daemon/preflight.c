@@ -6,10 +6,12 @@
 #include <linux/magic.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -90,6 +92,7 @@ static int check_bpffs(void)
 /* ---- clsact + cls_bpf, tried in a private network namespace ---------------- */
 
 enum { TC_OK = 0, TC_MISSING = 1, TC_UNTESTABLE = 2 };
+#define TC_CHECK_TIMEOUT_SEC 10
 
 static int child_say(int fd, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int child_say(int fd, int code, const char *fmt, ...)
@@ -139,8 +142,14 @@ static int tc_child(int out)
 	struct pc_nl *nl = NULL;
 	_cleanup_close_ int prog = -1;
 	bool created;
+	sigset_t none;
 	int r, ifindex;
 
+	/* Never outlive the daemon, nor hang: the parent may hold signals. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	alarm(TC_CHECK_TIMEOUT_SEC);
 	if (unshare(CLONE_NEWNET) < 0)
 		return child_say(out, TC_UNTESTABLE, "cannot check for clsact and cls_bpf: "
 				 "unshare(CLONE_NEWNET): %s", strerror(errno));
@@ -197,6 +206,11 @@ static int check_tc(void)
 	msg[n > 0 ? n : 0] = 0;
 	if (waitpid(pid, &status, 0) < 0)
 		return log_error_errno(errno, "waitpid");
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+		log_error("checking for clsact and cls_bpf: no answer from the kernel in %d s",
+			  TC_CHECK_TIMEOUT_SEC);
+		return -ETIMEDOUT;
+	}
 	if (!WIFEXITED(status)) {
 		log_error("checking for clsact and cls_bpf: the test process died");
 		return -EIO;
