@@ -489,7 +489,7 @@ static int adopt_pinned(struct daemon *d)
 
 	if (pc_stats_read(d->pin_path, &s) < 0)
 		return 0;
-	if (s->meta.magic == PC_META_MAGIC) {
+	if (s->meta.magic == PC_META_MAGIC && (s->meta.generation > 0 || s->natt > 0)) {
 		d->generation = s->meta.generation;
 		log_info("found state of an earlier run under %s (generation %u, %zu attachments)",
 			 d->pin_path, d->generation, s->natt);
