@@ -571,8 +571,11 @@ static void commit_one(struct pc_am *am, const struct pc_hook_change *c,
 			r = hook_attach(am, l, h);
 		} else if ((c->keep & PC_HOOK_BIT(h)) && (!l->h[h].attached || l->h[h].reattach))
 			r = hook_attach(am, l, h);
-		if (r < 0) {
+		if (r == -ENODEV)
+			log_debug("%s vanished while attaching", l->name);
+		else if (r < 0)
 			log_warning_errno(r, "%s %s: attaching", l->name, pc_hook_name(h));
+		if (r < 0) {
 			hook_detach(am, l, h, false);
 			failed = true;
 		}

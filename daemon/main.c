@@ -54,6 +54,8 @@ struct daemon {
 	struct loaded live;
 	bool keep_on_exit;        /* of the config we started with or run now */
 	uint32_t generation;
+	bool reload_failed;       /* the last reload was rejected */
+	char status[128];         /* last STATUS= line */
 	struct class_count *prev; /* last stats record, for the deltas */
 	size_t nprev;
 };
@@ -328,6 +330,17 @@ static void status_line(struct daemon *d, char *buf, size_t len)
 		 d->live.rs ? d->live.rs->nrules : 0, pc_am_count(d->am));
 }
 
+/* STATUS= and the pinned status line, when they changed. */
+static void publish_status(struct daemon *d, const char *status, bool failed)
+{
+	if (failed == d->reload_failed && strcmp(status, d->status) == 0)
+		return;
+	d->reload_failed = failed;
+	strscpy_ok(d->status, sizeof(d->status), status);
+	pc_dp_set_status(d->dp, failed ? PC_META_RELOAD_FAILED : 0, status);
+	sd_notifyf(false, "STATUS=%s", status);
+}
+
 /* ---- stats timer ------------------------------------------------------------ */
 
 static int on_stats_timer(sd_event_source *s, uint64_t usec, void *userdata)
@@ -389,15 +402,15 @@ static void reload(struct daemon *d)
 		status_line(d, status, sizeof(status));
 		snprintf(msg, sizeof(msg), "reloaded: %s (%zu added, %zu removed, %zu changed)",
 			 status, diff.added, diff.removed, diff.changed);
-		pc_dp_set_status(d->dp, 0, status);
+		publish_status(d, status, false);
 		stats_timer_update(d);
 	} else {
 		snprintf(status, sizeof(status), "reload failed: %s", why);
 		snprintf(msg, sizeof(msg), "%s; generation %u stays", status, d->generation);
-		pc_dp_set_status(d->dp, PC_META_RELOAD_FAILED, status);
+		publish_status(d, status, true);
 	}
 	log_generation(d, false, r >= 0, rules, now_usec(CLOCK_MONOTONIC) - t0, &diff, msg);
-	sd_notifyf(false, "READY=1\nSTATUS=%s", status);
+	sd_notifyf(false, "READY=1\nSTATUS=%s", d->status);
 }
 
 /* ---- event sources ------------------------------------------------------------- */
@@ -441,6 +454,13 @@ static int on_nlmon(sd_event_source *s, int fd, uint32_t revents, void *userdata
 		pc_am_resync(d->am);
 	} else if (r < 0) {
 		log_warning_errno(r, "reading link events");
+	}
+	/* the attachment count in STATUS= follows the links */
+	if (!d->reload_failed) {
+		char status[128];
+
+		status_line(d, status, sizeof(status));
+		publish_status(d, status, false);
 	}
 	return 0;
 }
@@ -588,7 +608,7 @@ static int run(struct daemon *d)
 	}
 	stats_snapshot(d, false);
 	status_line(d, status, sizeof(status));
-	pc_dp_set_status(d->dp, 0, status);
+	publish_status(d, status, false);
 	snprintf(msg, sizeof(msg), "started: %s", status);
 	log_generation(d, true, true, rules, now_usec(CLOCK_MONOTONIC) - t0, &diff, msg);
 	sd_notifyf(false, "READY=1\nSTATUS=%s", status);
