@@ -276,6 +276,23 @@ static int resolve_redirects(struct pc_ruleset *rs, char *why, size_t whylen)
 	return r;
 }
 
+/* A rejected program: the end of what the verifier said, line by line. */
+static void log_verifier_tail(const char *text)
+{
+	const char *p = text, *nl;
+
+	if (!text || !*text)
+		return;
+	log_error("the verifier rejected the classifier; the end of its log:");
+	for (; *p; p = nl ? nl + 1 : p + strlen(p)) {
+		nl = strchr(p, '\n');
+		if (nl != p)
+			log_error("  %.*s", nl ? (int)(nl - p) : (int)strlen(p), p);
+		if (!nl)
+			break;
+	}
+}
+
 /* The transaction: everything is built beside the live generation; only
  * pc_dp_gen_commit() switches.  On success l moves into d->live. */
 static int apply(struct daemon *d, struct loaded *l, char *why, size_t whylen)
@@ -298,7 +315,9 @@ static int apply(struct daemon *d, struct loaded *l, char *why, size_t whylen)
 	r = pc_dp_gen_prepare(d->dp, l->rs, l->tree, gen, &g);
 	if (r < 0) {
 		snprintf(why, whylen, "loading the classifier: %s", strerror(-r));
-		return log_error_errno(r, "loading generation %u", gen);
+		log_error_errno(r, "loading generation %u", gen);
+		log_verifier_tail(pc_dp_verifier_log(d->dp));
+		return r;
 	}
 	r = pc_am_prepare(d->am, l->cfg, l->rs, g);
 	if (r < 0) {
