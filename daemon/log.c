@@ -9,6 +9,8 @@
 #include <sys/uio.h>
 
 #include <bpf/libbpf.h>
+/* Our own CODE_FILE= would always name this file: leave it out. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
 #include "log.h"

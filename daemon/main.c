@@ -156,7 +156,7 @@ static int run_check(const char *path)
 	const struct pc_tree *t;
 
 	if (load_config(path, &l, &nwarn, why, sizeof(why)) < 0) {
-		log_error("%s: not valid: %s", path, why);
+		log_error("rejected: %s", why);
 		return EXIT_FAILURE;
 	}
 	t = l.tree;
@@ -608,7 +608,7 @@ static int run(struct daemon *d)
 	if (pc_preflight() < 0)
 		return EXIT_FAILURE;
 	if (load_config(d->config_path, &l, &nwarn, why, sizeof(why)) < 0) {
-		log_error("%s: not valid: %s", d->config_path, why);
+		log_error("rejected: %s", why);
 		return EXIT_FAILURE;
 	}
 	rules = l.rs->nrules;
