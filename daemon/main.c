@@ -42,7 +42,6 @@ struct class_count {
 };
 
 struct daemon {
-	const char *config_arg;
 	char config_path[PATH_MAX];
 	char pin_path[PC_PATH_MAX];
 	sd_event *event;
@@ -740,7 +739,6 @@ int main(int argc, char *argv[])
 		log_error_errno(r, "blocking signals");
 		return EXIT_FAILURE;
 	}
-	d.config_arg = a.config;
 	if (!realpath(a.config, d.config_path))
 		strscpy_ok(d.config_path, sizeof(d.config_path), a.config);
 	r = run(&d);
