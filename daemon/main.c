@@ -46,6 +46,7 @@ struct daemon {
 	char pin_path[PC_PATH_MAX];
 	sd_event *event;
 	sd_event_source *stats_timer;
+	uint64_t stats_interval;  /* what stats_timer runs at */
 	struct pc_nl *nl;
 	struct pc_nlmon *nlmon;
 	struct pc_dp *dp;
@@ -374,11 +375,15 @@ static int on_stats_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/* Follow settings.stats_interval; an unchanged period keeps its rhythm. */
 static int stats_timer_update(struct daemon *d)
 {
 	uint64_t interval = d->live.cfg->settings.stats_interval_usec;
 	int r;
 
+	if (d->stats_timer && interval == d->stats_interval)
+		return 0;
+	d->stats_interval = interval;
 	if (interval == 0)
 		return d->stats_timer ? sd_event_source_set_enabled(d->stats_timer, SD_EVENT_OFF) : 0;
 	if (!d->stats_timer)
