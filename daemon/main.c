@@ -19,27 +19,16 @@
 #include "compile.h"
 #include "config.h"
 #include "datapath.h"
-#include "diag.h"
+#include "load.h"
 #include "log.h"
 #include "netlink.h"
 #include "preflight.h"
+#include "records.h"
 #include "rsdiff.h"
 #include "stats.h"
 #include "util.h"
 
 #define SLOT_CAP_MIN 4096u
-
-/* A config with everything derived from it, not yet live. */
-struct loaded {
-	struct pc_config *cfg;
-	struct pc_ruleset *rs;
-	struct pc_tree *tree;
-};
-
-struct class_count {
-	char name[PC_NAME_MAX];
-	struct pc_count c;
-};
 
 struct daemon {
 	char config_path[PATH_MAX];
@@ -51,22 +40,13 @@ struct daemon {
 	struct pc_nlmon *nlmon;
 	struct pc_dp *dp;
 	struct pc_am *am;
-	struct loaded live;
+	struct pc_loaded live;
 	bool keep_on_exit;        /* of the config we started with or run now */
 	uint32_t generation;
 	bool reload_failed;       /* the last reload was rejected */
 	char status[128];         /* last STATUS= line */
-	struct class_count *prev; /* last stats record, for the deltas */
-	size_t nprev;
+	struct pc_stats_log stats; /* the last stats record, for the deltas */
 };
-
-static void loaded_clear(struct loaded *l)
-{
-	pc_tree_freep(&l->tree);
-	pc_ruleset_freep(&l->rs);
-	pc_config_freep(&l->cfg);
-	*l = (struct loaded){};
-}
 
 static uint64_t now_usec(clockid_t clock)
 {
@@ -76,180 +56,19 @@ static uint64_t now_usec(clockid_t clock)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* ---- config -> rule set -> trees ------------------------------------------ */
-
-static void log_diags(struct pc_diags *d)
-{
-	char buf[1024];
-
-	pc_diags_sort(d);
-	for (size_t i = 0; i < d->n; i++) {
-		pc_diag_format(d, i, buf, sizeof(buf));
-		pc_log_full(d->v[i].sev == PC_SEV_ERROR ? LOG_ERR : LOG_WARNING, 0, "%s", buf);
-	}
-}
-
-/* Parse, validate, compile and build.  Every diagnostic is logged; why
- * gets a short reason on failure.  *nwarnings: warnings seen. */
-static int load_config(const char *path, struct loaded *ret, size_t *nwarnings,
-		       char *why, size_t whylen)
-{
-	struct loaded l = {};
-	struct pc_diags d;
-	int r;
-
-	pc_diags_init(&d, path);
-	r = pc_config_load(path, &l.cfg, &d);
-	if (r >= 0)
-		r = pc_compile(l.cfg, &l.rs, &d);
-	log_diags(&d);
-	*nwarnings = d.nwarnings;
-	if (r < 0) {
-		if (d.nerrors > 0)
-			snprintf(why, whylen, "%zu error%s in %s", d.nerrors,
-				 d.nerrors == 1 ? "" : "s", path);
-		else
-			snprintf(why, whylen, "%s: %s", path, strerror(-r));
-		pc_diags_clear(&d);
-		loaded_clear(&l);
-		return r;
-	}
-	pc_diags_clear(&d);
-	r = pc_tree_build(l.rs, &l.tree);
-	if (r < 0) {
-		snprintf(why, whylen, "building the lookup trees: %s",
-			 r == -E2BIG ? "the rules exceed the classifier's limits" : strerror(-r));
-		log_error("%s: %s", path, why);
-		loaded_clear(&l);
-		return r;
-	}
-	*ret = l;
-	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Distinct class names, the default's included. */
-static size_t count_classes(const struct pc_ruleset *rs)
-{
-	_cleanup_free_ char **v = calloc(rs->nrules + 1, sizeof(char *));
-	size_t n = 0;
-
-	if (!v)
-		return rs->nrules + 1;
-	for (uint32_t i = 0; i <= rs->nrules; i++)
-		v[i] = rs->class_name[i];
-	qsort(v, rs->nrules + 1, sizeof(char *), cmp_str);
-	for (uint32_t i = 0; i <= rs->nrules; i++)
-		n += i == 0 || strcmp(v[i], v[i - 1]) != 0;
-	return n;
-}
-
 static int run_check(const char *path)
 {
-	struct loaded l = {};
+	struct pc_loaded l = {};
 	size_t nwarn = 0;
 	char why[256];
-	const struct pc_tree *t;
 
-	if (load_config(path, &l, &nwarn, why, sizeof(why)) < 0) {
+	if (pc_load_config(path, &l, &nwarn, why, sizeof(why)) < 0) {
 		log_error("rejected: %s", why);
 		return EXIT_FAILURE;
 	}
-	t = l.tree;
-	printf("config:            %s\n", path);
-	printf("rules:             %u\n", l.rs->nrules);
-	printf("boxes:             %zu\n", l.rs->nboxes);
-	printf("classes:           %zu\n", count_classes(l.rs));
-	printf("interface entries: %zu\n", l.cfg->n_ifaces);
-	printf("iface patterns:    %zu\n", l.rs->n_iface_patterns);
-	printf("warnings:          %zu\n", nwarn);
-	printf("trees:             %u (%zu nodes, %zu leaf entries, depth %u, largest leaf %u)\n",
-	       t->cfg.ntrees, t->nnodes, t->nleaf, t->cfg.max_depth, t->cfg.max_leaf);
-	printf("build time:        compile %.1f ms, trees %.1f ms\n",
-	       (double)l.rs->compile_usec / 1000.0, (double)t->build_usec / 1000.0);
-	loaded_clear(&l);
+	pc_print_summary(stdout, path, &l, nwarn);
+	pc_loaded_clear(&l);
 	return EXIT_SUCCESS;
-}
-
-/* ---- journal records -------------------------------------------------------- */
-
-static void log_generation(struct daemon *d, bool start, bool ok, uint32_t rules, uint64_t usec,
-			   const struct pc_rs_diff *diff, const char *msg)
-{
-	char f[7][64];
-	const char *fields[] = { f[0], f[1], f[2], f[3], f[4], f[5], f[6], NULL };
-
-	snprintf(f[0], sizeof(f[0]), "PKTCLASS_GENERATION=%u", d->generation);
-	snprintf(f[1], sizeof(f[1]), "PKTCLASS_RULES=%u", rules);
-	snprintf(f[2], sizeof(f[2]), "PKTCLASS_RESULT=%s", ok ? "ok" : "failed");
-	snprintf(f[3], sizeof(f[3]), "PKTCLASS_DURATION_USEC=%llu", (unsigned long long)usec);
-	snprintf(f[4], sizeof(f[4]), "PKTCLASS_ADDED=%zu", diff->added);
-	snprintf(f[5], sizeof(f[5]), "PKTCLASS_REMOVED=%zu", diff->removed);
-	snprintf(f[6], sizeof(f[6]), "PKTCLASS_CHANGED=%zu", diff->changed);
-	pc_log_struct(ok ? LOG_INFO : LOG_ERR, start ? PC_MID_START : PC_MID_RELOAD, fields,
-		      "%s", msg);
-}
-
-static struct pc_count find_prev(const struct daemon *d, const char *name)
-{
-	for (size_t i = 0; i < d->nprev; i++)
-		if (strcmp(d->prev[i].name, name) == 0)
-			return d->prev[i].c;
-	return (struct pc_count){};
-}
-
-static void log_class(const struct pc_stats *s, const char *name, struct pc_count now,
-		      struct pc_count before)
-{
-	uint64_t dp = now.packets >= before.packets ? now.packets - before.packets : now.packets;
-	uint64_t db = now.bytes >= before.bytes ? now.bytes - before.bytes : now.bytes;
-	char f[6][96];
-	const char *fields[] = { f[0], f[1], f[2], f[3], f[4], f[5], NULL };
-
-	snprintf(f[0], sizeof(f[0]), "PKTCLASS_CLASS=%s", name);
-	snprintf(f[1], sizeof(f[1]), "PKTCLASS_PACKETS=%llu", (unsigned long long)now.packets);
-	snprintf(f[2], sizeof(f[2]), "PKTCLASS_BYTES=%llu", (unsigned long long)now.bytes);
-	snprintf(f[3], sizeof(f[3]), "PKTCLASS_PACKETS_DELTA=%llu", (unsigned long long)dp);
-	snprintf(f[4], sizeof(f[4]), "PKTCLASS_BYTES_DELTA=%llu", (unsigned long long)db);
-	snprintf(f[5], sizeof(f[5]), "PKTCLASS_GENERATION=%u", s->meta.generation);
-	pc_log_struct(LOG_INFO, PC_MID_STATS, fields, "class %s: %llu packets, %llu bytes", name,
-		      (unsigned long long)now.packets, (unsigned long long)now.bytes);
-}
-
-/* Read the counters; with emit, one record per class.  Either way the
- * snapshot becomes the base of the next deltas. */
-static void stats_snapshot(struct daemon *d, bool emit)
-{
-	_cleanup_(pc_stats_freep) struct pc_stats *s = NULL;
-	struct class_count *v;
-	size_t n = 0;
-	int r;
-
-	r = pc_stats_read(d->pin_path, &s);
-	if (r < 0) {
-		if (emit)
-			log_warning_errno(r, "reading the counters under %s", d->pin_path);
-		return;
-	}
-	v = calloc(s->slot_cap + 1, sizeof(*v));
-	if (!v)
-		return;
-	for (uint32_t i = 0; i < s->slot_cap; i++) {
-		if (s->slots[i].kind != PC_SLOT_CLASS)
-			continue;
-		strscpy_ok(v[n].name, sizeof(v[n].name), s->slots[i].name);
-		v[n].c = s->total[i];
-		if (emit)
-			log_class(s, v[n].name, v[n].c, find_prev(d, v[n].name));
-		n++;
-	}
-	free(d->prev);
-	d->prev = v;
-	d->nprev = n;
 }
 
 /* ---- loading a generation -------------------------------------------------- */
@@ -295,7 +114,7 @@ static void log_verifier_tail(const char *text)
 
 /* The transaction: everything is built beside the live generation; only
  * pc_dp_gen_commit() switches.  On success l moves into d->live. */
-static int apply(struct daemon *d, struct loaded *l, char *why, size_t whylen)
+static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen)
 {
 	uint32_t gen = d->generation + 1;
 	struct pc_gen *g = NULL;
@@ -337,9 +156,9 @@ static int apply(struct daemon *d, struct loaded *l, char *why, size_t whylen)
 		log_warning_errno(r, "generation %u is live, but recording its state failed", gen);
 	d->generation = gen;
 	pc_am_commit(d->am);
-	loaded_clear(&d->live);
+	pc_loaded_clear(&d->live);
 	d->live = *l;
-	*l = (struct loaded){};
+	*l = (struct pc_loaded){};
 	return 0;
 }
 
@@ -367,7 +186,7 @@ static int on_stats_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	struct daemon *d = userdata;
 	uint64_t interval = d->live.cfg->settings.stats_interval_usec;
 
-	stats_snapshot(d, true);
+	pc_stats_log_snapshot(&d->stats, d->pin_path, true);
 	if (interval > 0) {
 		sd_event_source_set_time_relative(s, interval);
 		sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
@@ -401,7 +220,7 @@ static void reload(struct daemon *d)
 {
 	uint64_t t0 = now_usec(CLOCK_MONOTONIC);
 	struct pc_rs_diff diff = {};
-	struct loaded l = {};
+	struct pc_loaded l = {};
 	char why[256] = "", status[128], msg[512];
 	size_t nwarn;
 	uint32_t rules = d->live.rs ? d->live.rs->nrules : 0;
@@ -410,7 +229,7 @@ static void reload(struct daemon *d)
 	sd_notifyf(false, "RELOADING=1\nSTATUS=reloading %s\nMONOTONIC_USEC=%llu",
 		   d->config_path, (unsigned long long)t0);
 	log_info("reloading %s", d->config_path);
-	r = load_config(d->config_path, &l, &nwarn, why, sizeof(why));
+	r = pc_load_config(d->config_path, &l, &nwarn, why, sizeof(why));
 	if (r >= 0) {
 		rules = l.rs->nrules;
 		if (strcmp(l.cfg->settings.pin_path, d->pin_path) != 0)
@@ -420,7 +239,7 @@ static void reload(struct daemon *d)
 			diff = (struct pc_rs_diff){};
 		r = apply(d, &l, why, sizeof(why));
 	}
-	loaded_clear(&l);
+	pc_loaded_clear(&l);
 	if (r >= 0) {
 		status_line(d, status, sizeof(status));
 		snprintf(msg, sizeof(msg), "reloaded: %s (%zu added, %zu removed, %zu changed)",
@@ -432,7 +251,8 @@ static void reload(struct daemon *d)
 		snprintf(msg, sizeof(msg), "%s; generation %u stays", status, d->generation);
 		publish_status(d, status, true);
 	}
-	log_generation(d, false, r >= 0, rules, now_usec(CLOCK_MONOTONIC) - t0, &diff, msg);
+	pc_record_generation(false, r >= 0, d->generation, rules, now_usec(CLOCK_MONOTONIC) - t0,
+			     &diff, msg);
 	sd_notifyf(false, "READY=1\nSTATUS=%s", d->status);
 }
 
@@ -450,7 +270,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 		reload(d);
 		break;
 	case SIGUSR1:
-		stats_snapshot(d, true);
+		pc_stats_log_snapshot(&d->stats, d->pin_path, true);
 		break;
 	default:
 		log_info("got %s, stopping", strsignal((int)si->ssi_signo));
@@ -517,7 +337,7 @@ static int setup_events(struct daemon *d)
 
 static uint32_t slot_cap_for(const struct pc_ruleset *rs)
 {
-	uint64_t want = 2 * ((uint64_t)rs->nrules + count_classes(rs) + 2);
+	uint64_t want = 2 * ((uint64_t)rs->nrules + pc_count_classes(rs) + 2);
 	uint32_t cap = SLOT_CAP_MIN;
 
 	while (cap < want && cap < (1u << 31))
@@ -540,7 +360,7 @@ static int adopt_pinned(struct daemon *d)
 	return pc_am_adopt(d->am, s);
 }
 
-static int start(struct daemon *d, struct loaded *l, char *why, size_t whylen)
+static int start(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen)
 {
 	struct pc_dp_opts o = { .pin_path = d->pin_path, .slot_cap = slot_cap_for(l->rs) };
 	int r;
@@ -595,15 +415,15 @@ static void daemon_free(struct daemon *d)
 	if (d->nlmon)
 		pc_nlmon_close(d->nlmon);
 	pc_nl_closep(&d->nl);
-	loaded_clear(&d->live);
-	free(d->prev);
+	pc_loaded_clear(&d->live);
+	pc_stats_log_clear(&d->stats);
 }
 
 static int run(struct daemon *d)
 {
 	uint64_t t0 = now_usec(CLOCK_MONOTONIC);
 	struct pc_rs_diff diff = {};
-	struct loaded l = {};
+	struct pc_loaded l = {};
 	char why[256] = "", status[128], msg[512];
 	size_t nwarn;
 	uint32_t rules;
@@ -611,7 +431,7 @@ static int run(struct daemon *d)
 
 	if (pc_preflight() < 0)
 		return EXIT_FAILURE;
-	if (load_config(d->config_path, &l, &nwarn, why, sizeof(why)) < 0) {
+	if (pc_load_config(d->config_path, &l, &nwarn, why, sizeof(why)) < 0) {
 		log_error("rejected: %s", why);
 		return EXIT_FAILURE;
 	}
@@ -620,20 +440,22 @@ static int run(struct daemon *d)
 	strscpy_ok(d->pin_path, sizeof(d->pin_path), l.cfg->settings.pin_path);
 	d->keep_on_exit = l.cfg->settings.keep_on_exit;
 	r = start(d, &l, why, sizeof(why));
-	loaded_clear(&l);
+	pc_loaded_clear(&l);
 	if (r >= 0)
 		r = setup_events(d);
 	if (r < 0) {
 		snprintf(msg, sizeof(msg), "start failed: %s", why[0] ? why : strerror(-r));
-		log_generation(d, true, false, rules, now_usec(CLOCK_MONOTONIC) - t0, &diff, msg);
+		pc_record_generation(true, false, d->generation, rules,
+				     now_usec(CLOCK_MONOTONIC) - t0, &diff, msg);
 		stop(d);
 		return EXIT_FAILURE;
 	}
-	stats_snapshot(d, false);
+	pc_stats_log_snapshot(&d->stats, d->pin_path, false);
 	status_line(d, status, sizeof(status));
 	publish_status(d, status, false);
 	snprintf(msg, sizeof(msg), "started: %s", status);
-	log_generation(d, true, true, rules, now_usec(CLOCK_MONOTONIC) - t0, &diff, msg);
+	pc_record_generation(true, true, d->generation, rules, now_usec(CLOCK_MONOTONIC) - t0,
+			     &diff, msg);
 	sd_notifyf(false, "READY=1\nSTATUS=%s", status);
 	r = sd_event_loop(d->event);
 	if (r < 0)
