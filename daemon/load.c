@@ -7,6 +7,7 @@
 #include "diag.h"
 #include "load.h"
 #include "log.h"
+#include "shadow.h"
 #include "util.h"
 
 void pc_loaded_clear(struct pc_loaded *l)
@@ -39,6 +40,9 @@ int pc_load_config(const char *path, struct pc_loaded *ret, size_t *nwarnings,
 	r = pc_config_load(path, &l.cfg, &d);
 	if (r >= 0)
 		r = pc_compile(l.cfg, &l.rs, &d);
+	if (r >= 0)
+		r = pc_shadow_check(l.cfg, l.rs, &d);
+	pc_diags_sort(&d);
 	log_diags(&d);
 	*nwarnings = d.nwarnings;
 	if (r < 0) {
