@@ -1,0 +1,229 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# test-ctl.sh PKTCLASSCTL: pktclassctl's usage errors, `check` and `explain`.
+# Needs nothing but the binary (no root, no BPF).
+set -u
+
+CTL=$(realpath -e "${1:?usage: test-ctl.sh PATH-TO-PKTCLASSCTL}") || exit 1
+T=$(mktemp -d /tmp/test-ctl.XXXXXX) || exit 1
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+failures=0
+
+fail() {
+	echo "FAIL: $*" >&2
+	failures=$((failures + 1))
+}
+
+# run WANT_RC ARGS...: run pktclassctl, stdout in out, stderr in err.
+run() {
+	local want=$1 rc
+	shift
+	"$CTL" "$@" >out 2>err
+	rc=$?
+	if [ "$rc" != "$want" ]; then
+		fail "pktclassctl $*: exit $rc, want $want"
+		sed 's/^/  stdout: /' out >&2
+		sed 's/^/  stderr: /' err >&2
+	fi
+}
+
+# has FILE REGEX: a line of FILE matches the extended regex.
+has() {
+	grep -Eq -- "$2" "$1" || { fail "no line matching '$2' in $1:"; sed 's/^/  /' "$1" >&2; }
+}
+lacks() {
+	! grep -Eq -- "$2" "$1" || fail "a line matches '$2' in $1"
+}
+
+# ---- usage: exit 2 ----------------------------------------------------------
+run 2
+has err 'missing command'
+run 2 frobnicate
+has err "unknown command 'frobnicate'"
+run 2 --frobnicate status
+has err "unknown option '--frobnicate'"
+run 2 status --frobnicate
+run 2 stats -q
+has err "unknown option '-q'"
+run 2 stats --watch
+has err "option '--watch' needs an argument"
+run 2 stats --watch soon
+run 2 stats --watch 0
+run 2 -c
+run 2 status extra-argument
+run 2 check one.yaml two.yaml
+run 2 -c one.yaml check two.yaml
+run 2 explain --iface eth0
+has err 'explain: --iface and --direction are required'
+run 0 --help
+has out '^Usage: pktclassctl'
+run 0 status -h
+has out '^Usage: pktclassctl'
+
+# ---- check ------------------------------------------------------------------
+cat >good.yaml <<'EOF'
+version: 1
+interfaces:
+  - name: "veth*"
+    hooks: [ingress, egress]
+classes:
+  - name: voice
+rules:
+  - name: sip
+    match: { proto: udp, dst_port: [5060, 5061] }
+    class: voice
+    set: { dscp: ef, priority: "1:10" }
+  - name: dns
+    match: { proto: [udp, tcp], dst_port: 53 }
+    set: { mark: 0x35 }
+  - name: ten
+    match: { src: 10.0.0.0/8 }
+    action: drop
+  - name: all-udp
+    match: { proto: udp, iface: "veth1" }
+    class: voice
+  - name: web-v6
+    match: { proto: tcp, dst: "2001:db8::/32", dst_port: 443, tcp_flags: [syn, "!ack"] }
+    log: true
+default:
+  class: other
+EOF
+run 0 check good.yaml
+has out '^good.yaml: ok$'
+has out '^rules: +5$'
+has out '^classes: +5 \(1 declared\)$' # voice (sip, all-udp) dns ten web-v6 other
+has out '^interfaces: +1 entries, 1 match patterns$'
+has out '^warnings: +0$'
+has out '^trees: +[1-9]'
+[ -s err ] && fail "check good.yaml wrote to stderr: $(cat err)"
+run 0 -c good.yaml check
+has out '^good.yaml: ok$'
+run 0 check --json -c good.yaml
+has out '"valid": true'
+has out '"rules": 5,'
+has out '"errors": 0,'
+has out '"classes": 5,'
+has out '"nodes": [1-9]'
+
+cat >bad.yaml <<'EOF'
+version: 1
+interfaces:
+  - name: veth0
+    hooks: [ingress]
+bogus: 1
+rules:
+  - name: a
+    match: { proto: udp, dst_port: 70000 }
+  - name: b
+    match: { proto: tcp }
+    action: explode
+EOF
+run 1 check bad.yaml
+# every error, each as FILE:LINE:COLUMN: error: MESSAGE, in file order
+has err '^bad.yaml:5:[0-9]+: error: .*bogus'
+has err '^bad.yaml:8:[0-9]+: error: .*70000'
+has err '^bad.yaml:11:[0-9]+: error: .*explode'
+[ "$(grep -c ': error: ' err)" = 3 ] || fail "check bad.yaml: want 3 errors, got: $(cat err)"
+[ "$(grep -n '' err | sed -n 's/^\([0-9]*\):bad.yaml:\([0-9]*\):.*/\2/p' | tr '\n' ' ')" = "5 8 11 " ] ||
+	fail "check bad.yaml: errors not in line order"
+[ -s out ] && fail "check bad.yaml printed a summary: $(cat out)"
+run 1 check --json bad.yaml
+has out '"valid": false'
+has out '"errors": 3'
+has err '^bad.yaml:5:[0-9]+: error: '
+
+cat >warn.yaml <<'EOF'
+version: 1
+rules:
+  - name: net
+    match: { src: 10.1.2.3/8 }
+EOF
+run 0 check warn.yaml
+has err '^warn.yaml:4:[0-9]+: warning: '
+has out '^warnings: +1$'
+
+run 1 check does-not-exist.yaml
+has err '^does-not-exist.yaml.*error'
+printf 'version: 2\n' >v2.yaml
+run 1 check v2.yaml
+has err '^v2.yaml:1:[0-9]+: error: '
+
+# ---- explain ----------------------------------------------------------------
+X="-c good.yaml explain --iface veth0 --direction ingress"
+# first match: sip and all-udp... sip comes first
+run 0 $X --proto udp --src 192.168.1.1 --src-port 4000 --dst 192.168.1.2 --dst-port 5060
+has out '^rule: +sip \(rule 1 of 5, good.yaml:8:'
+has out '^class: +voice$'
+has out '^action: +pass$'
+has out '^set: +priority 1:10, dscp 46'
+# dns (udp 53) is before ten (src 10/8): first match wins
+run 0 $X --proto udp --src 10.1.1.1 --src-port 4000 --dst 192.168.1.2 --dst-port 53
+has out '^rule: +dns '
+has out '^class: +dns$'
+has out '^set: +mark 0x35$'
+run 0 $X --proto udp --src 10.1.1.1 --src-port 4000 --dst 192.168.1.2 --dst-port 54
+has out '^rule: +ten '
+has out '^action: +drop$'
+# default
+run 0 $X --proto udp --src 192.168.1.1 --src-port 4000 --dst 192.168.1.2 --dst-port 54
+has out '^rule: +\(default\)'
+has out '^class: +other$'
+# iface: all-udp only on veth1
+run 0 -c good.yaml explain --iface veth1 --direction egress --proto udp --src 192.168.1.1 \
+	--src-port 4000 --dst 192.168.1.2 --dst-port 54
+has out '^rule: +all-udp '
+# ports vs icmp: a port rule never matches ICMP, and ICMP takes no ports
+run 0 $X --proto icmp --src 192.168.1.1 --dst 192.168.1.2
+has out '^rule: +\(default\)'
+run 0 $X --proto tcp --src 192.168.1.1 --dst 192.168.1.2 --src-port 1 --dst-port 53
+has out '^rule: +dns '
+run 2 $X --proto icmp --src 192.168.1.1 --dst 192.168.1.2 --dst-port 53
+has err 'ports apply only to tcp, udp, udplite and sctp'
+run 2 $X --proto udp --src 192.168.1.1 --dst 192.168.1.2
+has err 'needs --src-port and --dst-port'
+# IPv6 and TCP flags
+run 0 $X --proto tcp --src 2001:db8::1 --dst 2001:db8::2 --src-port 5000 --dst-port 443 --tcp-flags syn
+has out '^rule: +web-v6 '
+has out '^log: +yes$'
+run 0 $X --proto tcp --src 2001:db8::1 --dst 2001:db8::2 --src-port 5000 --dst-port 443 --tcp-flags syn,ack
+has out '^rule: +\(default\)'
+run 0 $X --json --proto tcp --src 2001:db8::1 --dst 2001:db8::2 --src-port 5000 --dst-port 443 \
+	--tcp-flags syn --dscp af41 --length 100
+has out '"rule": "web-v6"'
+has out '"rule_index": 4'
+has out '"default": false'
+has out '"log": true'
+has out '"dscp": 34'
+has out '"length": 100'
+has out '"src": "2001:db8::1"'
+run 0 $X --json --l3 arp
+has out '"rule": "\(default\)"'
+has out '"default": true'
+has out '"class": "other"'
+# what does not describe a packet
+run 2 $X --proto udp --src 192.168.1.1 --dst 2001:db8::2 --src-port 1 --dst-port 2
+run 2 $X --proto udp --src 10.0.0.0/8 --dst 10.0.0.1 --src-port 1 --dst-port 2
+run 2 $X --proto udp --src 10.0.0.1 --dst 10.0.0.2 --src-port 1 --dst-port 65536
+run 2 $X --proto bogus --src 10.0.0.1 --dst 10.0.0.2
+run 2 $X --direction sideways --l3 arp
+run 2 $X --l3 arp --proto udp
+run 2 $X --l3 ipv4 --proto udp --src 2001:db8::1 --dst 2001:db8::2 --src-port 1 --dst-port 2
+run 2 $X --proto udp --src 10.0.0.1 --dst 10.0.0.2 --src-port 1 --dst-port 2 --tcp-flags syn
+run 2 $X --proto udp --src 10.0.0.1 --dst 10.0.0.2 --src-port 1 --dst-port 2 --vlan 4096
+run 2 $X --proto udp --src 10.0.0.1 --dst 10.0.0.2 --src-port 1 --dst-port 2 --dscp af44
+run 2 $X --proto tcp --src 10.0.0.1 --dst 10.0.0.2 --src-port 1 --dst-port 2 --tcp-flags syn,bogus
+run 2 $X --proto udp --src 10.0.0.1 --dst 10.0.0.2 --src-port 1 --dst-port 2 --length 10
+run 2 $X
+# a broken config is an error, with its diagnostics
+run 1 -c bad.yaml explain --iface veth0 --direction ingress --l3 arp
+has err '^bad.yaml:5:[0-9]+: error: '
+# --live is not there yet
+run 1 $X --live --l3 arp
+has err 'not yet supported'
+
+if [ "$failures" -gt 0 ]; then
+	echo "test-ctl: $failures failures" >&2
+	exit 1
+fi
+echo "test-ctl: ok"
