@@ -135,8 +135,10 @@ for _ in range(int(sys.argv[2])):
 ' "$1" "$2" || sd_fail "sending UDP to port $1"
 }
 
+# pktclassctl on the daemon's state (by pin path: the config file is broken
+# on purpose at one point, and -c would then refuse to read it).
 ctl() {
-	sd_run pktclassctl -c "$UNIT_CONF" "$@"
+	sd_run pktclassctl --pin-path "$PIN" "$@"
 }
 
 # expect_class CLASS PACKETS: wait until stats show PACKETS for CLASS (the
@@ -184,7 +186,7 @@ default:
   class: other
   action: pass
 YAML
-ctl check >/dev/null || sd_fail "pktclassctl check rejects the test config"
+sd_run pktclassctl check -c "$UNIT_CONF" >/dev/null || sd_fail "pktclassctl check rejects the test config"
 
 sd_run systemctl start pktclassd || sd_fail "systemctl start pktclassd failed"
 sd_assert_eq "$(sd_unit_prop pktclassd ActiveState)" active "ActiveState after start"
@@ -253,6 +255,9 @@ REC=$(sd_run journalctl -u pktclassd MESSAGE_ID=$MID_ATTACH -o json -n 1) || sd_
 sd_assert_eq "$(json_get PKTCLASS_IFACE <<<"$REC")" r0 "attach record PKTCLASS_IFACE"
 sd_assert_eq "$(json_get PKTCLASS_PROG_ID <<<"$REC")" "$PROG_ID" "attach record PKTCLASS_PROG_ID"
 
+sd_run journalctl -x -u pktclassd --no-pager MESSAGE_ID=$MID_START |
+	grep -q "The daemon loaded its configuration and is classifying traffic" ||
+	sd_fail "journalctl -x shows no catalog text for the start record"
 sd_run journalctl -x -u pktclassd --no-pager MESSAGE_ID=$MID_PKTLOG |
 	grep -q "A packet matched a rule with \"log: true\"" ||
 	sd_fail "journalctl -x shows no catalog text for the packet log"
@@ -330,6 +335,8 @@ expect_class names 13
 sd_log "ok: the old rules still classify after a failed reload"
 
 # ---- watchdog ------------------------------------------------------------------------
+# Mend the config first: the restarted daemon reads it.
+sd_sh "sed -i '/^no_such_key/d' '$UNIT_CONF'" || sd_fail "mending the config"
 WD=$(sd_unit_prop pktclassd WatchdogUSec)
 [[ $WD != 0 && -n $WD ]] || sd_fail "no watchdog set: WatchdogUSec='$WD'"
 NRESTARTS=$(sd_unit_prop pktclassd NRestarts)
@@ -344,9 +351,9 @@ sd_run journalctl -u pktclassd --no-pager | grep -q -i "watchdog timeout" ||
 	sd_fail "the journal does not say the watchdog fired"
 MAINPID=$(sd_unit_prop pktclassd MainPID)
 sd_log "ok: watchdog timeout, restarted as pid $MAINPID"
-# The restarted daemon runs the (fixed) config and counts on.
-sd_sh "sed -i '/^no_such_key/d' '$UNIT_CONF'" || sd_fail "fixing the config"
-sd_run systemctl reload pktclassd || sd_fail "systemctl reload after the restart failed"
+# The restarted daemon adopted the pinned state: the counters carry on.
+STATUS=$(ctl status --json) || sd_fail "pktclassctl status --json failed"
+sd_assert_eq "$(json_get generation <<<"$STATUS")" 3 "generation after the restart"
 send 53 5
 expect_class names 18
 
