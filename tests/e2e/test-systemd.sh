@@ -33,7 +33,7 @@ PIN=/sys/fs/bpf/pcsd-test-$$
 # The container shares the host's bpffs: never leave our pins behind.
 SD_EXTRA_CLEANUP+=("rm -rf '$PIN'")
 SD_SHOW_ON_FAIL+=("systemctl status --no-pager -l pktclassd"
-	"journalctl --no-pager -o short-monotonic -n 60 -u pktclassd")
+	"journalctl --no-pager -o short-monotonic -u pktclassd | grep -v ': class [^ ]*: [0-9]* packets' | tail -n 60")
 
 # json_get PATH < JSON: value at PATH (dot-separated keys, list indexes, and
 # KEY=VALUE selectors); exit 1 when absent.
@@ -57,6 +57,9 @@ for seg in sys.argv[1].split("."):
 print(v if isinstance(v, str) else json.dumps(v))
 ' "$1"
 }
+
+# Note: never `... | grep -q` here: with pipefail, grep leaving early makes
+# the writer die of SIGPIPE and the pipeline fail.  grep -c reads it all.
 
 # ---- install and boot -----------------------------------------------------------
 sd_stage
@@ -197,7 +200,7 @@ sd_assert_eq "$(json_get running <<<"$STATUS")" true "status running"
 sd_assert_eq "$(json_get generation <<<"$STATUS")" 1 "generation after start"
 sd_assert_eq "$(json_get 'attachments.iface=r0.hook' <<<"$STATUS")" ingress "attachment on r0"
 PROG_ID=$(json_get 'attachments.iface=r0.prog_id' <<<"$STATUS")
-sd_run tc filter show dev r0 ingress | grep -q "pktclassd" ||
+sd_run tc filter show dev r0 ingress | grep -c "pktclassd" >/dev/null ||
 	sd_fail "no pktclassd filter on r0 ingress: $(sd_run tc filter show dev r0 ingress)"
 sd_log "ok: our filter is on r0 ingress (prog id $PROG_ID)"
 
@@ -215,7 +218,7 @@ sd_assert_eq "$(json_get rules.name=sip.packets <<<"$STATS")" 40 "rule sip packe
 sd_run systemctl kill -s SIGUSR1 --kill-who=main pktclassd || sd_fail "systemctl kill -s SIGUSR1"
 VOICE_BYTES=$(json_get classes.name=voice.bytes <<<"$STATS")
 sd_wait_for 10 "a stats record of class voice with 40 packets" \
-	"journalctl -u pktclassd PKTCLASS_CLASS=voice -o json | grep -q '\"PKTCLASS_PACKETS\" *: *\"40\"'"
+	"journalctl -u pktclassd PKTCLASS_CLASS=voice -o json | grep -c '\"PKTCLASS_PACKETS\" *: *\"40\"' >/dev/null"
 REC=$(sd_run journalctl -u pktclassd PKTCLASS_CLASS=voice -o json -n 1) ||
 	sd_fail "journalctl -u pktclassd PKTCLASS_CLASS=voice"
 sd_log "stats record: $REC"
@@ -224,8 +227,16 @@ sd_assert_eq "$(json_get SYSLOG_IDENTIFIER <<<"$REC")" pktclassd "stats record S
 sd_assert_eq "$(json_get PKTCLASS_PACKETS <<<"$REC")" 40 "journal PKTCLASS_PACKETS of voice"
 sd_assert_eq "$(json_get PKTCLASS_BYTES <<<"$REC")" "$VOICE_BYTES" "journal PKTCLASS_BYTES of voice"
 sd_assert_eq "$(json_get PKTCLASS_GENERATION <<<"$REC")" 1 "journal PKTCLASS_GENERATION"
-json_get PKTCLASS_PACKETS_DELTA <<<"$REC" >/dev/null || sd_fail "no PKTCLASS_PACKETS_DELTA"
-json_get PKTCLASS_BYTES_DELTA <<<"$REC" >/dev/null || sd_fail "no PKTCLASS_BYTES_DELTA"
+sd_assert_eq "$(json_get PKTCLASS_PACKETS_DELTA <<<"$REC")" 40 "journal PKTCLASS_PACKETS_DELTA of voice"
+sd_assert_eq "$(json_get PKTCLASS_BYTES_DELTA <<<"$REC")" "$VOICE_BYTES" "journal PKTCLASS_BYTES_DELTA of voice"
+for class in audit other; do
+	REC=$(sd_run journalctl -u pktclassd MESSAGE_ID=$MID_STATS PKTCLASS_CLASS=$class -o json -n 1) ||
+		sd_fail "journalctl stats of class $class"
+	for f in packets bytes; do
+		sd_assert_eq "$(json_get "PKTCLASS_${f^^}" <<<"$REC")" \
+			"$(json_get "classes.name=$class.$f" <<<"$STATS")" "journal $f of class $class"
+	done
+done
 
 sd_wait_for 10 "3 packet-log records" \
 	"[ \$(journalctl -u pktclassd MESSAGE_ID=$MID_PKTLOG -o cat | wc -l) -ge 3 ]"
@@ -256,10 +267,10 @@ sd_assert_eq "$(json_get PKTCLASS_IFACE <<<"$REC")" r0 "attach record PKTCLASS_I
 sd_assert_eq "$(json_get PKTCLASS_PROG_ID <<<"$REC")" "$PROG_ID" "attach record PKTCLASS_PROG_ID"
 
 sd_run journalctl -x -u pktclassd --no-pager MESSAGE_ID=$MID_START |
-	grep -q "The daemon loaded its configuration and is classifying traffic" ||
+	grep -c "The daemon loaded its configuration and is classifying traffic" >/dev/null ||
 	sd_fail "journalctl -x shows no catalog text for the start record"
 sd_run journalctl -x -u pktclassd --no-pager MESSAGE_ID=$MID_PKTLOG |
-	grep -q "A packet matched a rule with \"log: true\"" ||
+	grep -c "A packet matched a rule with \"log: true\"" >/dev/null ||
 	sd_fail "journalctl -x shows no catalog text for the packet log"
 sd_log "ok: journalctl -x shows the catalog text"
 
@@ -268,7 +279,7 @@ write_config <<YAML
 version: 1
 settings:
   pin_path: $PIN
-  stats_interval: "0"
+  stats_interval: 1s
   log_rate: 1000
 interfaces:
   - name: r0
@@ -308,8 +319,13 @@ sd_assert_eq "$(json_get PKTCLASS_ADDED <<<"$REC")" 1 "reload record PKTCLASS_AD
 sd_assert_eq "$(json_get PKTCLASS_REMOVED <<<"$REC")" 0 "reload record PKTCLASS_REMOVED"
 sd_assert_eq "$(sd_unit_prop pktclassd MainPID)" "$MAINPID" "MainPID after reload"
 sd_run journalctl -x -u pktclassd --no-pager MESSAGE_ID=$MID_RELOAD |
-	grep -q "The daemon reloaded its configuration" ||
+	grep -c "The daemon reloaded its configuration" >/dev/null ||
 	sd_fail "journalctl -x shows no catalog text for the reload record"
+# The new config has stats_interval: 1s: periodic records come by themselves.
+sd_wait_for 10 "a periodic stats record of class names with 9 packets, generation 2" \
+	"journalctl -u pktclassd PKTCLASS_CLASS=names PKTCLASS_GENERATION=2 -o json |
+	 grep -c '\"PKTCLASS_PACKETS\" *: *\"9\"' >/dev/null"
+sd_log "ok: periodic stats records"
 
 # A broken config: the reload is reported failed, the old rules go on.
 sd_sh "printf 'no_such_key: 1\n' >>'$UNIT_CONF'" || sd_fail "breaking the config"
@@ -347,7 +363,7 @@ sd_wait_for "$SECS" "systemd restarts pktclassd after the watchdog fired" \
 	"[ \"\$(systemctl show -P NRestarts pktclassd)\" -gt $NRESTARTS ] &&
 	 [ \"\$(systemctl show -P ActiveState pktclassd)\" = active ] &&
 	 [ \"\$(systemctl show -P MainPID pktclassd)\" != $MAINPID ]"
-sd_run journalctl -u pktclassd --no-pager | grep -q -i "watchdog timeout" ||
+sd_run journalctl -u pktclassd --no-pager | grep -c -i "watchdog timeout" >/dev/null ||
 	sd_fail "the journal does not say the watchdog fired"
 MAINPID=$(sd_unit_prop pktclassd MainPID)
 sd_log "ok: watchdog timeout, restarted as pid $MAINPID"
@@ -365,7 +381,7 @@ sd_assert_eq "$(sd_unit_prop pktclassd ActiveState)" inactive "ActiveState after
 sd_assert_eq "$(sd_unit_prop pktclassd Result)" success "Result after stop"
 FILTERS=$(sd_run tc filter show dev r0 ingress)
 [[ -z $FILTERS ]] || sd_fail "filters left on r0 ingress after stop: $FILTERS"
-if sd_run tc qdisc show dev r0 | grep -q clsact; then
+if sd_run tc qdisc show dev r0 | grep -c clsact >/dev/null; then
 	sd_fail "the clsact qdisc pktclassd created is still on r0"
 fi
 if sd_run bpftool prog show id "$PROG_ID" >/dev/null 2>&1; then
