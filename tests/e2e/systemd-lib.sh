@@ -219,6 +219,7 @@ sd_sh() {
 # container's /usr/lib is read-only), tmpfiles.d to /etc/tmpfiles.d, and /etc
 # as staged.  Then daemon-reload and compile the journal catalog.
 sd_install() {
+	# shellcheck disable=SC2016 # expanded inside the container
 	sd_sh '
 set -e
 S=/opt/pktclassd-staging

@@ -100,6 +100,7 @@ python3 -c "import sys; sys.exit(0 if float('$EXPOSURE') <= 2.5 else 1)" ||
 sd_log "ok: systemd-analyze security exposure $EXPOSURE (<= 2.5)"
 
 # ---- the network -------------------------------------------------------------------
+# shellcheck disable=SC2016 # expanded inside the container
 sd_sh '
 set -e
 for k in net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \
