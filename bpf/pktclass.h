@@ -271,6 +271,21 @@ struct pc_log_rec {
 	struct pc_key key;
 };
 
+/* "trace": per-CPU array of one, written by a classifier loaded with
+ * pc_trace_on (tests, `pktclassctl explain --live`): the last packet's
+ * verdict.  rule == PC_TRACE_NO_RULE when the packet was not classified
+ * (MALFORMED, or its interface is not in "ifaces"). */
+#define PC_TRACE_NO_RULE 0xffffffffu
+struct pc_trace {
+	__u32 runs;                  /* packets seen on this CPU */
+	__u32 rule;                  /* rule index, nrules = default */
+	__u32 status;                /* enum pc_parse_status */
+	__u32 attach;                /* attach slot counted into, or PC_ATTACH_NONE */
+	__u32 l3_off;                /* offset of the L3 header in the data */
+	__u32 _pad;
+	struct pc_key key;
+};
+
 /* ---- layout checks ------------------------------------------------------- */
 #define PC_ASSERT_SIZE(t, n) _Static_assert(sizeof(t) == (n), #t " size")
 #define PC_ASSERT_OFF(t, f, n) \
@@ -294,6 +309,7 @@ PC_ASSERT_OFF(struct pc_meta, config_path, 48);
 PC_ASSERT_SIZE(struct pc_slot_name, 2 * PC_NAME_MAX + 8);
 PC_ASSERT_SIZE(struct pc_attach_info, 32);
 PC_ASSERT_SIZE(struct pc_log_rec, 16 + 72);
+PC_ASSERT_SIZE(struct pc_trace, 24 + 72);
 _Static_assert(PC_KEY_WORDS == 18, "key words");
 
 #endif /* PKTCLASS_H */

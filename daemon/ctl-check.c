@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "compile.h"
+#include "shadow.h"
 #include "ctl.h"
 #include "diag.h"
 #include "json.h"
@@ -126,6 +127,8 @@ static int check(struct ctl *c, const char *path, struct pc_diags *d)
 	r = pc_config_load(path, &cfg, d);
 	if (r >= 0)
 		r = pc_compile(cfg, &rs, d);
+	if (r >= 0)
+		r = pc_shadow_check(cfg, rs, d);
 	pc_diags_sort(d);
 	pc_diags_print(d, stderr);
 	if (r < 0 && d->nerrors == 0)

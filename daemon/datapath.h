@@ -72,3 +72,16 @@ int pc_dp_attach_slot_find(struct pc_dp *dp, uint32_t ifindex, int hook, struct 
 
 /* Record a status line and flags in "meta" (e.g. a failed reload). */
 int pc_dp_set_status(struct pc_dp *dp, uint32_t flags, const char *status);
+
+/* ---- additions (bpf helper) ---------------------------------------------- */
+/* Generations prepared after this call are loaded with pc_trace_on = on:
+ * their classifier records each packet's verdict in the "trace" map (tests,
+ * `pktclassctl explain --live`). */
+void pc_dp_set_trace(struct pc_dp *dp, bool on);
+/* fd of a generation's per-CPU "trace" map (struct pc_trace, one entry). */
+int pc_dp_gen_trace_fd(const struct pc_gen *g);
+/* Tail (last ~4 KiB, whole lines) of the verifier log of the last failed
+ * pc_dp_gen_prepare(), or "".  libbpf does not print it: log it. */
+const char *pc_dp_verifier_log(const struct pc_dp *dp);
+/* fd of the per-CPU counter array of an attach slot, or -ENOENT. */
+int pc_dp_attach_counters_fd(const struct pc_dp *dp, uint32_t slot);

@@ -188,7 +188,8 @@ static int on_end(struct builder *b)
 	f->node->items = arena_alloc(b->doc, count * sizeof(*f->node->items) + 1);
 	if (!f->node->items)
 		return -ENOMEM;
-	memcpy(f->node->items, b->pend + f->start, count * sizeof(*f->node->items));
+	if (count) /* pend is still NULL when no child was ever seen */
+		memcpy(f->node->items, b->pend + f->start, count * sizeof(*f->node->items));
 	f->node->n = f->node->kind == PC_Y_MAP ? count / 2 : count;
 	b->npend = f->start;
 	return 0;

@@ -91,6 +91,10 @@ static void test_syntax(void)
 	BAD("# only a comment\n",
 	    "t.yaml: error: empty configuration; \"version: 1\" is required\n");
 	BAD("- version: 1\n", "t.yaml:1:1: error: configuration: expected a mapping, got a list\n");
+	/* found by fuzz-config: an empty collection before any other node */
+	BAD("[]\n", "t.yaml:1:1: error: configuration: expected a mapping, got a list\n");
+	BAD("[][R", "t.yaml:1:3: error: YAML syntax error: did not find expected <document start>\n");
+	BAD("{}\n", "t.yaml:1:1: error: missing required key \"version\"\n");
 }
 
 static void test_version(void)

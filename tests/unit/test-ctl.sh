@@ -143,6 +143,18 @@ run 0 check warn.yaml
 has err '^warn.yaml:4:[0-9]+: warning: '
 has out '^warnings: +1$'
 
+cat >shadow.yaml <<'EOF'
+version: 1
+rules:
+  - name: all-udp
+    match: { proto: udp }
+  - name: dns
+    match: { proto: udp, dst_port: 53 }
+EOF
+run 0 check shadow.yaml
+has err "^shadow.yaml:5:5: warning: rule 'dns' can never match: rule 'all-udp' [(]line 3[)]"
+has out '^warnings: +1$'
+
 run 1 check does-not-exist.yaml
 has err '^does-not-exist.yaml.*error'
 printf 'version: 2\n' >v2.yaml

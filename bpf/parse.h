@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * parse.h - the packet parser: bytes in, struct pc_key out.
+ *
+ * One source for both sides: the BPF classifier (clang -target bpf) reads the
+ * packet with bpf_skb_load_bytes(), because SOCKET_FILTER programs have no
+ * direct packet access; userspace (tests, `pktclassctl explain`) reads a
+ * buffer with bounds checks.  Everything goes through pc_load(ctx, off, dst,
+ * len), which returns 0 or a negative value when [off, off + len) is not in
+ * the data.
+ *
+ * Where the data starts:
+ *  - TC (in->l2 = 1): at the MAC header.  At TC ingress the kernel has already
+ *    moved the outer VLAN tag into skb metadata (vlan_present/vlan_tci); at
+ *    egress a tag may be in metadata or in band.
+ *  - socket filter (in->l2 = 0): at the network header; the ethertype is
+ *    skb->protocol (monitor sockets are AF_PACKET SOCK_DGRAM).  When that is a
+ *    VLAN TPID the data starts at the tag's TCI.
+ *
+ * Up to two in-band tags (0x8100, 0x88a8) are walked; the outer VLAN id is the
+ * metadata tag if present, else the first in-band tag.  IPv6 extension
+ * headers (hop-by-hop, routing, destination options, fragment) are walked up
+ * to PC_IPV6_EXT_MAX.
+ *
+ * Result: PC_PARSE_OK, PC_PARSE_L4_UNKNOWN (L3 fine; transport header cut
+ * short or hidden beyond the extension depth: the protocol is set when known,
+ * ports and TCP flags stay NONE) or PC_PARSE_MALFORMED (L2/L3 broken or cut;
+ * the key is not meaningful).  Non-IP packets (ARP...) are OK with PC_W_L3
+ * set, addresses 0 and proto/dscp/len NONE.  A non-first fragment is OK with
+ * its protocol and no ports/flags.
+ */
+#ifndef PKTCLASS_PARSE_H
+#define PKTCLASS_PARSE_H
+
+#include "pktclass.h"
+
+#ifdef __bpf__
+#define PC_INLINE static __always_inline
+#else
+#include <string.h>
+#define PC_INLINE static inline __attribute__((always_inline))
+#endif
+
+#define PC_ETH_P_IP     0x0800u
+#define PC_ETH_P_ARP    0x0806u
+#define PC_ETH_P_8021Q  0x8100u
+#define PC_ETH_P_8021AD 0x88a8u
+#define PC_ETH_P_IPV6   0x86ddu
+
+#define PC_IPPROTO_HOPOPTS  0
+#define PC_IPPROTO_ICMP     1
+#define PC_IPPROTO_TCP      6
+#define PC_IPPROTO_UDP      17
+#define PC_IPPROTO_ROUTING  43
+#define PC_IPPROTO_FRAGMENT 44
+#define PC_IPPROTO_ICMPV6   58
+#define PC_IPPROTO_DSTOPTS  60
+#define PC_IPPROTO_SCTP     132
+#define PC_IPPROTO_UDPLITE  136
+
+#ifdef __bpf__
+/* Needs bpf_helpers.h first. */
+PC_INLINE int pc_load(void *ctx, __u32 off, void *dst, __u32 len)
+{
+	return bpf_skb_load_bytes(ctx, off, dst, len);
+}
+#else
+struct pc_buf {
+	const unsigned char *data;
+	__u32 len;
+};
+
+PC_INLINE int pc_load(void *ctx, __u32 off, void *dst, __u32 len)
+{
+	const struct pc_buf *b = ctx;
+
+	if (off > b->len || len > b->len - off)
+		return -1;
+	memcpy(dst, b->data + off, len);
+	return 0;
+}
+#endif
+
+/* What the parser needs besides the bytes. */
+struct pc_parse_in {
+	__u32 len;          /* bytes of data from where it starts (skb->len) */
+	__u32 l2;           /* 1: data starts at an Ethernet header */
+	__u32 proto;        /* !l2: the ethertype (host order) */
+	__u32 vlan_present; /* outer tag in metadata */
+	__u32 vlan_tci;
+};
+
+PC_INLINE __u32 pc_be16(const __u8 *p)
+{
+	return ((__u32)p[0] << 8) | p[1];
+}
+
+PC_INLINE __u32 pc_be32(const __u8 *p)
+{
+	return ((__u32)p[0] << 24) | ((__u32)p[1] << 16) | ((__u32)p[2] << 8) | p[3];
+}
+
+PC_INLINE void pc_key_init(struct pc_key *k)
+{
+	for (int i = 0; i < PC_KEY_WORDS; i++)
+		k->w[i] = 0;
+	k->w[PC_W_SPORT] = PC_PORT_NONE;
+	k->w[PC_W_DPORT] = PC_PORT_NONE;
+	k->w[PC_W_PROTO] = PC_PROTO_NONE;
+	k->w[PC_W_VLAN] = PC_VLAN_NONE;
+	k->w[PC_W_DSCP] = PC_DSCP_NONE;
+	k->w[PC_W_LEN] = PC_LEN_NONE;
+	k->w[PC_W_TCPFLAGS] = PC_TCPFL_NONE;
+}
+
+/* Transport header at off; the L3 payload ends at end. */
+PC_INLINE int pc_parse_l4(void *ctx, struct pc_key *k, __u32 proto, __u32 off, __u32 end)
+{
+	__u8 h[14];
+	__u32 need;
+
+	k->w[PC_W_PROTO] = proto;
+	switch (proto) {
+	case PC_IPPROTO_TCP:
+		need = 20;
+		break;
+	case PC_IPPROTO_UDP:
+	case PC_IPPROTO_UDPLITE:
+		need = 8;
+		break;
+	case PC_IPPROTO_SCTP:
+		need = 12;
+		break;
+	default:
+		return PC_PARSE_OK;
+	}
+	if (off + need > end)
+		return PC_PARSE_L4_UNKNOWN;
+	if (proto == PC_IPPROTO_TCP) {
+		if (pc_load(ctx, off, h, 14) < 0)
+			return PC_PARSE_L4_UNKNOWN;
+		k->w[PC_W_TCPFLAGS] = h[13];
+	} else if (pc_load(ctx, off, h, 4) < 0)
+		return PC_PARSE_L4_UNKNOWN;
+	k->w[PC_W_SPORT] = pc_be16(h);
+	k->w[PC_W_DPORT] = pc_be16(h + 2);
+	return PC_PARSE_OK;
+}
+
+PC_INLINE int pc_parse_ipv4(void *ctx, struct pc_key *k, __u32 off, __u32 len)
+{
+	__u8 h[20];
+	__u32 ihl, tot;
+
+	if (pc_load(ctx, off, h, sizeof(h)) < 0)
+		return PC_PARSE_MALFORMED;
+	ihl = (h[0] & 0xfu) * 4;
+	tot = pc_be16(h + 2);
+	if ((h[0] >> 4) != 4 || ihl < 20 || tot < ihl || tot > len - off)
+		return PC_PARSE_MALFORMED;
+	k->w[PC_W_SRC0] = pc_be32(h + 12);
+	k->w[PC_W_DST0] = pc_be32(h + 16);
+	k->w[PC_W_DSCP] = h[1] >> 2;
+	k->w[PC_W_LEN] = tot;
+	if (pc_be16(h + 6) & 0x1fffu) {
+		/* not the first fragment: no transport header here */
+		k->w[PC_W_PROTO] = h[9];
+		return PC_PARSE_OK;
+	}
+	return pc_parse_l4(ctx, k, h[9], off + ihl, off + tot);
+}
+
+PC_INLINE int pc_ipv6_is_ext(__u32 nh)
+{
+	return nh == PC_IPPROTO_HOPOPTS || nh == PC_IPPROTO_ROUTING ||
+	       nh == PC_IPPROTO_DSTOPTS || nh == PC_IPPROTO_FRAGMENT;
+}
+
+PC_INLINE int pc_parse_ipv6(void *ctx, struct pc_key *k, __u32 off, __u32 len)
+{
+	__u8 h[40];
+	__u32 plen, nh, cur, end;
+
+	if (pc_load(ctx, off, h, sizeof(h)) < 0)
+		return PC_PARSE_MALFORMED;
+	plen = pc_be16(h + 4);
+	if ((h[0] >> 4) != 6 || plen + 40 > len - off)
+		return PC_PARSE_MALFORMED;
+	for (int i = 0; i < 4; i++) {
+		k->w[PC_W_SRC0 + i] = pc_be32(h + 8 + 4 * i);
+		k->w[PC_W_DST0 + i] = pc_be32(h + 24 + 4 * i);
+	}
+	k->w[PC_W_DSCP] = (((h[0] & 0xfu) << 4) | (h[1] >> 4)) >> 2;
+	k->w[PC_W_LEN] = plen + 40;
+	nh = h[6];
+	cur = off + 40;
+	end = cur + plen;
+	for (int i = 0; i < PC_IPV6_EXT_MAX; i++) {
+		__u8 e[4];
+
+		if (!pc_ipv6_is_ext(nh))
+			break;
+		if (cur + 8 > end || pc_load(ctx, cur, e, sizeof(e)) < 0)
+			return PC_PARSE_L4_UNKNOWN;
+		if (nh == PC_IPPROTO_FRAGMENT) {
+			cur += 8;
+			if (pc_be16(e + 2) & 0xfff8u) {
+				k->w[PC_W_PROTO] = e[0];
+				return PC_PARSE_OK;
+			}
+		} else
+			cur += ((__u32)e[1] + 1) * 8;
+		nh = e[0];
+	}
+	if (pc_ipv6_is_ext(nh))
+		return PC_PARSE_L4_UNKNOWN;
+	return pc_parse_l4(ctx, k, nh, cur, end);
+}
+
+/* Fill k from the packet; *l3_off = where the L3 header starts. */
+PC_INLINE int pc_parse(void *ctx, const struct pc_parse_in *in, struct pc_key *k, __u32 *l3_off)
+{
+	__u32 off = 0, proto = in->proto;
+
+	pc_key_init(k);
+	*l3_off = 0;
+	if (in->vlan_present)
+		k->w[PC_W_VLAN] = in->vlan_tci & 0xfffu;
+	if (in->l2) {
+		__u8 eth[14];
+
+		if (pc_load(ctx, 0, eth, sizeof(eth)) < 0)
+			return PC_PARSE_MALFORMED;
+		proto = pc_be16(eth + 12);
+		off = sizeof(eth);
+	}
+	for (int i = 0; i < 2; i++) {
+		__u8 t[4];
+
+		if (proto != PC_ETH_P_8021Q && proto != PC_ETH_P_8021AD)
+			break;
+		if (pc_load(ctx, off, t, sizeof(t)) < 0)
+			return PC_PARSE_MALFORMED;
+		if (k->w[PC_W_VLAN] == PC_VLAN_NONE)
+			k->w[PC_W_VLAN] = pc_be16(t) & 0xfffu;
+		proto = pc_be16(t + 2);
+		off += 4;
+	}
+	k->w[PC_W_L3] = proto;
+	*l3_off = off;
+	if (proto == PC_ETH_P_IP)
+		return pc_parse_ipv4(ctx, k, off, in->len);
+	if (proto == PC_ETH_P_IPV6)
+		return pc_parse_ipv6(ctx, k, off, in->len);
+	return PC_PARSE_OK;
+}
+
+#endif /* PKTCLASS_PARSE_H */

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* datapath-internal.h - state shared by datapath.c and slots.c. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "datapath.h"
+#include "util.h"
+
+#define PC_DP_LOG_SIZE (64 * 1024)
+#define PC_DP_LOG_TAIL 4096 /* what pc_dp_verifier_log() returns at most */
+
+struct pc_classifier;
+
+struct pc_gen {
+	struct pc_classifier *skel;
+	uint32_t generation;
+};
+
+struct pc_dp {
+	char pin_path[PC_PATH_MAX];
+	uint32_t slot_cap;
+	int ncpus;
+	bool trace;
+
+	int entry_fd[PC_HOOK_MAX];
+	uint32_t entry_id[PC_HOOK_MAX];
+	int jmp_tc_fd, jmp_sock_fd, cnt_fd, meta_fd, slots_fd, attach_fd;
+
+	struct pc_meta meta;                  /* mirror of "meta" */
+	struct pc_slot_name *slots;           /* mirror of "slots", slot_cap */
+	bool *slot_dirty;                     /* free slot that may hold counts */
+	struct pc_attach_info att[PC_MAX_ATTACH]; /* mirror of "attach" */
+	int att_fd[PC_MAX_ATTACH];            /* inner counter arrays or -1 */
+
+	struct pc_gen *cur;
+	char log[PC_DP_LOG_SIZE];
+};
+
+/* slots.c */
+int pc_dp_slots_init(struct pc_dp *dp, bool fresh);
+int pc_dp_slots_release(struct pc_dp *dp, const struct pc_ruleset *rs);
+int pc_dp_attach_load(struct pc_dp *dp);
+int pc_dp_counters_create(struct pc_dp *dp, int *ret);
+

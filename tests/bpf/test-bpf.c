@@ -1,0 +1,1392 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* test-bpf.c - the BPF datapath through BPF_PROG_TEST_RUN.
+ *
+ * Runs as root in a private network namespace with a private pin path.
+ * Crafted packets go through pc_tc_ingress, pc_tc_egress and pc_sock (and
+ * the entry programs); the classifier is loaded with pc_trace_on, so the
+ * "trace" map tells which key and rule it derived.  Those must equal the key
+ * computed from the packet's description (tests/lib/pktgen.c) and the rule
+ * of the reference first-match classifier; return codes, skb mark/priority,
+ * rewritten bytes and counters are checked too.
+ *
+ * Socket filters through BPF_PROG_TEST_RUN: the kernel treats data_in as an
+ * Ethernet frame for every program type (eth_type_trans() sets
+ * skb->protocol from it and pulls the 14 bytes); for a SOCKET_FILTER the
+ * header is not pushed back, so the program sees data from the L3 header
+ * with the ethertype in skb->protocol, as on an AF_PACKET SOCK_DGRAM socket.
+ * __sk_buff->protocol cannot be set through ctx_in.
+ *
+ * Without root or bpf(): exit 77 (skip), or failure when CI=true. */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/pkt_cls.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../../bpf/parse.h"
+#include "../../daemon/datapath.h"
+#include "../../daemon/stats.h"
+#include "../../daemon/util.h"
+#include "../lib/pktgen.h"
+#include "../lib/testrules.h"
+
+static unsigned failures, checks;
+static struct pc_dp *dp;
+static char pin[128];
+static int ncpus;
+static uint32_t att[PC_HOOK_MAX];
+
+#define CHECK(cond, ...)                                                        \
+	do {                                                                    \
+		checks++;                                                       \
+		if (!(cond)) {                                                  \
+			failures++;                                             \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);    \
+			fprintf(stderr, __VA_ARGS__);                           \
+			fputc('\n', stderr);                                    \
+		}                                                               \
+	} while (0)
+
+#define IFINDEX 1 /* lo of the private netns: what BPF_PROG_TEST_RUN uses */
+#define IFBITS (PC_IFBITS_ALWAYS | 0x1u)
+
+static void cleanup(void)
+{
+	if (dp) {
+		pc_dp_close(dp, false);
+		dp = NULL;
+	}
+	if (pin[0]) {
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s-2'", pin, pin);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", pin);
+	}
+}
+
+static int unavailable(const char *why)
+{
+	const char *ci = getenv("CI");
+
+	fprintf(stderr, "%s\n", why);
+	if (ci && !strcmp(ci, "true")) {
+		fprintf(stderr, "FAIL: required in CI\n");
+		return 1;
+	}
+	return 77;
+}
+
+/* ---- the hand-written rule set ------------------------------------------- */
+enum {
+	R_V6_SSH, R_SIP, R_WEB, R_VLAN, R_SYN, R_ARP, R_ICMP, R_EG_BIG, R_AF41, R_NET, R_SCTP,
+	R_TCP, R_NRULES
+};
+
+static void rule_set_build(struct tr_set *s, bool with_sip, const char *extra)
+{
+	struct pc_rule_out *o;
+
+	tr_init(s);
+	tr_rule(s, "v6-ssh", "blocked");
+	tr_box(s);
+	tr_check(s, PC_W_L3, PC_OP_RANGE, 0x86dd, 0x86dd);
+	tr_check(s, PC_W_PROTO, PC_OP_RANGE, 6, 6);
+	tr_check(s, PC_W_DPORT, PC_OP_RANGE, 22, 22);
+	tr_rule(s, with_sip ? "sip" : "sip-renamed", "voice");
+	tr_box(s);
+	tr_check(s, PC_W_PROTO, PC_OP_RANGE, 17, 17);
+	tr_check(s, PC_W_DPORT, PC_OP_RANGE, 5060, 5061);
+	tr_rule(s, "web", "web");
+	tr_box(s);
+	tr_check(s, PC_W_PROTO, PC_OP_RANGE, 6, 6);
+	tr_check(s, PC_W_DPORT, PC_OP_RANGE, 80, 80);
+	tr_box(s);
+	tr_check(s, PC_W_PROTO, PC_OP_RANGE, 6, 6);
+	tr_check(s, PC_W_DPORT, PC_OP_RANGE, 443, 443);
+	tr_rule(s, "vlan100", "vlan");
+	tr_box(s);
+	tr_check(s, PC_W_VLAN, PC_OP_RANGE, 100, 100);
+	tr_rule(s, "syn-only", NULL);
+	tr_box(s);
+	tr_check(s, PC_W_TCPFLAGS, PC_OP_MASK, PC_TCP_SYN | PC_TCP_ACK, PC_TCP_SYN);
+	tr_rule(s, "arp", NULL);
+	tr_box(s);
+	tr_check(s, PC_W_L3, PC_OP_RANGE, 0x0806, 0x0806);
+	tr_rule(s, "icmp", NULL);
+	tr_box(s);
+	tr_check(s, PC_W_PROTO, PC_OP_RANGE, 1, 1);
+	tr_rule(s, "egress-big", "blocked");
+	tr_box(s);
+	tr_check(s, PC_W_DIR, PC_OP_RANGE, PC_DIR_EGRESS, PC_DIR_EGRESS);
+	tr_check(s, PC_W_LEN, PC_OP_RANGE, 1000, 65535);
+	tr_rule(s, "af41", NULL);
+	tr_box(s);
+	tr_check(s, PC_W_DSCP, PC_OP_RANGE, 34, 34);
+	tr_rule(s, "net", NULL);
+	tr_box(s);
+	tr_check(s, PC_W_IFBITS, PC_OP_ANY, 0x1, 0);
+	tr_check(s, PC_W_SRC0, PC_OP_MASK, 0xffff0000, 0x0a010000);
+	tr_rule(s, "sctp", NULL);
+	tr_box(s);
+	tr_check(s, PC_W_PROTO, PC_OP_RANGE, 132, 132);
+	tr_check(s, PC_W_SPORT, PC_OP_RANGE, 1000, 2000);
+	tr_rule(s, "tcp", NULL);
+	tr_box(s);
+	tr_check(s, PC_W_PROTO, PC_OP_RANGE, 6, 6);
+	if (extra) {
+		tr_rule(s, extra, NULL);
+		tr_box(s);
+		tr_check(s, PC_W_PROTO, PC_OP_RANGE, 250, 250);
+	}
+	tr_finish(s);
+
+	o = s->rs.outs;
+	o[R_V6_SSH].action = PC_ACT_DROP;
+	o[R_SIP].flags = PC_F_PRIO | PC_F_DSCP;
+	o[R_SIP].priority = 0x10010;
+	o[R_SIP].dscp = 46;
+	o[R_WEB].flags = PC_F_MARK;
+	o[R_WEB].mark = 0x20;
+	o[R_VLAN].flags = PC_F_MARK;
+	o[R_VLAN].mark = 100;
+	o[R_ICMP].action = PC_ACT_REDIRECT;
+	o[R_ICMP].redirect_ifindex = IFINDEX;
+	o[R_EG_BIG].action = PC_ACT_DROP;
+	o[R_AF41].flags = PC_F_DSCP;
+	o[R_AF41].dscp = 10;
+}
+
+/* ---- crafted packets --------------------------------------------------------- */
+struct tcase {
+	const char *name;
+	struct pg_pkt p;
+	int rule[PC_HOOK_MAX]; /* expected rule per hook, -1: the reference decides */
+};
+
+#define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
+#define ANY { -1, -1, -1 }
+
+static size_t make_cases(struct tcase *c)
+{
+	size_t n = 0;
+	struct pg_pkt p;
+
+	c[n++] = (struct tcase){ "udp sip", pg_ipv4(IP4(192, 0, 2, 1), IP4(192, 0, 2, 2), 17, 4000, 5060),
+				 { R_SIP, R_SIP, R_SIP } };
+	p = pg_ipv4(IP4(192, 0, 2, 1), IP4(192, 0, 2, 2), 17, 4000, 5061);
+	p.ecn = 1;
+	p.ip_opts = 8;
+	c[n++] = (struct tcase){ "udp sip, ip options, ecn", p, { R_SIP, R_SIP, R_SIP } };
+	c[n++] = (struct tcase){ "tcp web syn", pg_ipv4(IP4(198, 51, 100, 1), IP4(203, 0, 113, 5), 6, 40000, 443),
+				 { R_WEB, R_WEB, R_WEB } };
+	p = pg_ipv4(IP4(198, 51, 100, 1), IP4(203, 0, 113, 5), 6, 40000, 8080);
+	p.tcp_flags = PC_TCP_SYN | PC_TCP_ACK;
+	c[n++] = (struct tcase){ "tcp synack other port", p, { R_TCP, R_TCP, R_TCP } };
+	p.tcp_flags = PC_TCP_SYN;
+	c[n++] = (struct tcase){ "tcp syn other port", p, { R_SYN, R_SYN, R_SYN } };
+	p = pg_ipv4(IP4(10, 1, 2, 3), IP4(10, 9, 9, 9), 17, 53, 53);
+	c[n++] = (struct tcase){ "iface bits + src prefix", p, { R_NET, R_NET, R_NET } };
+	p = pg_ipv4(IP4(10, 1, 2, 3), IP4(10, 9, 9, 9), 17, 53, 53);
+	p.ntags = 1;
+	p.vid[0] = 100;
+	c[n++] = (struct tcase){ "vlan 100", p, { R_VLAN, R_VLAN, R_VLAN } };
+	p.ntags = 2;
+	p.tpid[0] = 0x88a8;
+	p.vid[0] = 100;
+	p.vid[1] = 7;
+	p.dport = 5060;
+	c[n++] = (struct tcase){ "qinq outer 100 sip", p, { R_SIP, R_SIP, R_SIP } };
+	p.vid[0] = 7;
+	p.vid[1] = 100;
+	p.dport = 53;
+	c[n++] = (struct tcase){ "qinq inner 100", p, { R_NET, R_NET, R_NET } };
+	p.ntags = 3;
+	c[n++] = (struct tcase){ "three tags", p, ANY };
+	p = pg_ipv4(IP4(192, 0, 2, 9), IP4(192, 0, 2, 10), 1, 0, 0);
+	c[n++] = (struct tcase){ "icmp", p, { R_ICMP, R_ICMP, R_ICMP } };
+	p = pg_ipv4(IP4(192, 0, 2, 9), IP4(192, 0, 2, 10), 17, 1, 5060);
+	p.frag_off = 100;
+	c[n++] = (struct tcase){ "ipv4 non-first fragment", p, { R_NRULES, R_NRULES, R_NRULES } };
+	p.frag_off = 0;
+	p.more_frags = true;
+	c[n++] = (struct tcase){ "ipv4 first fragment", p, { R_SIP, R_SIP, R_SIP } };
+	p = pg_ipv4(IP4(192, 0, 2, 9), IP4(192, 0, 2, 10), 6, 1, 80);
+	p.l4_len = 12;
+	p.payload = 0;
+	c[n++] = (struct tcase){ "tcp header cut (L4_UNKNOWN)", p, { R_TCP, R_TCP, R_TCP } };
+	p = pg_ipv4(IP4(192, 0, 2, 9), IP4(192, 0, 2, 10), 132, 1500, 9);
+	c[n++] = (struct tcase){ "sctp", p, { R_SCTP, R_SCTP, R_SCTP } };
+	p = pg_ipv4(IP4(192, 0, 2, 9), IP4(192, 0, 2, 10), 136, 1, 5060);
+	c[n++] = (struct tcase){ "udplite", p, { R_NRULES, R_NRULES, R_NRULES } };
+	p = pg_ipv4(IP4(192, 0, 2, 9), IP4(192, 0, 2, 10), 47, 0, 0);
+	c[n++] = (struct tcase){ "gre", p, { R_NRULES, R_NRULES, R_NRULES } };
+	p = pg_ipv4(IP4(192, 0, 2, 9), IP4(192, 0, 2, 10), 17, 1, 9);
+	p.payload = 1100;
+	c[n++] = (struct tcase){ "big udp", p, { R_NRULES, R_EG_BIG, R_NRULES } };
+	p.payload = 16;
+	p.dscp = 34;
+	c[n++] = (struct tcase){ "dscp af41", p, { R_AF41, R_AF41, R_AF41 } };
+	p = (struct pg_pkt){ .ethertype = 0x0806 };
+	c[n++] = (struct tcase){ "arp", p, { R_ARP, R_ARP, R_ARP } };
+	p = (struct pg_pkt){ .ethertype = 0x88cc };
+	c[n++] = (struct tcase){ "lldp", p, { R_NRULES, R_NRULES, R_NRULES } };
+
+	c[n++] = (struct tcase){ "ipv6 ssh", pg_ipv6("2001:db8::1", "2001:db8::2", 6, 5555, 22),
+				 { R_V6_SSH, R_V6_SSH, R_V6_SSH } };
+	p = pg_ipv6("2001:db8::1", "2001:db8::2", 17, 5555, 5060);
+	p.dscp = 12;
+	p.ecn = 2;
+	c[n++] = (struct tcase){ "ipv6 sip", p, { R_SIP, R_SIP, R_SIP } };
+	p = pg_ipv6("2001:db8::1", "2001:db8::2", 6, 5555, 22);
+	p.n_ext = 4;
+	p.ext[0] = 0;
+	p.ext[1] = 60;
+	p.ext[2] = 43;
+	p.ext[3] = 44;
+	c[n++] = (struct tcase){ "ipv6 ext hbh/dst/rt/frag ssh", p, { R_V6_SSH, R_V6_SSH, R_V6_SSH } };
+	p.frag_off = 3;
+	c[n++] = (struct tcase){ "ipv6 non-first fragment", p, { R_TCP, R_TCP, R_TCP } };
+	p.frag_off = 0;
+	p.n_ext = PC_IPV6_EXT_MAX;
+	for (int i = 0; i < PC_IPV6_EXT_MAX; i++)
+		p.ext[i] = 60;
+	c[n++] = (struct tcase){ "ipv6 ext at the depth limit", p, { R_V6_SSH, R_V6_SSH, R_V6_SSH } };
+	p.n_ext = PC_IPV6_EXT_MAX + 1;
+	p.ext[PC_IPV6_EXT_MAX] = 60;
+	c[n++] = (struct tcase){ "ipv6 ext beyond the depth (L4_UNKNOWN)", p,
+				 { R_NRULES, R_NRULES, R_NRULES } };
+	p = pg_ipv6("2001:db8::1", "2001:db8::2", 58, 0, 0);
+	c[n++] = (struct tcase){ "icmpv6", p, { R_NRULES, R_NRULES, R_NRULES } };
+
+	/* malformed: L3 broken or cut */
+	p = pg_ipv4(IP4(10, 1, 2, 3), IP4(10, 9, 9, 9), 17, 53, 5060);
+	p.bad_version = true;
+	c[n++] = (struct tcase){ "ipv4 bad version", p, ANY };
+	p.bad_version = false;
+	p.bad_ihl = true;
+	c[n++] = (struct tcase){ "ipv4 ihl < 5", p, ANY };
+	p.bad_ihl = false;
+	p.totlen_delta = 200;
+	c[n++] = (struct tcase){ "ipv4 total length beyond frame", p, ANY };
+	p.totlen_delta = 0;
+	p.frame_cut = 14 + 10;
+	c[n++] = (struct tcase){ "ipv4 header cut", p, ANY };
+	p = pg_ipv6("2001:db8::1", "2001:db8::2", 17, 5555, 5060);
+	p.frame_cut = 14 + 30;
+	c[n++] = (struct tcase){ "ipv6 header cut", p, ANY };
+	p.frame_cut = 0;
+	p.totlen_delta = 100;
+	c[n++] = (struct tcase){ "ipv6 payload length beyond frame", p, ANY };
+	p = pg_ipv4(IP4(10, 1, 2, 3), IP4(10, 9, 9, 9), 17, 53, 5060);
+	p.ntags = 1;
+	p.vid[0] = 100;
+	p.frame_cut = 18 + 12;
+	c[n++] = (struct tcase){ "vlan + ipv4 header cut", p, ANY };
+	p = pg_ipv6("2001:db8::1", "2001:db8::2", 17, 5555, 5060);
+	p.ntags = 2;
+	p.vid[0] = 100;
+	p.frame_cut = 22 + 39;
+	c[n++] = (struct tcase){ "qinq + ipv6 header cut", p, ANY };
+	p.frame_cut = 0;
+	p.ntags = 1;
+	p.totlen_delta = 1;
+	c[n++] = (struct tcase){ "vlan + ipv6 payload length beyond frame", p, ANY };
+	p = pg_ipv4(IP4(10, 1, 2, 3), IP4(10, 9, 9, 9), 17, 53, 5060);
+	p.ntags = 1;
+	p.vid[0] = 100;
+	p.ethertype = 0x8100;
+	p.frame_cut = 16;
+	c[n++] = (struct tcase){ "vlan tag cut", p, ANY };
+	return n;
+}
+
+/* ---- helpers ------------------------------------------------------------------- */
+struct run {
+	int err;
+	uint32_t retval;
+	struct __sk_buff ctx;
+	uint8_t out[PG_FRAME_MAX + 64];
+	uint32_t out_len;
+};
+
+static void test_run(int prog_fd, const uint8_t *data, uint32_t len, struct run *r)
+{
+	struct __sk_buff in = { .ifindex = IFINDEX };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len, .data_out = r->out,
+		    .data_size_out = sizeof(r->out), .ctx_in = &in, .ctx_size_in = sizeof(in),
+		    .ctx_out = &r->ctx, .ctx_size_out = sizeof(r->ctx), .repeat = 1);
+
+	memset(&r->ctx, 0, sizeof(r->ctx));
+	r->err = bpf_prog_test_run_opts(prog_fd, &o) < 0 ? -errno : 0;
+	r->retval = o.retval;
+	r->out_len = o.data_size_out;
+}
+
+/* The trace entry of the CPU that ran the program: the one whose run count moved. */
+static int trace_read(int fd, struct pc_trace *ret, uint32_t *total)
+{
+	struct pc_trace *v = calloc(ncpus, sizeof(*v));
+	uint32_t zero = 0, sum = 0, best = 0;
+
+	if (!v || bpf_map_lookup_elem(fd, &zero, v) < 0) {
+		free(v);
+		return -errno;
+	}
+	for (int i = 0; i < ncpus; i++) {
+		sum += v[i].runs;
+		if (v[i].runs > v[best].runs)
+			best = i;
+	}
+	*ret = v[best];
+	*total = sum;
+	/* reset, so the next run's CPU stands out */
+	memset(v, 0, ncpus * sizeof(*v));
+	bpf_map_update_elem(fd, &zero, v, BPF_ANY);
+	free(v);
+	return 0;
+}
+
+static int counter_read(uint32_t a, uint32_t slot, struct pc_counter *ret)
+{
+	int fd = pc_dp_attach_counters_fd(dp, a);
+	struct pc_counter *v = calloc(ncpus, sizeof(*v));
+
+	memset(ret, 0, sizeof(*ret));
+	if (fd < 0 || !v || bpf_map_lookup_elem(fd, &slot, v) < 0) {
+		free(v);
+		return -ENOENT;
+	}
+	for (int i = 0; i < ncpus; i++) {
+		ret->packets += v[i].packets;
+		ret->bytes += v[i].bytes;
+	}
+	free(v);
+	return 0;
+}
+
+static struct pc_gen *gen_load_rs(struct pc_ruleset *rs, const struct pc_tree *t, uint32_t generation,
+				  uint32_t ifbits)
+{
+	struct pc_iface ifc = { .attach = { att[0], att[1], att[2] }, .ifbits = ifbits };
+	struct pc_gen *g = NULL;
+	int r;
+
+	r = pc_dp_assign_slots(dp, rs);
+	CHECK(r == 0, "assign slots: %s", strerror(-r));
+	r = pc_dp_gen_prepare(dp, rs, t, generation, &g);
+	CHECK(r == 0, "prepare generation %u: %s\n...%s", generation, strerror(-r),
+	      strlen(pc_dp_verifier_log(dp)) > 3000 ? pc_dp_verifier_log(dp) + strlen(pc_dp_verifier_log(dp)) - 3000
+						    : pc_dp_verifier_log(dp));
+	if (r < 0)
+		return NULL;
+	r = pc_dp_gen_set_iface(g, IFINDEX, &ifc);
+	CHECK(r == 0, "set iface: %s", strerror(-r));
+	return g;
+}
+
+static struct pc_gen *gen_load(struct tr_set *s, uint32_t generation)
+{
+	return gen_load_rs(&s->rs, &s->t, generation, IFBITS);
+}
+
+static const char *hook_name(int h)
+{
+	return h == PC_HOOK_INGRESS ? "ingress" : h == PC_HOOK_EGRESS ? "egress" : "monitor";
+}
+
+static uint32_t expected_retval(const struct pc_rule_out *o, int hook, int status)
+{
+	if (hook == PC_HOOK_MONITOR)
+		return 0;
+	if (status == PC_PARSE_MALFORMED)
+		return (uint32_t)TC_ACT_UNSPEC;
+	if (o->action == PC_ACT_DROP)
+		return TC_ACT_SHOT;
+	if (o->action == PC_ACT_REDIRECT)
+		return TC_ACT_REDIRECT;
+	return (uint32_t)TC_ACT_UNSPEC;
+}
+
+/* ---- userspace parser ------------------------------------------------------------ */
+static void test_parser_userspace(const struct tcase *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t buf[PG_FRAME_MAX];
+		int len = pg_build(&c[i].p, buf, sizeof(buf));
+		struct pc_parse_in in = { .len = len, .l2 = 1 };
+		struct pc_buf b = { buf, len };
+		struct pc_key k, e;
+		uint32_t off, eoff;
+		int st, est;
+
+		st = pc_parse(&b, &in, &k, &off);
+		est = pg_expect(&c[i].p, &e, &eoff);
+		CHECK(st == est, "%s: userspace parse status %d, expected %d", c[i].name, st, est);
+		if (st != PC_PARSE_MALFORMED && st == est) {
+			CHECK(!memcmp(&k, &e, sizeof(k)), "%s: userspace key differs", c[i].name);
+			CHECK(off == eoff, "%s: l3 offset %u, expected %u", c[i].name, off, eoff);
+		}
+		/* the same packet from L3 on, as a socket filter sees it */
+		if (len >= 14) {
+			struct pc_buf b3 = { buf + 14, len - 14 };
+			struct pc_parse_in in3 = { .len = len - 14, .proto = pc_be16(buf + 12) };
+
+			st = pc_parse(&b3, &in3, &k, &off);
+			CHECK(st == est, "%s: userspace L3 parse status %d, expected %d", c[i].name, st, est);
+			if (st != PC_PARSE_MALFORMED && st == est)
+				CHECK(!memcmp(&k, &e, sizeof(k)), "%s: userspace L3 key differs", c[i].name);
+		}
+	}
+	/* shorter than an Ethernet header */
+	{
+		uint8_t buf[10] = {};
+		struct pc_buf b = { buf, sizeof(buf) };
+		struct pc_parse_in in = { .len = sizeof(buf), .l2 = 1 };
+		struct pc_key k;
+		uint32_t off;
+
+		CHECK(pc_parse(&b, &in, &k, &off) == PC_PARSE_MALFORMED, "runt frame not malformed");
+	}
+	/* outer tag from skb metadata (TC ingress): it is the outer VLAN */
+	{
+		struct pg_pkt p = pg_ipv4(IP4(1, 2, 3, 4), IP4(5, 6, 7, 8), 17, 1, 2);
+		uint8_t buf[PG_FRAME_MAX];
+		int len;
+		struct pc_key k;
+		uint32_t off;
+
+		p.ntags = 1;
+		p.vid[0] = 33;
+		len = pg_build(&p, buf, sizeof(buf));
+		struct pc_buf b = { buf, len };
+		struct pc_parse_in in = { .len = len, .l2 = 1, .vlan_present = 1, .vlan_tci = 0x2000 | 44 };
+
+		CHECK(pc_parse(&b, &in, &k, &off) == PC_PARSE_OK && k.w[PC_W_VLAN] == 44 &&
+		      k.w[PC_W_L3] == 0x0800 && off == 18 && k.w[PC_W_DPORT] == 2,
+		      "metadata vlan: vlan %u l3 %#x off %u", k.w[PC_W_VLAN], k.w[PC_W_L3], off);
+	}
+}
+
+/* ---- crafted packets through the programs ------------------------------------- */
+struct expect_cnt {
+	uint64_t packets[PC_HOOK_MAX][64], bytes[PC_HOOK_MAX][64];
+};
+
+static void check_dscp(const struct tcase *c, const struct run *r, uint32_t l3_off, uint8_t dscp)
+{
+	const uint8_t *h = r->out + l3_off;
+
+	CHECK(r->out_len > l3_off + 20, "%s: no data_out", c->name);
+	if (c->p.ethertype == 0x0800) {
+		unsigned ihl = (h[0] & 0xf) * 4;
+
+		CHECK(h[1] == (uint8_t)(dscp << 2 | c->p.ecn), "%s: tos %#x, expected %#x", c->name,
+		      h[1], dscp << 2 | c->p.ecn);
+		CHECK(pg_csum(h, ihl) == 0, "%s: IPv4 header checksum invalid after DSCP rewrite",
+		      c->name);
+	} else {
+		unsigned tc = (h[0] & 0xf) << 4 | h[1] >> 4;
+
+		CHECK(tc == (unsigned)(dscp << 2 | c->p.ecn), "%s: traffic class %#x, expected %#x",
+		      c->name, tc, dscp << 2 | c->p.ecn);
+		CHECK((h[0] >> 4) == 6 && (h[1] & 0xf) == 0, "%s: IPv6 version/flow label damaged",
+		      c->name);
+	}
+}
+
+static void run_case(struct tr_set *s, struct pc_gen *g, const struct tcase *c, int hook,
+		     struct expect_cnt *ec)
+{
+	uint8_t buf[PG_FRAME_MAX];
+	int len = pg_build(&c->p, buf, sizeof(buf));
+	struct pc_trace tr;
+	struct pc_key e;
+	uint32_t eoff, rule, total;
+	struct run r;
+	int est;
+
+	est = pg_expect(&c->p, &e, &eoff);
+	e.w[PC_W_DIR] = hook == PC_HOOK_EGRESS ? PC_DIR_EGRESS : PC_DIR_INGRESS;
+	e.w[PC_W_IFBITS] = IFBITS;
+	rule = est == PC_PARSE_MALFORMED ? PC_TRACE_NO_RULE : tr_ref(s, &e);
+	if (c->rule[hook] >= 0)
+		CHECK(rule == (uint32_t)c->rule[hook], "%s/%s: reference says rule %u, test expects %d",
+		      c->name, hook_name(hook), rule, c->rule[hook]);
+
+	test_run(pc_dp_gen_prog_fd(g, hook), buf, len, &r);
+	if (r.err == -EINVAL && c->p.frame_cut && !c->p.ntags) {
+		/* BPF_PROG_TEST_RUN itself refuses an untagged frame whose IP
+		 * header is cut (the kernel checks it before running the
+		 * program); the VLAN-tagged variants reach the program. */
+		CHECK(est == PC_PARSE_MALFORMED, "%s: refused by test_run but not malformed", c->name);
+		return;
+	}
+	CHECK(r.err == 0, "%s/%s: test_run: %s", c->name, hook_name(hook), strerror(-r.err));
+	if (r.err)
+		return;
+	CHECK(trace_read(pc_dp_gen_trace_fd(g), &tr, &total) == 0 && total == 1,
+	      "%s/%s: trace not written once (%u)", c->name, hook_name(hook), total);
+	CHECK(tr.status == (uint32_t)est, "%s/%s: status %u, expected %d", c->name, hook_name(hook),
+	      tr.status, est);
+	CHECK(tr.rule == rule, "%s/%s: rule %u, expected %u", c->name, hook_name(hook), tr.rule, rule);
+	CHECK(tr.attach == att[hook], "%s/%s: attach slot %u", c->name, hook_name(hook), tr.attach);
+	if (est != PC_PARSE_MALFORMED) {
+		CHECK(!memcmp(&tr.key, &e, sizeof(e)), "%s/%s: key differs", c->name, hook_name(hook));
+		for (int w = 0; w < PC_KEY_WORDS; w++)
+			if (tr.key.w[w] != e.w[w])
+				fprintf(stderr, "  word %d: got %#x expected %#x\n", w, tr.key.w[w], e.w[w]);
+		CHECK(tr.l3_off == (hook == PC_HOOK_MONITOR ? eoff - 14 : eoff),
+		      "%s/%s: l3 offset %u", c->name, hook_name(hook), tr.l3_off);
+	}
+
+	const struct pc_rule_out *o = &s->rs.outs[rule < s->rs.nrules ? rule : s->rs.nrules];
+	CHECK(r.retval == expected_retval(o, hook, est), "%s/%s: retval %d", c->name, hook_name(hook),
+	      (int)r.retval);
+	if (hook != PC_HOOK_MONITOR && est != PC_PARSE_MALFORMED) {
+		CHECK(r.ctx.mark == (o->flags & PC_F_MARK ? o->mark : 0), "%s/%s: mark %#x", c->name,
+		      hook_name(hook), r.ctx.mark);
+		CHECK(r.ctx.priority == (o->flags & PC_F_PRIO ? o->priority : 0), "%s/%s: priority %#x",
+		      c->name, hook_name(hook), r.ctx.priority);
+		if (o->flags & PC_F_DSCP)
+			check_dscp(c, &r, eoff, o->dscp);
+		else
+			CHECK(r.out_len == (uint32_t)len && !memcmp(r.out, buf, len),
+			      "%s/%s: packet changed", c->name, hook_name(hook));
+	}
+	if (est == PC_PARSE_MALFORMED) {
+		ec->packets[hook][PC_SLOT_MALFORMED]++;
+		ec->bytes[hook][PC_SLOT_MALFORMED] += len;
+	} else {
+		ec->packets[hook][o->slot]++;
+		ec->bytes[hook][o->slot] += len;
+		ec->packets[hook][o->class_slot]++;
+		ec->bytes[hook][o->class_slot] += len;
+	}
+}
+
+static void check_counters(const struct expect_cnt *ec, const char *when)
+{
+	for (int h = 0; h < PC_HOOK_MAX; h++)
+		for (uint32_t s = 0; s < 64; s++) {
+			struct pc_counter c;
+
+			CHECK(counter_read(att[h], s, &c) == 0, "%s: read counters", when);
+			CHECK(c.packets == ec->packets[h][s] && c.bytes == ec->bytes[h][s],
+			      "%s: %s slot %u: %llu packets %llu bytes, expected %llu %llu", when,
+			      hook_name(h), s, (unsigned long long)c.packets, (unsigned long long)c.bytes,
+			      (unsigned long long)ec->packets[h][s], (unsigned long long)ec->bytes[h][s]);
+		}
+}
+
+static void print_prog_stats(const char *what, int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
+		CHECK(0, "prog info of %s: %s", what, strerror(errno));
+		return;
+	}
+	printf("# %-16s id %u verified_insns %u xlated %u bytes jited %u bytes\n", what, info.id,
+	       info.verified_insns, info.xlated_prog_len, info.jited_prog_len);
+}
+
+static struct expect_cnt ec;
+
+static void test_crafted(struct tr_set *s, bool multi_level)
+{
+	struct tcase c[64];
+	size_t n = make_cases(c);
+	struct pc_gen *g;
+	uint32_t total;
+	struct pc_trace tr;
+	struct run r;
+	uint8_t buf[PG_FRAME_MAX];
+	int len;
+
+	if (multi_level)
+		CHECK(tr_build(s, 2) == 0, "tree build");
+	else
+		CHECK(tr_build_one_leaf(s) == 0, "one-leaf tree");
+	printf("# hand rule set: %u rules, %zu boxes, %u trees, %zu nodes, depth %u, leaf %u\n",
+	       s->rs.nrules, s->rs.nboxes, s->t.cfg.ntrees, s->t.nnodes, s->t.cfg.max_depth,
+	       s->t.cfg.max_leaf);
+	g = gen_load(s, multi_level ? 2 : 1);
+	if (!g)
+		return;
+	print_prog_stats("pc_tc_ingress", pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS));
+	print_prog_stats("pc_tc_egress", pc_dp_gen_prog_fd(g, PC_HOOK_EGRESS));
+	print_prog_stats("pc_sock", pc_dp_gen_prog_fd(g, PC_HOOK_MONITOR));
+
+	/* the entry programs pass through while the jump table is empty */
+	len = pg_build(&c[0].p, buf, sizeof(buf));
+	if (!multi_level) {
+		for (int h = 0; h < PC_HOOK_MAX; h++) {
+			test_run(pc_dp_entry_fd(dp, h), buf, len, &r);
+			CHECK(r.err == 0 && r.retval == (h == PC_HOOK_MONITOR ? 0 : (uint32_t)TC_ACT_UNSPEC),
+			      "entry %s before commit: err %d retval %d", hook_name(h), r.err, (int)r.retval);
+		}
+		CHECK(trace_read(pc_dp_gen_trace_fd(g), &tr, &total) == 0 && total == 0,
+		      "classifier ran before commit");
+	}
+	CHECK(pc_dp_gen_commit(dp, g, &s->rs, "/test/config.yaml") == 0, "commit");
+	for (int h = 0; h < PC_HOOK_MAX; h++) {
+		test_run(pc_dp_entry_fd(dp, h), buf, len, &r);
+		CHECK(r.err == 0 && trace_read(pc_dp_gen_trace_fd(g), &tr, &total) == 0 && total == 1 &&
+		      tr.rule == R_SIP, "entry %s after commit: tail call not taken", hook_name(h));
+		ec.packets[h][s->rs.outs[R_SIP].slot]++;
+		ec.packets[h][s->rs.outs[R_SIP].class_slot]++;
+		ec.bytes[h][s->rs.outs[R_SIP].slot] += len;
+		ec.bytes[h][s->rs.outs[R_SIP].class_slot] += len;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (int h = 0; h < PC_HOOK_MAX; h++)
+			run_case(s, g, &c[i], h, &ec);
+	check_counters(&ec, multi_level ? "crafted, tree" : "crafted, one leaf");
+}
+
+/* A packet on an interface that is not in "ifaces": untouched, not counted. */
+static void test_unknown_iface(struct tr_set *s)
+{
+	struct pc_gen *g = pc_dp_current(dp);
+	struct pg_pkt p = pg_ipv4(IP4(192, 0, 2, 1), IP4(192, 0, 2, 2), 6, 1, 22);
+	uint8_t buf[PG_FRAME_MAX];
+	int len = pg_build(&p, buf, sizeof(buf));
+	struct pc_iface ifc = { .attach = { att[0], att[1], att[2] }, .ifbits = IFBITS };
+	struct pc_trace tr;
+	uint32_t total;
+	struct run r;
+
+	if (!g)
+		return;
+	CHECK(pc_dp_gen_del_iface(g, IFINDEX) == 0, "del iface");
+	for (int h = 0; h < PC_HOOK_MAX; h++) {
+		test_run(pc_dp_gen_prog_fd(g, h), buf, len, &r);
+		CHECK(r.err == 0 && r.retval == (h == PC_HOOK_MONITOR ? 0 : (uint32_t)TC_ACT_UNSPEC),
+		      "unknown iface %s: retval %d", hook_name(h), (int)r.retval);
+		CHECK(trace_read(pc_dp_gen_trace_fd(g), &tr, &total) == 0 && total == 1 &&
+		      tr.rule == PC_TRACE_NO_RULE && tr.attach == PC_ATTACH_NONE,
+		      "unknown iface %s: classified (rule %u)", hook_name(h), tr.rule);
+	}
+	check_counters(&ec, "unknown iface");
+	CHECK(pc_dp_gen_del_iface(g, IFINDEX) == -ENOENT, "del missing iface");
+	CHECK(pc_dp_gen_set_iface(g, IFINDEX, &ifc) == 0, "set iface again");
+}
+
+/* ---- ClassBench: random points inside every rule's box ------------------------ */
+static uint32_t rnd(void)
+{
+	static uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return (uint32_t)x;
+}
+
+static const struct pc_check *box_check(const struct pc_box *b, unsigned word)
+{
+	for (uint32_t i = 0; i < b->nchecks; i++)
+		if (b->c[i].word == word)
+			return &b->c[i];
+	return NULL;
+}
+
+static uint32_t pick(const struct pc_check *c, uint32_t any)
+{
+	if (!c)
+		return any;
+	if (c->op == PC_OP_MASK)
+		return (any & ~c->a) | c->b;
+	return c->a + (c->b > c->a ? rnd() % (c->b - c->a + 1) : 0);
+}
+
+static struct pg_pkt point_in(const struct pc_box *b)
+{
+	static const uint8_t port_protos[] = { 6, 17, 132, 136 }, other[] = { 6, 17, 1, 47, 50, 132 };
+	const struct pc_check *sp = box_check(b, PC_W_SPORT), *dp_ = box_check(b, PC_W_DPORT);
+	uint32_t proto;
+
+	if (box_check(b, PC_W_PROTO))
+		proto = pick(box_check(b, PC_W_PROTO), 0);
+	else if (sp || dp_)
+		proto = port_protos[rnd() % 4];
+	else
+		proto = rnd() % 8 == 0 ? rnd() % 256 : other[rnd() % 6];
+	return pg_ipv4(pick(box_check(b, PC_W_SRC0), rnd()), pick(box_check(b, PC_W_DST0), rnd()),
+		       proto, pick(sp, rnd() & 0xffff), pick(dp_, rnd() & 0xffff));
+}
+
+static const char *classbench_dir(void)
+{
+	const char *d = getenv("PC_CLASSBENCH_DIR");
+
+	return d ? d : "/work/shared/classbench";
+}
+
+static void test_classbench(const char *name, uint32_t generation)
+{
+	char path[256];
+	struct tr_set s;
+	struct pc_gen *g;
+	unsigned points = 0, mism = 0, walk_mism = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", classbench_dir(), name);
+	tr_init(&s);
+	r = tr_load_classbench(&s, path);
+	CHECK(r == 0 && s.rs.nrules > 500, "load %s: %s (%u rules)", path, strerror(-r), s.rs.nrules);
+	if (r < 0)
+		return;
+	r = -E2BIG;
+	for (unsigned leaf_max = 4; r == -E2BIG && leaf_max <= PC_MAX_LEAF; leaf_max *= 2)
+		r = tr_build(&s, leaf_max);
+	CHECK(r == 0, "%s: tree build: %s", name, strerror(-r));
+	if (r < 0) {
+		tr_free(&s);
+		return;
+	}
+	g = gen_load(&s, generation);
+	if (!g) {
+		tr_free(&s);
+		return;
+	}
+	CHECK(pc_dp_gen_commit(dp, g, &s.rs, path) == 0, "%s: commit", name);
+	printf("# %s: %u rules, %u trees, %zu nodes, %zu leaf entries, depth %u, leaf %u\n", name,
+	       s.rs.nrules, s.t.cfg.ntrees, s.t.nnodes, s.t.nleaf, s.t.cfg.max_depth, s.t.cfg.max_leaf);
+	print_prog_stats(name, pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS));
+	for (size_t bi = 0; bi < s.rs.nboxes; bi++)
+		for (int k = 0; k < 3; k++) {
+			struct pg_pkt p = point_in(&s.rs.boxes[bi]);
+			uint8_t buf[PG_FRAME_MAX];
+			int len = pg_build(&p, buf, sizeof(buf));
+			struct pc_trace tr;
+			struct pc_key e;
+			uint32_t off, want, total;
+			struct run rr;
+
+			pg_expect(&p, &e, &off);
+			e.w[PC_W_IFBITS] = IFBITS;
+			want = tr_ref(&s, &e);
+			CHECK(want <= s.rs.boxes[bi].rule, "%s: point outside its box", name);
+			walk_mism += tr_walk(&s, &e) != want;
+			test_run(pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS), buf, len, &rr);
+			points++;
+			if (rr.err || trace_read(pc_dp_gen_trace_fd(g), &tr, &total) < 0 || total != 1 ||
+			    tr.rule != want || memcmp(&tr.key, &e, sizeof(e))) {
+				if (mism++ < 5)
+					fprintf(stderr, "  %s box %zu: bpf rule %u, reference %u\n", name,
+						bi, tr.rule, want);
+			}
+		}
+	CHECK(walk_mism == 0, "%s: C tree walk disagrees with the reference %u times", name, walk_mism);
+	CHECK(mism == 0, "%s: %u of %u points: BPF differs from the reference", name, mism, points);
+	printf("# %s: %u points, %u mismatches\n", name, points, mism);
+	tr_free(&s);
+}
+
+
+
+/* ---- ClassBench through the real pipeline: YAML -> config -> compile -> tree -> BPF */
+static char *classbench_yaml(const char *path)
+{
+	char line[512], *buf = NULL;
+	unsigned v[16], n = 0;
+	size_t len = 0;
+	FILE *f = fopen(path, "re"), *out;
+
+	if (!f)
+		return NULL;
+	out = open_memstream(&buf, &len);
+	if (!out) {
+		fclose(f);
+		return NULL;
+	}
+	fprintf(out, "version: 1\ninterfaces:\n  - name: lo\n    hooks: [ingress]\nrules:\n");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "@%u.%u.%u.%u/%u %u.%u.%u.%u/%u %u : %u %u : %u %x/%x", &v[0], &v[1],
+			   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11],
+			   &v[12], &v[13], &v[14], &v[15]) != 16)
+			continue;
+		fprintf(out, "  - name: r%u\n    match: { l3: ipv4", n);
+		if (v[4])
+			fprintf(out, ", src: %u.%u.%u.%u/%u", v[0], v[1], v[2], v[3], v[4]);
+		if (v[9])
+			fprintf(out, ", dst: %u.%u.%u.%u/%u", v[5], v[6], v[7], v[8], v[9]);
+		if (v[10] != 0 || v[11] != 65535)
+			fprintf(out, ", src_port: \"%u-%u\"", v[10], v[11]);
+		if (v[12] != 0 || v[13] != 65535)
+			fprintf(out, ", dst_port: \"%u-%u\"", v[12], v[13]);
+		if (v[15])
+			fprintf(out, ", proto: %u", v[14]);
+		fprintf(out, " }\n");
+		if (n % 3 == 0)
+			fprintf(out, "    class: c%u\n", n % 7);
+		if (n % 11 == 0)
+			fprintf(out, "    set: { mark: %u }\n", n + 1);
+		if (n % 13 == 0)
+			fprintf(out, "    action: drop\n");
+		n++;
+	}
+	fprintf(out, "default:\n  class: other\n  action: pass\n");
+	fclose(f);
+	fclose(out);
+	return buf;
+}
+
+static void test_classbench_pipeline(const char *name, uint32_t generation)
+{
+	char path[256];
+	_cleanup_free_ char *yaml = NULL;
+	struct pc_config *cfg = NULL;
+	struct pc_ruleset *rs = NULL;
+	struct pc_tree *t = NULL;
+	struct pc_diags d;
+	struct tr_set pts;
+	struct pc_gen *g;
+	unsigned points = 0, mism = 0, tree_mism = 0;
+	uint32_t ifbits;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", classbench_dir(), name);
+	yaml = classbench_yaml(path);
+	CHECK(yaml, "%s: no YAML", name);
+	if (!yaml)
+		return;
+	pc_diags_init(&d, name);
+	r = pc_config_parse(name, yaml, strlen(yaml), &cfg, &d);
+	if (r >= 0)
+		r = pc_compile(cfg, &rs, &d);
+	if (r < 0)
+		pc_diags_print(&d, stderr);
+	CHECK(r == 0, "%s: config/compile: %s", name, strerror(-r));
+	pc_diags_clear(&d);
+	if (r >= 0) {
+		r = pc_tree_build(rs, &t);
+		CHECK(r == 0, "%s: pc_tree_build: %s", name, strerror(-r));
+	}
+	tr_init(&pts);
+	if (r >= 0)
+		r = tr_load_classbench(&pts, path);
+	if (r < 0)
+		goto out;
+	ifbits = pc_ifbits(rs, "lo");
+	g = gen_load_rs(rs, t, generation, ifbits);
+	if (!g)
+		goto out;
+	CHECK(pc_dp_gen_commit(dp, g, rs, path) == 0, "%s: commit", name);
+	printf("# %s via compile+tree: %u rules, %zu boxes, %u trees, %zu nodes, depth %u, leaf %u\n",
+	       name, rs->nrules, rs->nboxes, t->cfg.ntrees, t->nnodes, t->cfg.max_depth,
+	       t->cfg.max_leaf);
+	print_prog_stats(name, pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS));
+	for (size_t bi = 0; bi < pts.rs.nboxes; bi++)
+		for (int k = 0; k < 3; k++) {
+			struct pg_pkt p = point_in(&pts.rs.boxes[bi]);
+			uint8_t buf[PG_FRAME_MAX];
+			int len = pg_build(&p, buf, sizeof(buf));
+			const struct pc_rule_out *o;
+			struct pc_trace tr = {};
+			struct pc_key e;
+			uint32_t off, want, total;
+			struct run rr;
+
+			pg_expect(&p, &e, &off);
+			e.w[PC_W_IFBITS] = ifbits;
+			want = pc_ref_classify(rs, &e);
+			tree_mism += pc_tree_classify(t, rs->boxes, &e) != want;
+			o = &rs->outs[want];
+			test_run(pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS), buf, len, &rr);
+			points++;
+			if (rr.err || trace_read(pc_dp_gen_trace_fd(g), &tr, &total) < 0 || total != 1 ||
+			    tr.rule != want || memcmp(&tr.key, &e, sizeof(e)) ||
+			    rr.retval != expected_retval(o, PC_HOOK_INGRESS, PC_PARSE_OK) ||
+			    rr.ctx.mark != (o->flags & PC_F_MARK ? o->mark : 0)) {
+				if (mism++ < 5)
+					fprintf(stderr, "  %s box %zu: bpf rule %u retval %d, reference %u\n",
+						name, bi, tr.rule, (int)rr.retval, want);
+			}
+		}
+	CHECK(tree_mism == 0, "%s: pc_tree_classify disagrees with pc_ref_classify %u times", name,
+	      tree_mism);
+	CHECK(mism == 0, "%s: %u of %u points: BPF differs from pc_ref_classify", name, mism, points);
+	printf("# %s via compile+tree: %u points, %u mismatches\n", name, points, mism);
+out:
+	tr_free(&pts);
+	pc_tree_free(t);
+	pc_ruleset_free(rs);
+	pc_config_free(cfg);
+}
+
+/* ---- real packets: veth pair, TC hooks and a monitor socket ------------------------ */
+static int raw_socket(const char *ifname, int type)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+				   .sll_ifindex = if_nametoindex(ifname) };
+	int fd = socket(AF_PACKET, type | SOCK_CLOEXEC, htons(ETH_P_ALL));
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int send_frame(int fd, const struct pg_pkt *p)
+{
+	uint8_t buf[PG_FRAME_MAX];
+	int len = pg_build(p, buf, sizeof(buf));
+
+	return send(fd, buf, len, 0) == len ? len : -1;
+}
+
+/* Wait (bounded) until the counter reaches the wanted packet count. */
+static void wait_counter(uint32_t a, uint32_t slot, uint64_t packets, struct pc_counter *c)
+{
+	for (int i = 0; i < 200; i++) {
+		if (counter_read(a, slot, c) == 0 && c->packets >= packets)
+			return;
+		usleep(10000);
+	}
+}
+
+static int tc_attach(int ifindex, int fd, enum bpf_tc_attach_point where)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = fd, .handle = PC_TC_HANDLE, .priority = PC_TC_PRIO,
+		    .flags = BPF_TC_F_REPLACE);
+
+	return bpf_tc_attach(&hook, &opts);
+}
+
+static void test_live(const struct tr_set *s)
+{
+	struct pc_gen *g = pc_dp_current(dp);
+	uint32_t a[PC_HOOK_MAX];
+	struct pc_counter c;
+	int ifindex, tx_b = -1, tx_a = -1, mon = -1, len;
+	struct pg_pkt p;
+
+	if (!g)
+		return;
+	if (system("ip link add pctest-a type veth peer name pctest-b && ip link set pctest-a up && "
+		   "ip link set pctest-b up") != 0) {
+		CHECK(0, "cannot create a veth pair");
+		return;
+	}
+	ifindex = if_nametoindex("pctest-a");
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	CHECK(bpf_tc_hook_create(&hook) == 0, "clsact on the veth");
+	CHECK(tc_attach(ifindex, pc_dp_entry_fd(dp, PC_HOOK_INGRESS), BPF_TC_INGRESS) == 0, "attach ingress");
+	CHECK(tc_attach(ifindex, pc_dp_entry_fd(dp, PC_HOOK_EGRESS), BPF_TC_EGRESS) == 0, "attach egress");
+	mon = raw_socket("pctest-a", SOCK_DGRAM);
+	int sfd = pc_dp_entry_fd(dp, PC_HOOK_MONITOR);
+	CHECK(mon >= 0 && setsockopt(mon, SOL_SOCKET, SO_ATTACH_BPF, &sfd, sizeof(sfd)) == 0,
+	      "monitor socket");
+	for (int h = 0; h < PC_HOOK_MAX; h++) {
+		int r = pc_dp_attach_slot_get(dp, "pctest-a", ifindex, h, pc_dp_entry_id(dp, h), 0);
+
+		CHECK(r >= 0 && r != (int)att[h], "attach slot for the veth: %d", r);
+		a[h] = r < 0 ? 0 : r;
+	}
+	struct pc_iface ifc = { .attach = { a[0], a[1], a[2] }, .ifbits = IFBITS };
+	CHECK(pc_dp_gen_set_iface(g, ifindex, &ifc) == 0, "iface of the veth");
+	tx_b = raw_socket("pctest-b", SOCK_RAW);
+	tx_a = raw_socket("pctest-a", SOCK_RAW);
+	CHECK(tx_a >= 0 && tx_b >= 0, "raw sockets");
+
+	/* in from the peer, VLAN-tagged: the kernel moves the tag to skb
+	 * metadata before TC ingress; the outer VLAN still classifies */
+	p = pg_ipv4(IP4(10, 7, 0, 1), IP4(10, 7, 0, 2), 17, 53, 53);
+	p.ntags = 1;
+	p.vid[0] = 100;
+	for (int i = 0; i < 3; i++)
+		len = send_frame(tx_b, &p);
+	wait_counter(a[PC_HOOK_INGRESS], s->rs.outs[R_VLAN].slot, 3, &c);
+	CHECK(c.packets == 3 && c.bytes == 3ull * (len - 4), "veth ingress vlan 100: %llu packets %llu bytes",
+	      (unsigned long long)c.packets, (unsigned long long)c.bytes);
+	wait_counter(a[PC_HOOK_MONITOR], s->rs.outs[R_VLAN].slot, 3, &c);
+	CHECK(c.packets == 3 && c.bytes == 3ull * (len - 4), "monitor vlan 100: %llu packets %llu bytes",
+	      (unsigned long long)c.packets, (unsigned long long)c.bytes);
+
+	/* out of pctest-a: big UDP is dropped at TC egress (so the monitor never
+	 * sees it); SIP goes out and the monitor sees it as egress */
+	p = pg_ipv4(IP4(192, 0, 2, 1), IP4(192, 0, 2, 2), 17, 1, 9);
+	p.payload = 1100;
+	{
+		uint8_t buf[PG_FRAME_MAX];
+
+		len = pg_build(&p, buf, sizeof(buf));
+		/* TC_ACT_SHOT: dev_queue_xmit() says NET_XMIT_DROP */
+		CHECK(send(tx_a, buf, len, 0) < 0 && errno == ENOBUFS,
+		      "send of a packet dropped at egress did not fail: %m");
+	}
+	wait_counter(a[PC_HOOK_EGRESS], s->rs.outs[R_EG_BIG].slot, 1, &c);
+	CHECK(c.packets == 1 && c.bytes == (uint64_t)len, "egress big: %llu packets %llu bytes, sent %d",
+	      (unsigned long long)c.packets, (unsigned long long)c.bytes, len);
+	p = pg_ipv4(IP4(192, 0, 2, 1), IP4(192, 0, 2, 2), 17, 1, 5060);
+	len = send_frame(tx_a, &p);
+	wait_counter(a[PC_HOOK_EGRESS], s->rs.outs[R_SIP].slot, 1, &c);
+	CHECK(c.packets == 1 && c.bytes == (uint64_t)len, "egress sip: %llu packets",
+	      (unsigned long long)c.packets);
+	wait_counter(a[PC_HOOK_MONITOR], s->rs.outs[R_SIP].slot, 1, &c);
+	CHECK(c.packets == 1, "monitor saw %llu outgoing sip packets", (unsigned long long)c.packets);
+	CHECK(counter_read(a[PC_HOOK_MONITOR], s->rs.outs[R_EG_BIG].slot, &c) == 0 && c.packets == 0,
+	      "monitor saw a packet that TC egress dropped");
+	/* an egress-only rule on the monitor: the direction came from pkt_type */
+	p.dport = 9;
+	p.payload = 1000;
+	CHECK(tc_attach(ifindex, pc_dp_entry_fd(dp, PC_HOOK_INGRESS), BPF_TC_EGRESS) == 0,
+	      "replace egress filter");
+	len = send_frame(tx_a, &p);
+	wait_counter(a[PC_HOOK_MONITOR], s->rs.outs[R_EG_BIG].slot, 1, &c);
+	CHECK(c.packets == 1, "monitor: outgoing big packet not classified as egress");
+
+	if (tx_a >= 0)
+		close(tx_a);
+	if (tx_b >= 0)
+		close(tx_b);
+	if (mon >= 0)
+		close(mon);
+	CHECK(system("ip link del pctest-a") == 0, "delete veth");
+	CHECK(pc_dp_gen_del_iface(g, ifindex) == 0, "forget the veth");
+	for (int h = 0; h < PC_HOOK_MAX; h++)
+		CHECK(pc_dp_attach_slot_put(dp, a[h]) == 0 && pc_dp_attach_counters_fd(dp, a[h]) == -ENOENT &&
+		      pc_dp_attach_slot_find(dp, ifindex, h, NULL) == -ENOENT, "release attach slot");
+}
+
+/* ---- pins, adoption, slots -------------------------------------------------------- */
+static int pinned_get(const char *name)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", pin, name);
+	return bpf_obj_get(p);
+}
+
+static void test_pinned_state(const struct tr_set *s, uint32_t generation)
+{
+	int slots = pinned_get("slots"), meta = pinned_get("meta");
+	const struct pc_rule_out *o = &s->rs.outs[R_SIP];
+	struct pc_slot_name sn;
+	struct pc_meta m;
+	uint32_t k;
+
+	CHECK(slots >= 0 && meta >= 0, "pinned slots/meta missing");
+	k = o->slot;
+	CHECK(bpf_map_lookup_elem(slots, &k, &sn) == 0 && !strcmp(sn.name, "sip") &&
+	      sn.kind == PC_SLOT_RULE && !strcmp(sn.class_name, "voice") && sn.rule_index == R_SIP,
+	      "slot %u of sip: '%s' kind %u class '%s' index %u", k, sn.name, sn.kind, sn.class_name,
+	      sn.rule_index);
+	k = o->class_slot;
+	CHECK(bpf_map_lookup_elem(slots, &k, &sn) == 0 && !strcmp(sn.name, "voice") &&
+	      sn.kind == PC_SLOT_CLASS, "class slot %u: '%s' kind %u", k, sn.name, sn.kind);
+	k = PC_SLOT_DEFAULT;
+	CHECK(bpf_map_lookup_elem(slots, &k, &sn) == 0 && !strcmp(sn.name, "(default)") &&
+	      !strcmp(sn.class_name, "default") && sn.rule_index == s->rs.nrules,
+	      "default slot: '%s' class '%s'", sn.name, sn.class_name);
+	k = PC_SLOT_MALFORMED;
+	CHECK(bpf_map_lookup_elem(slots, &k, &sn) == 0 && !strcmp(sn.name, "(malformed)"),
+	      "malformed slot: '%s'", sn.name);
+	CHECK(s->rs.outs[s->rs.nrules].slot == PC_SLOT_DEFAULT, "default rule slot");
+	k = 0;
+	CHECK(bpf_map_lookup_elem(meta, &k, &m) == 0 && m.magic == PC_META_MAGIC &&
+	      m.abi_version == PC_ABI_VERSION && m.generation == generation &&
+	      m.nrules == s->rs.nrules && m.slot_cap == pc_dp_slot_cap(dp) &&
+	      !strcmp(m.config_path, "/test/config.yaml") && m.nclasses == 12 && m.loaded_realtime_usec,
+	      "meta: gen %u rules %u classes %u path '%s'", m.generation, m.nrules, m.nclasses,
+	      m.config_path);
+	CHECK(pc_dp_set_status(dp, PC_META_RELOAD_FAILED, "reload failed: test") == 0 &&
+	      bpf_map_lookup_elem(meta, &k, &m) == 0 && m.flags == PC_META_RELOAD_FAILED &&
+	      !strcmp(m.status, "reload failed: test"), "set status");
+	close(slots);
+	close(meta);
+
+	/* what pktclassctl reads (stats.c) agrees with the counters */
+	struct pc_stats *st = NULL;
+	CHECK(pc_stats_read(pin, &st) == 0 && st, "pc_stats_read of our pins");
+	if (st) {
+		uint64_t want = 0;
+
+		for (int h = 0; h < PC_HOOK_MAX; h++)
+			want += ec.packets[h][o->slot];
+		CHECK(st->natt == PC_HOOK_MAX && st->slot_cap == pc_dp_slot_cap(dp) &&
+		      st->total[o->slot].packets == want && want > 0 &&
+		      !strcmp(st->slots[o->slot].name, "sip"),
+		      "stats: %zu attachments, sip %llu packets, expected %llu", st->natt,
+		      (unsigned long long)st->total[o->slot].packets, (unsigned long long)want);
+		pc_stats_free(st);
+	}
+}
+
+static int reopen(uint32_t slot_cap)
+{
+	struct pc_dp_opts o = { .pin_path = pin, .slot_cap = slot_cap };
+	int r;
+
+	pc_dp_close(dp, true);
+	dp = NULL;
+	r = pc_dp_open(&o, &dp);
+	CHECK(r == 0, "reopen: %s", strerror(-r));
+	if (r == 0)
+		pc_dp_set_trace(dp, true);
+	return r;
+}
+
+static void test_adopt_and_slots(struct tr_set *hand)
+{
+	uint32_t ids[PC_HOOK_MAX], sip_slot = hand->rs.outs[R_SIP].slot, newer;
+	struct tr_set s2, s3;
+	struct pc_counter c;
+
+	for (int h = 0; h < PC_HOOK_MAX; h++)
+		ids[h] = pc_dp_entry_id(dp, h);
+	if (reopen(0) < 0)
+		return;
+	for (int h = 0; h < PC_HOOK_MAX; h++) {
+		struct pc_attach_info ai;
+
+		CHECK(pc_dp_entry_id(dp, h) == ids[h] && ids[h], "entry %s not adopted", hook_name(h));
+		CHECK(pc_dp_attach_slot_find(dp, IFINDEX, h, &ai) == (int)att[h] && ai.ifindex == IFINDEX &&
+		      !strcmp(ai.ifname, "lo") && (ai.flags & PC_ATT_IN_USE), "attach %s not adopted",
+		      hook_name(h));
+		CHECK(pc_dp_attach_slot_get(dp, "lo", IFINDEX, h, ids[h], 0) == (int)att[h],
+		      "attach slot of %s not stable", hook_name(h));
+	}
+	check_counters(&ec, "after adoption");
+
+	/* same names, same slots */
+	rule_set_build(&s2, true, NULL);
+	CHECK(pc_dp_assign_slots(dp, &s2.rs) == 0, "assign after adoption");
+	for (uint32_t i = 0; i <= s2.rs.nrules; i++)
+		CHECK(s2.rs.outs[i].slot == hand->rs.outs[i].slot &&
+		      s2.rs.outs[i].class_slot == hand->rs.outs[i].class_slot,
+		      "rule %u: slots changed across restart", i);
+	tr_free(&s2);
+
+	/* "sip" goes away: its slot is freed at commit, and zeroed before reuse */
+	rule_set_build(&s2, false, NULL);
+	CHECK(tr_build(&s2, 2) == 0, "tree s2");
+	struct pc_gen *g = gen_load(&s2, 3);
+	CHECK(g && s2.rs.outs[R_SIP].slot != sip_slot, "renamed rule kept the old slot");
+	if (g)
+		CHECK(pc_dp_gen_commit(dp, g, &s2.rs, "/test/config.yaml") == 0, "commit s2");
+	CHECK(counter_read(att[0], sip_slot, &c) == 0 && c.packets > 0, "sip counted nothing");
+	rule_set_build(&s3, false, "newer");
+	CHECK(tr_build(&s3, 2) == 0, "tree s3");
+	g = gen_load(&s3, 4);
+	newer = s3.rs.outs[s3.rs.nrules - 1].slot;
+	CHECK(newer == sip_slot, "freed slot %u not reused (got %u)", sip_slot, newer);
+	for (int h = 0; h < PC_HOOK_MAX; h++)
+		CHECK(counter_read(att[h], newer, &c) == 0 && c.packets == 0 && c.bytes == 0,
+		      "reused slot not zeroed on %s", hook_name(h));
+	if (g)
+		CHECK(pc_dp_gen_commit(dp, g, &s3.rs, "/test/config.yaml") == 0, "commit s3");
+	tr_free(&s2);
+	tr_free(&s3);
+}
+
+/* Tables that break the ABI limits are refused before anything loads. */
+static void test_bad_tables(struct tr_set *s)
+{
+	struct pc_gen *g = NULL;
+	struct pc_tree t = s->t;
+
+	t.cfg.ntrees = PC_MAX_TREES + 1;
+	CHECK(pc_dp_gen_prepare(dp, &s->rs, &t, 99, &g) == -EINVAL && !g, "too many trees accepted");
+	t = s->t;
+	t.cfg.max_depth = PC_MAX_DEPTH + 1;
+	CHECK(pc_dp_gen_prepare(dp, &s->rs, &t, 99, &g) == -EINVAL && !g, "too deep accepted");
+	t = s->t;
+	t.cfg.max_leaf = PC_MAX_LEAF + 1;
+	CHECK(pc_dp_gen_prepare(dp, &s->rs, &t, 99, &g) == -EINVAL && !g, "too big leaf accepted");
+	t = s->t;
+	t.cfg.nrules = s->rs.nrules + 1;
+	CHECK(pc_dp_gen_prepare(dp, &s->rs, &t, 99, &g) == -EINVAL && !g, "rule count mismatch accepted");
+	CHECK(pc_dp_gen_prepare(dp, &s->rs, NULL, 99, &g) == -EINVAL && !g, "no tree accepted");
+
+	/* the verifier's worst case: every limit at its maximum */
+	t = s->t;
+	t.cfg.ntrees = PC_MAX_TREES;
+	t.cfg.max_depth = PC_MAX_DEPTH;
+	t.cfg.max_leaf = PC_MAX_LEAF;
+	for (int i = 0; i < PC_MAX_TREES; i++) {
+		t.cfg.root[i] = s->t.cfg.root[0];
+		t.cfg.min_rule[i] = s->t.cfg.min_rule[0];
+	}
+	int r = pc_dp_gen_prepare(dp, &s->rs, &t, 99, &g);
+	CHECK(r == 0, "limits at their maximum do not load: %s\n%s", strerror(-r), pc_dp_verifier_log(dp));
+	if (g) {
+		print_prog_stats("max tc_ingress", pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS));
+		print_prog_stats("max tc_egress", pc_dp_gen_prog_fd(g, PC_HOOK_EGRESS));
+		print_prog_stats("max sock", pc_dp_gen_prog_fd(g, PC_HOOK_MONITOR));
+		pc_dp_gen_free(g);
+	}
+}
+
+static void test_small_slot_cap(void)
+{
+	char p2[160];
+	struct pc_dp_opts o = { .pin_path = p2, .slot_cap = 8 };
+	struct pc_dp *d2 = NULL;
+	struct tr_set s;
+	struct stat st;
+	int r;
+
+	snprintf(p2, sizeof(p2), "/tmp/pktclassd-test-bpf-%d", (int)getpid());
+	CHECK(pc_dp_open(&o, &d2) == -ENOTSUP && !d2, "pin path outside bpffs accepted");
+	CHECK(stat(p2, &st) < 0 && errno == ENOENT, "pin dir outside bpffs left behind");
+	o.pin_path = "relative/path";
+	CHECK(pc_dp_open(&o, &d2) == -EINVAL && !d2, "relative pin path accepted");
+	o.pin_path = p2;
+	snprintf(p2, sizeof(p2), "%s-2/nested", pin);
+	r = pc_dp_open(&o, &d2);
+	CHECK(r == 0, "open second datapath: %s", strerror(-r));
+	if (r < 0)
+		return;
+	CHECK(pc_dp_slot_cap(d2) == 8, "slot cap");
+	rule_set_build(&s, true, NULL);
+	CHECK(pc_dp_assign_slots(d2, &s.rs) == -ENOSPC, "12 rules in 8 slots did not fail");
+	tr_free(&s);
+	/* a rule set that fits still does: nothing leaked from the failure */
+	tr_init(&s);
+	for (int i = 0; i < 3; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "r%d", i);
+		tr_rule(&s, name, "c");
+		tr_box(&s);
+	}
+	tr_finish(&s);
+	CHECK(pc_dp_assign_slots(d2, &s.rs) == 0, "3 rules + 2 classes in 6 free slots");
+	tr_free(&s);
+	pc_dp_close(d2, false);
+	CHECK(stat(p2, &st) < 0 && errno == ENOENT, "pins of the second datapath left behind");
+}
+
+static void test_abi_mismatch(void)
+{
+	int meta = pinned_get("meta");
+	uint32_t k = 0, old_id = pc_dp_entry_id(dp, PC_HOOK_INGRESS);
+	struct pc_meta m;
+
+	CHECK(meta >= 0 && bpf_map_lookup_elem(meta, &k, &m) == 0, "read meta");
+	m.abi_version = PC_ABI_VERSION + 1;
+	CHECK(bpf_map_update_elem(meta, &k, &m, BPF_ANY) == 0, "write meta");
+	close(meta);
+	if (reopen(0) < 0)
+		return;
+	CHECK(pc_dp_entry_id(dp, PC_HOOK_INGRESS) != old_id, "pins of another ABI were adopted");
+	CHECK(pc_dp_attach_slot_find(dp, IFINDEX, PC_HOOK_INGRESS, NULL) == -ENOENT,
+	      "attach records of another ABI were adopted");
+	for (int h = 0; h < PC_HOOK_MAX; h++) {
+		int a = pc_dp_attach_slot_get(dp, "lo", IFINDEX, h, pc_dp_entry_id(dp, h), 0);
+
+		CHECK(a >= 0, "attach slot: %s", strerror(-a));
+		att[h] = a;
+	}
+}
+
+static int run_tests(void)
+{
+	struct pc_dp_opts o = { .pin_path = pin };
+	static const char *const sets[] = { "acl1_1k", "fw1_1k", "ipc1_1k" };
+	static const char *const sets10k[] = { "acl1_10k", "fw1_10k", "ipc1_10k" };
+	struct tr_set hand;
+	struct stat st;
+	int r;
+
+	if (unshare(CLONE_NEWNET) < 0)
+		return unavailable("unshare(CLONE_NEWNET) failed");
+	ncpus = libbpf_num_possible_cpus();
+	r = pc_dp_open(&o, &dp);
+	if (r < 0) {
+		fprintf(stderr, "pc_dp_open: %s\n", strerror(-r));
+		return unavailable("bpf datapath unavailable");
+	}
+	pc_dp_set_trace(dp, true);
+	for (int h = 0; h < PC_HOOK_MAX; h++) {
+		r = pc_dp_attach_slot_get(dp, "lo", IFINDEX, h, pc_dp_entry_id(dp, h), 0);
+		CHECK(r >= 0, "attach slot %d: %s", h, strerror(-r));
+		att[h] = r;
+	}
+	print_prog_stats("pc_entry_ingress", pc_dp_entry_fd(dp, PC_HOOK_INGRESS));
+	print_prog_stats("pc_entry_sock", pc_dp_entry_fd(dp, PC_HOOK_MONITOR));
+
+	{
+		struct tcase c[64];
+
+		test_parser_userspace(c, make_cases(c));
+	}
+	rule_set_build(&hand, true, NULL);
+	test_crafted(&hand, false);
+	test_crafted(&hand, true);
+	test_unknown_iface(&hand);
+	test_live(&hand);
+	test_bad_tables(&hand);
+	test_pinned_state(&hand, 2);
+	test_adopt_and_slots(&hand);
+	tr_free(&hand);
+	test_small_slot_cap();
+	test_abi_mismatch();
+
+	if (stat(classbench_dir(), &st) < 0) {
+		r = unavailable("ClassBench sets not found (PC_CLASSBENCH_DIR)");
+		if (r != 77)
+			failures++;
+	} else {
+		for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+			test_classbench(sets[i], 10 + i);
+		for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+			test_classbench_pipeline(sets[i], 20 + i);
+		/* PC_BPF_TEST_10K=1: the 10k sets too (slower) */
+		if (getenv("PC_BPF_TEST_10K"))
+			for (size_t i = 0; i < sizeof(sets10k) / sizeof(sets10k[0]); i++)
+				test_classbench_pipeline(sets10k[i], 30 + i);
+	}
+
+	pc_dp_close(dp, false);
+	dp = NULL;
+	CHECK(stat(pin, &st) < 0 && errno == ENOENT, "pin path left behind after close");
+	printf("# %u checks, %u failures\n", checks, failures);
+	return failures ? 1 : 0;
+}
+
+/* The tests run in a child; the parent removes the pins however it ends. */
+int main(void)
+{
+	int status;
+	pid_t pid;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0)
+		return unavailable("needs root");
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/pktclassd-test-bpf-%d", (int)getpid());
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0)
+		_exit(run_tests());
+	if (waitpid(pid, &status, 0) < 0)
+		status = -1;
+	cleanup();
+	if (!WIFEXITED(status)) {
+		fprintf(stderr, "FAIL: test process died (status %#x)\n", status);
+		return 1;
+	}
+	return WEXITSTATUS(status);
+}
