@@ -7,7 +7,12 @@
  *          [--src ADDR] [--dst ADDR] [--proto P] [--sport N|LO-HI]
  *          [--dport N|LO-HI] [--tcp-flags syn,ack,...] [--dscp N]
  *          [--ttl N] [--len BYTES] [--count N] [--rate PPS]
- *          [--frag-offset BYTES] [--mf] [--ethertype N] [-q]
+ *          [--frag-offset BYTES] [--mf] [--ethertype N] [--bad-ip-csum] [-q]
+ *
+ * Addresses default to 192.0.2.1 -> 192.0.2.2 (2001:db8::1 -> ::2 when the
+ * other one is IPv6), ports to 1024 -> 9, TCP flags to syn, 16 payload bytes.
+ * --frag-offset (bytes, a multiple of 8) > 0 makes a non-first fragment: no
+ * L4 header.  IPv6 fragments carry a fragment extension header.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,6 +56,7 @@ struct opts {
 	unsigned long len, count, rate;
 	unsigned long frag_offset;   /* bytes, a multiple of 8 */
 	bool mf, quiet;
+	bool bad_ip_csum;            /* for testing checkers: a wrong IPv4 header checksum */
 };
 
 static int parse_mac(const char *s, uint8_t mac[6])
@@ -226,6 +232,8 @@ static size_t build_ipv4(const struct opts *o, unsigned long i, uint8_t *p)
 	ip->saddr = o->src.v4.s_addr;
 	ip->daddr = o->dst.v4.s_addr;
 	ip->check = csum_fold(csum_add(0, ip, sizeof(*ip)));
+	if (o->bad_ip_csum)
+		ip->check ^= htons(0x0101);
 	return sizeof(*ip) + l4len;
 }
 
@@ -373,6 +381,7 @@ static const struct option longopts[] = {
 	{ "frag-offset", required_argument, NULL, 'o' },
 	{ "mf", no_argument, NULL, 'm' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "bad-ip-csum", no_argument, NULL, 'B' },
 	{ "help", no_argument, NULL, 'h' },
 	{}
 };
@@ -391,7 +400,7 @@ static void usage(FILE *f)
 	      "              [--src ADDR] [--dst ADDR] [--proto tcp|udp|icmp|icmpv6|sctp|N]\n"
 	      "              [--sport N|LO-HI] [--dport N|LO-HI] [--tcp-flags syn,ack,...]\n"
 	      "              [--dscp N] [--ttl N] [--len BYTES] [--count N] [--rate PPS]\n"
-	      "              [--frag-offset BYTES] [--mf] [--ethertype N] [-q]\n", f);
+	      "              [--frag-offset BYTES] [--mf] [--ethertype N] [--bad-ip-csum] [-q]\n", f);
 }
 
 static int bad(int c, const char *arg)
@@ -449,6 +458,7 @@ static int parse_opt(struct opts *o, int c, const char *arg)
 		return 0;
 	case 'm': o->mf = true; return 0;
 	case 'q': o->quiet = true; return 0;
+	case 'B': o->bad_ip_csum = true; return 0;
 	default: return -EINVAL;
 	}
 }
