@@ -234,7 +234,7 @@ pc_recv_start() {
 	ready=$PC_TMP/pcrecv.ready
 	PC_RECV_OUT=$PC_TMP/pcrecv.out
 	rm -f "$ready" "$PC_RECV_OUT"
-	pc_in "$ns" "$PCRECV" -i "$ifname" --end-port 65000 --timeout 30 --json \
+	ip netns exec "$ns" "$PCRECV" -i "$ifname" --end-port 65000 --timeout 30 --json \
 		--ready "$ready" "$@" >"$PC_RECV_OUT" &
 	PC_RECV_PID=$!
 	PC_PIDS+=("$PC_RECV_PID")
@@ -287,7 +287,8 @@ sys.exit(0 if ok else 1)
 # pktclassctl status says it runs (20 s at most).
 pc_start_daemon() {
 	PC_DAEMON_NS=$1
-	pc_in "$1" "$PKTCLASSD" -c "$PC_CFG" --log-target stderr >"$PC_TMP/pktclassd.log" 2>&1 &
+	# not through pc_in: $! must be the daemon itself (ip netns exec execs it)
+	ip netns exec "$1" "$PKTCLASSD" -c "$PC_CFG" --log-target stderr >"$PC_TMP/pktclassd.log" 2>&1 &
 	PC_DAEMON_PID=$!
 	for _ in $(seq 200); do
 		if ! kill -0 "$PC_DAEMON_PID" 2>/dev/null; then
