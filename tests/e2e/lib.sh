@@ -180,16 +180,18 @@ pc_ns() {
 	local ns="pc-$PC_TEST-$$-$2"
 	ip netns add "$ns" || fail "ip netns add $ns"
 	PC_NETNS+=("$ns")
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+	nsenter --net="/run/netns/$ns" -- sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 		net.ipv6.conf.default.disable_ipv6=1 >/dev/null || fail "sysctl in $ns"
 	ip -n "$ns" link set lo up
 	printf -v "$1" '%s' "$ns"
 }
 
+# Not `ip netns exec`: it gives the command a private mount namespace with a
+# fresh /sys, so a bpffs mounted or pinned there is invisible to everyone else.
 pc_in() {  # NS CMD...: run CMD in namespace NS
 	local ns=$1
 	shift
-	ip netns exec "$ns" "$@"
+	nsenter --net="/run/netns/$ns" -- "$@"
 }
 
 # pc_veth NS1 IF1 NS2 IF2: a veth pair between two namespaces, IPv6 off
@@ -204,7 +206,7 @@ pc_veth() {
 }
 
 pc_mac() {  # NS IF
-	pc_in "$1" cat "/sys/class/net/$2/address"
+	ip -n "$1" -o link show dev "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'
 }
 
 # pc_router NS: enable IPv4 forwarding in NS, with no reverse-path filter
@@ -234,7 +236,7 @@ pc_recv_start() {
 	ready=$PC_TMP/pcrecv.ready
 	PC_RECV_OUT=$PC_TMP/pcrecv.out
 	rm -f "$ready" "$PC_RECV_OUT"
-	ip netns exec "$ns" "$PCRECV" -i "$ifname" --end-port 65000 --timeout 30 --json \
+	nsenter --net="/run/netns/$ns" -- "$PCRECV" -i "$ifname" --end-port 65000 --timeout 30 --json \
 		--ready "$ready" "$@" >"$PC_RECV_OUT" &
 	PC_RECV_PID=$!
 	PC_PIDS+=("$PC_RECV_PID")
@@ -287,8 +289,8 @@ sys.exit(0 if ok else 1)
 # pktclassctl status says it runs (20 s at most).
 pc_start_daemon() {
 	PC_DAEMON_NS=$1
-	# not through pc_in: $! must be the daemon itself (ip netns exec execs it)
-	ip netns exec "$1" "$PKTCLASSD" -c "$PC_CFG" --log-target stderr >"$PC_TMP/pktclassd.log" 2>&1 &
+	# not through pc_in: $! must be the daemon itself (nsenter execs it)
+	nsenter --net="/run/netns/$1" -- "$PKTCLASSD" -c "$PC_CFG" --log-target stderr >"$PC_TMP/pktclassd.log" 2>&1 &
 	PC_DAEMON_PID=$!
 	for _ in $(seq 200); do
 		if ! kill -0 "$PC_DAEMON_PID" 2>/dev/null; then

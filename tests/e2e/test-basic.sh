@@ -70,7 +70,7 @@ pc_start_daemon "$MID"
 STATUS=$(pc_ctl status --json) || fail "pktclassctl status failed"
 pc_log "status: $STATUS"
 assert_eq "$(json_get 'attachments.iface=m0.hook' <<<"$STATUS")" ingress "status: attachment on m0"
-tc -n "$MID" filter show dev m0 ingress | grep -q 'pref 49573 bpf' ||
+grep -q 'pref 49573 bpf' <<<"$(tc -n "$MID" filter show dev m0 ingress)" ||
 	fail "no bpf filter of pref 49573 on m0 ingress: $(tc -n "$MID" filter show dev m0 ingress)"
 pc_log "ok: our filter is on m0 ingress"
 
@@ -120,7 +120,7 @@ if grep -q 'pref 49573' <<<"$FILTERS"; then
 	fail "our filter is still on m0 ingress after stop: $FILTERS"
 fi
 pc_log "ok: no filter of ours left"
-if tc -n "$MID" qdisc show dev m0 | grep -q clsact; then
+if grep -q clsact <<<"$(tc -n "$MID" qdisc show dev m0)"; then
 	fail "the clsact qdisc that pktclassd created is still there: $(tc -n "$MID" qdisc show dev m0)"
 fi
 pc_log "ok: clsact removed"
@@ -153,7 +153,7 @@ grep -q 'pref 10 u32' <<<"$FILTERS" || fail "the foreign u32 filter is gone afte
 if grep -q 'pref 49573' <<<"$FILTERS"; then
 	fail "our filter is still there after the second stop: $FILTERS"
 fi
-tc -n "$MID" qdisc show dev m0 | grep -q clsact || fail "the foreign clsact qdisc is gone"
+grep -q clsact <<<"$(tc -n "$MID" qdisc show dev m0)" || fail "the foreign clsact qdisc is gone"
 pc_log "ok: foreign qdisc and filter kept"
 
 pc_log "PASS"
