@@ -8,6 +8,7 @@ PC_DEB_PACKAGES=(
 	clang llvm bpftool
 	libbpf-dev libelf-dev libmnl-dev libyaml-dev libsystemd-dev zlib1g-dev
 	iproute2 util-linux procps tcpdump python3 kmod
+	systemd systemd-container
 )
 
 pc_install_deps() {
