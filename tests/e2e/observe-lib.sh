@@ -32,7 +32,7 @@ pc_start_daemon() {  # NS
 			wait "$PC_DAEMON_PID"
 			fail "pktclassd exited during startup with status $?"
 		fi
-		if grep -q 'PKTCLASS_RESULT=ok' "$PC_TMP/pktclassd.log" &&
+		if grep -qs 'PKTCLASS_RESULT=ok' "$PC_TMP/pktclassd.log" &&
 			pc_ctl status --json 2>/dev/null | pc_status_running; then
 			pc_log "pktclassd running (pid $PC_DAEMON_PID)"
 			return 0
