@@ -95,7 +95,7 @@ struct pc_work {
 	__u32 best;   /* best rule so far, nrules = none */
 	__u32 base;   /* leaf being scanned */
 	__u32 count;
-	__u32 _pad;
+	__u32 l3_off; /* where the parser found the L3 header */
 };
 
 struct {
@@ -322,12 +322,39 @@ static __always_inline void pc_set_dscp(struct __sk_buff *skb, __u32 l3, __u32 o
 	bpf_skb_store_bytes(skb, off, h, sizeof(h), 0);
 }
 
+/* The parser as subprograms, not inlined: the verifier walks its paths once
+ * per program, and what follows starts from the few states they end in. */
+static __noinline int pc_parse_tc(struct __sk_buff *skb, struct pc_work *w)
+{
+	struct pc_src src = { .skb = skb, .direct = 1 };
+	struct pc_parse_in in = { .len = skb->len, .l2 = 1, .vlan_present = skb->vlan_present,
+				  .vlan_tci = skb->vlan_tci };
+
+	if (!w)
+		return PC_PARSE_MALFORMED;
+	return pc_parse(&src, &in, &w->key, &w->l3_off);
+}
+
+static __noinline int pc_parse_sock(struct __sk_buff *skb, struct pc_work *w)
+{
+	struct pc_src src = { .skb = skb, .direct = 0 };
+	struct pc_parse_in in = { .len = skb->len, .proto = bpf_ntohs(skb->protocol),
+				  .vlan_present = skb->vlan_present, .vlan_tci = skb->vlan_tci };
+
+	/* a capture's SOCK_RAW socket hands over the frame from the MAC header */
+	if (pc_sock_l2)
+		in.l2 = 1;
+
+	if (!w)
+		return PC_PARSE_MALFORMED;
+	return pc_parse(&src, &in, &w->key, &w->l3_off);
+}
+
 /* Classify and count; returns the outcome, or NULL to leave the packet
  * alone.  hook: PC_HOOK_*. */
 static __always_inline const struct pc_rule_out *pc_run(struct __sk_buff *skb, __u32 hook,
 						       __u32 *l3_off, __u32 *l3)
 {
-	struct pc_parse_in in = {};
 	const struct pc_rule_out *o;
 	const struct pc_iface *ifc;
 	__u32 zero = 0, ifindex, att, rule, bytes;
@@ -337,16 +364,13 @@ static __always_inline const struct pc_rule_out *pc_run(struct __sk_buff *skb, _
 	w = bpf_map_lookup_elem(&work, &zero);
 	if (!w)
 		return NULL;
-	in.len = skb->len;
-	in.vlan_present = skb->vlan_present;
-	in.vlan_tci = skb->vlan_tci;
 	bytes = skb->len;
-	if (hook == PC_HOOK_MONITOR && !pc_sock_l2) {
-		in.proto = bpf_ntohs(skb->protocol);
+	if (hook == PC_HOOK_MONITOR) {
 		bytes += 14;
+		st = pc_parse_sock(skb, w);
 	} else
-		in.l2 = 1;
-	st = pc_parse(skb, &in, &w->key, l3_off);
+		st = pc_parse_tc(skb, w);
+	*l3_off = w->l3_off;
 	*l3 = w->key.w[PC_W_L3];
 
 	ifindex = skb->ifindex;

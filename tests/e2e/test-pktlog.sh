@@ -43,7 +43,7 @@ rules:
 default:
   class: other
 YAML
-pc_start_daemon "$MID"
+pc_start_daemon_logged "$MID"
 send() { pc_send "$SRC" -i s0 --dst-mac "$M0_MAC" "$@"; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$PC_DAEMON_PID/status"; }
 
