@@ -92,7 +92,7 @@ int pc_dp_attach_counters_fd(const struct pc_dp *dp, uint32_t slot);
  * reusing the live tables (nodes, leaf, boxes, outs, ifaces), but with
  * private counters and trace, so a packet run through it (BPF_PROG_TEST_RUN)
  * gets the live decision and counts nothing live.  Needs no daemon state
- * besides the pins (datapath-live.c). */
+ * besides the pins (datapath-explain.c). */
 struct pc_live;
 
 struct pc_live_info {
@@ -127,3 +127,24 @@ int pc_dp_live_run(struct pc_live *l, int hook, uint32_t ifindex, const void *fr
  * of its rule and class counter slots. */
 int pc_dp_live_rule(const struct pc_live *l, uint32_t rule, struct pc_rule_out *out,
 		    struct pc_slot_name *name, struct pc_slot_name *class_name);
+
+/* ---- additions (observe helper): packet log, capture --------------------- */
+/* Generations prepared after this call let at most rate packet-log records
+ * per second and CPU into the ring (0: the packet log is off). */
+void pc_dp_set_log_rate(struct pc_dp *dp, uint32_t rate);
+/* fd of the pinned packet-log ring buffer (struct pc_log_rec records). */
+int pc_dp_log_fd(const struct pc_dp *dp);
+/* Records the kernel suppressed so far (per-CPU buckets empty, ring full),
+ * summed over the CPUs. */
+int pc_dp_log_suppressed(const struct pc_dp *dp, uint64_t *ret);
+/* What counter slot is (rule or class name), or NULL when it is free. */
+const struct pc_slot_name *pc_dp_slot_name(const struct pc_dp *dp, uint32_t slot);
+
+/* A private copy of the live generation's classifier (found through the
+ * pinned "jmp_sock" under pin_path), sharing its rule tables but none of
+ * its counters or its packet log: its socket program (pc_dp_gen_prog_fd(g,
+ * PC_HOOK_MONITOR)) accepts the packets of counter slot capture_slot (a
+ * class slot) and nothing else, and reads them from the MAC header on
+ * (AF_PACKET SOCK_RAW).  -ENOENT: no daemon state there; -ESTALE: the live
+ * classifier is not of this build.  Free with pc_dp_gen_free(). */
+int pc_dp_live_capture(const char *pin_path, uint32_t capture_slot, struct pc_gen **ret);

@@ -22,6 +22,7 @@
 #include "load.h"
 #include "log.h"
 #include "netlink.h"
+#include "pktlog.h"
 #include "preflight.h"
 #include "records.h"
 #include "rsdiff.h"
@@ -29,6 +30,9 @@
 #include "util.h"
 
 #define SLOT_CAP_MIN 4096u
+/* Packet-log suppression summaries: every stats_interval, or this often
+ * when stats records are off. */
+#define PKTLOG_SUMMARY_USEC (60 * 1000000ull)
 
 struct daemon {
 	char config_path[PATH_MAX];
@@ -40,6 +44,7 @@ struct daemon {
 	struct pc_nlmon *nlmon;
 	struct pc_dp *dp;
 	struct pc_am *am;
+	struct pc_pktlog *pktlog;
 	struct pc_loaded live;
 	bool keep_on_exit;        /* of the config we started with or run now */
 	uint32_t generation;
@@ -131,6 +136,7 @@ static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen
 	r = resolve_redirects(l->rs, why, whylen);
 	if (r < 0)
 		return r;
+	pc_dp_set_log_rate(d->dp, l->cfg->settings.log_rate);
 	r = pc_dp_gen_prepare(d->dp, l->rs, l->tree, gen, &g);
 	if (r < 0) {
 		snprintf(why, whylen, "loading the classifier: %s", strerror(-r));
@@ -214,6 +220,13 @@ static int stats_timer_update(struct daemon *d)
 	return r;
 }
 
+static uint64_t pktlog_interval(const struct daemon *d)
+{
+	uint64_t i = d->live.cfg->settings.stats_interval_usec;
+
+	return i > 0 ? i : PKTLOG_SUMMARY_USEC;
+}
+
 /* ---- reload ------------------------------------------------------------------ */
 
 static void reload(struct daemon *d)
@@ -246,6 +259,8 @@ static void reload(struct daemon *d)
 			 status, diff.added, diff.removed, diff.changed);
 		publish_status(d, status, false);
 		stats_timer_update(d);
+		if (d->pktlog)
+			pc_pktlog_set(d->pktlog, d->live.cfg->settings.log_rate, pktlog_interval(d));
 	} else {
 		snprintf(status, sizeof(status), "reload failed: %s", why);
 		snprintf(msg, sizeof(msg), "%s; generation %u stays", status, d->generation);
@@ -271,6 +286,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 		break;
 	case SIGUSR1:
 		pc_stats_log_snapshot(&d->stats, d->pin_path, true);
+		pc_pktlog_flush(d->pktlog);
 		break;
 	default:
 		log_info("got %s, stopping", strsignal((int)si->ssi_signo));
@@ -327,6 +343,10 @@ static int setup_events(struct daemon *d)
 	r = stats_timer_update(d);
 	if (r < 0)
 		return log_error_errno(r, "stats timer");
+	r = pc_pktlog_new(d->event, d->dp, d->live.cfg->settings.log_rate, pktlog_interval(d),
+			  &d->pktlog);
+	if (r < 0)
+		return log_error_errno(r, "packet log");
 	r = sd_event_set_watchdog(d->event, true);
 	if (r < 0)
 		return log_error_errno(r, "watchdog");
@@ -409,6 +429,7 @@ static void stop(struct daemon *d)
 
 static void daemon_free(struct daemon *d)
 {
+	pc_pktlog_free(d->pktlog);
 	sd_event_source_unref(d->stats_timer);
 	sd_event_unref(d->event);
 	pc_am_free(d->am);
@@ -460,6 +481,7 @@ static int run(struct daemon *d)
 	r = sd_event_loop(d->event);
 	if (r < 0)
 		log_error_errno(r, "event loop");
+	pc_pktlog_flush(d->pktlog);
 	stop(d);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
