@@ -5,7 +5,7 @@
 
 PC_DEB_PACKAGES=(
 	gcc libc6-dev pkg-config meson ninja-build
-	clang llvm bpftool
+	clang llvm bpftool libclang-rt-14-dev
 	libbpf-dev libelf-dev libmnl-dev libyaml-dev libsystemd-dev zlib1g-dev
 	iproute2 util-linux procps tcpdump python3 kmod
 	systemd systemd-container
