@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "diag.h"
 
@@ -119,6 +120,11 @@ int pc_config_parse(const char *name, const char *buf, size_t len,
 		    struct pc_config **ret, struct pc_diags *diags);
 void pc_config_free(struct pc_config *c);
 static inline void pc_config_freep(struct pc_config **c) { if (*c) pc_config_free(*c); }
+
+/* The daemon refuses a config file that anyone but `owner` (root) could
+ * change: owned by someone else, writable by others, or by a group other
+ * than root.  0, or -EPERM / -errno with one diag at no position. */
+int pc_config_check_perms(const char *path, uid_t owner, struct pc_diags *diags);
 
 /* Helpers shared with pktclassctl explain: parse one value as the config
  * would.  0 or -EINVAL. */

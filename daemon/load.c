@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "load.h"
@@ -37,7 +38,9 @@ int pc_load_config(const char *path, struct pc_loaded *ret, size_t *nwarnings,
 	int r;
 
 	pc_diags_init(&d, path);
-	r = pc_config_load(path, &l.cfg, &d);
+	r = pc_config_check_perms(path, geteuid(), &d);
+	if (r >= 0)
+		r = pc_config_load(path, &l.cfg, &d);
 	if (r >= 0)
 		r = pc_compile(l.cfg, &l.rs, &d);
 	if (r >= 0)
