@@ -220,6 +220,45 @@ pc_router() {
 	done
 }
 
+# pc_topology far|src|none: the namespaces most tests use; their names go
+# into SRC, MID (and FAR), the MACs of mid's ends into M0_MAC (and M1_MAC).
+#   ns src: s0 --veth-- m0 :ns mid (the daemon's namespace)
+# far: mid is an IPv4 router (10.1.0.1/24 on m0, 10.2.0.1/24 on m1) that
+# forwards DST (10.2.0.99) to f0 and 10.1.0.99 to s0:
+#                        m1 --veth-- f0 :ns far
+# src: a second link between the two, no routing:
+#   ns src: s1 --veth-- m1 :ns mid
+# none: only s0 -- m0.
+# shellcheck disable=SC2034  # M0_MAC, M1_MAC are for the tests
+pc_topology() {
+	local side=$1
+	pc_ns SRC src
+	pc_ns MID mid
+	pc_veth "$SRC" s0 "$MID" m0
+	M0_MAC=$(pc_mac "$MID" m0)
+	case $side in
+	none) return 0 ;;
+	src) pc_veth "$SRC" s1 "$MID" m1 ;;
+	far) pc_topology_far ;;
+	*) fail "pc_topology: unknown side '$side'" ;;
+	esac
+	M1_MAC=$(pc_mac "$MID" m1)
+}
+
+# shellcheck disable=SC2034  # DST is for the tests
+pc_topology_far() {
+	pc_ns FAR far
+	pc_veth "$MID" m1 "$FAR" f0
+	pc_router "$MID"
+	ip -n "$MID" addr add 10.1.0.1/24 dev m0 || fail "address on m0"
+	ip -n "$MID" addr add 10.2.0.1/24 dev m1 || fail "address on m1"
+	ip -n "$MID" neigh add 10.2.0.99 lladdr "$(pc_mac "$FAR" f0)" dev m1 nud permanent ||
+		fail "neighbour 10.2.0.99"
+	ip -n "$MID" neigh add 10.1.0.99 lladdr "$(pc_mac "$SRC" s0)" dev m0 nud permanent ||
+		fail "neighbour 10.1.0.99"
+	DST=10.2.0.99
+}
+
 # pc_send NS ARGS...: pcsend in NS.  Pinned to CPU 0 so that every packet of
 # a test goes through the same backlog queue, in order: an end marker sent
 # last is received last.

@@ -43,18 +43,7 @@ kill9() {
 	pc_log "pktclassd killed with SIGKILL"
 }
 
-pc_ns SRC src
-pc_ns MID mid
-pc_ns FAR far
-pc_veth "$SRC" s0 "$MID" m0
-pc_veth "$MID" m1 "$FAR" f0
-pc_router "$MID"
-ip -n "$MID" addr add 10.1.0.1/24 dev m0 || fail "address on m0"
-ip -n "$MID" addr add 10.2.0.1/24 dev m1 || fail "address on m1"
-ip -n "$MID" neigh add 10.2.0.99 lladdr "$(pc_mac "$FAR" f0)" dev m1 nud permanent ||
-	fail "neighbour 10.2.0.99"
-M0_MAC=$(pc_mac "$MID" m0)
-DST=10.2.0.99
+pc_topology far
 send() { pc_send "$SRC" -i s0 --dst-mac "$M0_MAC" --dst "$DST" "$@"; }
 recv_start() { pc_recv_start "$FAR" f0 --dst "$DST" "$@"; }
 recv_finish() { pc_recv_finish "$SRC" -i s0 --dst-mac "$M0_MAC" --src 10.1.0.13 --dst "$DST"; }
