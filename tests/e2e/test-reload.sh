@@ -15,6 +15,8 @@
 # sd_notify is read from NOTIFY_SOCKET (RELOADING=1 + MONOTONIC_USEC, READY=1).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=traffic-lib.sh
+. "$(dirname "$0")/traffic-lib.sh"
 
 pc_init reload
 pc_require_daemon
@@ -116,51 +118,6 @@ default:
 YAML
 }
 
-# ---- continuous traffic: three senders, 10 flows each, in batches of 500 until
-# $PC_TMP/run disappears; each batch sent is one line in its count file ----
-BATCH=500
-traffic_start() {
-	touch "$PC_TMP/run"
-	TRAFFIC_PIDS=()
-	local f
-	for f in voice web other; do
-		: >"$PC_TMP/sent.$f"
-	done
-	flow() {  # NAME PCSEND-ARGS...
-		local name=$1
-		shift
-		while [[ -e $PC_TMP/run ]]; do
-			pc_in "$SRC" taskset -c 0 "$PCSEND" -q -i s0 --dst-mac "$M0_MAC" \
-				--dst "$DST" --count $BATCH --rate 20000 "$@" || exit 1
-			echo >>"$PC_TMP/sent.$name"
-		done
-	}
-	flow voice --src 10.1.0.10 --proto udp --sport 40000-40009 --dport 5060 &
-	TRAFFIC_PIDS+=($!)
-	flow web --src 10.1.0.11 --proto tcp --sport 50000-50009 --dport 80 --tcp-flags ack &
-	TRAFFIC_PIDS+=($!)
-	flow other --src 10.1.0.12 --proto udp --sport 30000-30009 --dport 53 &
-	TRAFFIC_PIDS+=($!)
-	PC_PIDS+=("${TRAFFIC_PIDS[@]}")
-	# at least one batch of each before the reloads begin
-	for _ in $(seq 200); do
-		[[ -s $PC_TMP/sent.voice && -s $PC_TMP/sent.web && -s $PC_TMP/sent.other ]] && return
-		sleep 0.05
-	done
-	fail "traffic did not start"
-}
-traffic_stop() {  # sets SENT_VOICE, SENT_WEB, SENT_OTHER
-	local p
-	rm -f "$PC_TMP/run"
-	for p in "${TRAFFIC_PIDS[@]}"; do
-		wait "$p" || fail "a sender failed"
-	done
-	SENT_VOICE=$(($(wc -l <"$PC_TMP/sent.voice") * BATCH))
-	SENT_WEB=$(($(wc -l <"$PC_TMP/sent.web") * BATCH))
-	SENT_OTHER=$(($(wc -l <"$PC_TMP/sent.other") * BATCH))
-	pc_log "sent: voice $SENT_VOICE, web $SENT_WEB, other $SENT_OTHER"
-}
-
 pc_notify_start
 
 # ==== 1. 50 reloads between A and B under traffic =========================
@@ -169,13 +126,13 @@ pc_start_daemon "$MID"
 pc_stats
 assert_eq "$(pc_stats_get generation)" 1 "generation after start"
 recv_start
-traffic_start
+pc_traffic_start 20000 voice web other
 for i in $(seq 50); do
 	if ((i % 2)); then cfg_b >"$PC_CFG.new"; else cfg_a >"$PC_CFG.new"; fi
 	mv "$PC_CFG.new" "$PC_CFG"
 	pc_reload
 done
-traffic_stop
+pc_traffic_stop
 recv_finish
 MARKERS=1
 TOTAL=$((SENT_VOICE + SENT_WEB + SENT_OTHER))
@@ -219,13 +176,13 @@ D0=$(pc_stats_get 'default.packets')
 cfg_c >"$PC_CFG"
 pc_reload
 recv_start
-traffic_start
+pc_traffic_start 20000 voice web other
 for i in $(seq 11); do
 	if ((i % 2)); then cfg_d >"$PC_CFG.new"; else cfg_c >"$PC_CFG.new"; fi
 	mv "$PC_CFG.new" "$PC_CFG"
 	pc_reload
 done
-traffic_stop
+pc_traffic_stop
 recv_finish
 TOTAL=$((SENT_VOICE + SENT_WEB + SENT_OTHER))
 assert_eq "$(json_get packets <<<"$PC_RECV_JSON")" "$TOTAL" "packets received (none dropped)"

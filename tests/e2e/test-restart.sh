@@ -15,6 +15,8 @@
 # 3. keep_on_exit: false again: a stop removes our filters and pins.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=traffic-lib.sh
+. "$(dirname "$0")/traffic-lib.sh"
 
 pc_init restart
 pc_require_daemon
@@ -71,46 +73,6 @@ YAML
 	mv "$PC_CFG.new" "$PC_CFG"
 }
 
-# continuous traffic in batches until $PC_TMP/run disappears (voice and web)
-BATCH=500
-traffic_start() {
-	local f
-	touch "$PC_TMP/run"
-	TRAFFIC_PIDS=()
-	for f in voice web; do
-		: >"$PC_TMP/sent.$f"
-	done
-	flow() {  # NAME PCSEND-ARGS...
-		local name=$1
-		shift
-		while [[ -e $PC_TMP/run ]]; do
-			pc_in "$SRC" taskset -c 0 "$PCSEND" -q -i s0 --dst-mac "$M0_MAC" \
-				--dst "$DST" --count $BATCH --rate 10000 "$@" || exit 1
-			echo >>"$PC_TMP/sent.$name"
-		done
-	}
-	flow voice --src 10.1.0.10 --proto udp --sport 40000-40009 --dport 5060 &
-	TRAFFIC_PIDS+=($!)
-	flow web --src 10.1.0.11 --proto tcp --sport 50000-50009 --dport 80 --tcp-flags ack &
-	TRAFFIC_PIDS+=($!)
-	PC_PIDS+=("${TRAFFIC_PIDS[@]}")
-	for _ in $(seq 200); do
-		[[ -s $PC_TMP/sent.voice && -s $PC_TMP/sent.web ]] && return
-		sleep 0.05
-	done
-	fail "traffic did not start"
-}
-traffic_stop() {  # sets SENT_VOICE, SENT_WEB
-	local p
-	rm -f "$PC_TMP/run"
-	for p in "${TRAFFIC_PIDS[@]}"; do
-		wait "$p" || fail "a sender failed"
-	done
-	SENT_VOICE=$(($(wc -l <"$PC_TMP/sent.voice") * BATCH))
-	SENT_WEB=$(($(wc -l <"$PC_TMP/sent.web") * BATCH))
-	pc_log "sent: voice $SENT_VOICE, web $SENT_WEB"
-}
-
 pc_notify_start
 config false
 pc_start_daemon "$MID"
@@ -143,13 +105,13 @@ assert_eq "$(m0count voice)" 175 "voice after the restart"
 
 # kill -9 and a restart under traffic: no gap, nothing dropped
 recv_start
-traffic_start
+pc_traffic_start 10000 voice web
 kill9
 one_filter_per_hook "after kill -9 under traffic"
 sleep 0.3
 pc_start_daemon "$MID"
 one_filter_per_hook "after the restart under traffic"
-traffic_stop
+pc_traffic_stop
 recv_finish
 TOTAL=$((SENT_VOICE + SENT_WEB))
 assert_eq "$(json_get packets <<<"$PC_RECV_JSON")" "$TOTAL" "packets received (none dropped)"
@@ -181,7 +143,7 @@ WEB=0
 config true
 pc_reload
 recv_start
-traffic_start
+pc_traffic_start 10000 voice web
 pc_stop_daemon
 one_filter_per_hook "after a stop with keep_on_exit"
 ST=$(pc_ctl_pins status --json) || fail "pktclassctl status after a stop with keep_on_exit"
@@ -195,7 +157,7 @@ pc_stats
 pc_log "ok: counting while stopped ($V1 -> $(m0count voice))"
 pc_start_daemon "$MID"
 one_filter_per_hook "after the start that adopts"
-traffic_stop
+pc_traffic_stop
 recv_finish
 assert_eq "$(json_get packets <<<"$PC_RECV_JSON")" $((SENT_VOICE + SENT_WEB)) \
 	"packets received (none dropped)"
