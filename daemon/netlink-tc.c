@@ -383,16 +383,24 @@ int pc_nl_filter_attach(struct pc_nl *nl, int ifindex, int hook, int prog_fd, co
 	return r;
 }
 
+/* filter_lookup, and -ENOENT when our filter is not there. */
+static int filter_lookup_ours(struct pc_nl *nl, int ifindex, int hook, struct filter_scan *s)
+{
+	int r = filter_lookup(nl, ifindex, hook, s);
+
+	if (r < 0)
+		return r;
+	return s->res.ours ? 0 : -ENOENT;
+}
+
 int pc_nl_filter_find(struct pc_nl *nl, int ifindex, int hook, uint32_t *prog_id)
 {
 	struct filter_scan s;
 	int r;
 
-	r = filter_lookup(nl, ifindex, hook, &s);
+	r = filter_lookup_ours(nl, ifindex, hook, &s);
 	if (r < 0)
 		return r;
-	if (!s.res.ours)
-		return -ENOENT;
 	if (prog_id)
 		*prog_id = s.res.prog_id;
 	return 0;
@@ -405,11 +413,9 @@ int pc_nl_filter_detach(struct pc_nl *nl, int ifindex, int hook)
 	struct filter_scan s;
 	int r;
 
-	r = filter_lookup(nl, ifindex, hook, &s);
+	r = filter_lookup_ours(nl, ifindex, hook, &s);
 	if (r < 0)
 		return r;
-	if (!s.res.ours)
-		return -ENOENT;
 	/* Priority and handle both set: the kernel deletes that one filter. */
 	nlh = pc_nl_msg(buf, RTM_DELTFILTER, 0);
 	tc_msg(nlh, ifindex, s.parent, PC_TC_HANDLE, our_info());
