@@ -10,6 +10,35 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* ---- lists of checked items ------------------------------------------------ */
+/* Checks item n into *out (arg: the kind of item); false when it is bad. */
+typedef bool (*v_item_fn)(struct pc_vctx *v, const struct pc_ynode *n, const char *what,
+			  const void *arg, void *out);
+
+/* The list n (pc_v_list), each item checked by item() into a new array of
+ * elements of size bytes, only the good ones kept, their count in *ret_n.
+ * NULL when there is no list, or out of memory (v->oom). */
+static void *v_items(struct pc_vctx *v, const struct pc_ynode *n, const char *what, size_t size,
+		     v_item_fn item, const void *arg, size_t *ret_n)
+{
+	struct pc_vlist l;
+	size_t good = 0;
+	char *a;
+
+	if (!pc_v_list(v, n, what, &l))
+		return NULL;
+	a = calloc(l.n, size);
+	if (!a) {
+		v->oom = true;
+		return NULL;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		if (item(v, pc_vlist_at(&l, i), what, arg, a + good * size))
+			good++;
+	*ret_n = good;
+	return a;
+}
+
 /* ---- lists of ranges: vlan, l3, proto, ports, dscp ------------------------ */
 struct range_kind {
 	const char *noun;   /* "port", "VLAN id"... */
@@ -71,30 +100,25 @@ static bool v_range(struct pc_vctx *v, const struct pc_ynode *n, const char *wha
 	return r == 0;
 }
 
+static bool v_range_item(struct pc_vctx *v, const struct pc_ynode *n, const char *what,
+			 const void *k, void *out)
+{
+	return v_range(v, n, what, k, out);
+}
+
 static void v_ranges(struct pc_vctx *v, const struct pc_ynode *n, const char *what,
 		     const struct range_kind *k, struct pc_ranges *out)
 {
-	struct pc_vlist l;
-	size_t good = 0;
-
-	if (!pc_v_list(v, n, what, &l))
-		return;
-	out->v = calloc(l.n, sizeof(*out->v));
-	if (!out->v) {
-		v->oom = true;
-		return;
-	}
-	for (size_t i = 0; i < l.n; i++)
-		if (v_range(v, pc_vlist_at(&l, i), what, k, &out->v[good]))
-			good++;
-	out->n = good;
+	out->v = v_items(v, n, what, sizeof(*out->v), v_range_item, k, &out->n);
 }
 
 /* ---- prefixes ------------------------------------------------------------ */
+/* A v_item_fn: arg is not used. */
 static bool v_prefix(struct pc_vctx *v, const struct pc_ynode *n, const char *what,
-		     struct pc_prefix *p)
+		     const void *arg, void *out)
 {
 	const char *s = pc_v_str(v, n, what);
+	struct pc_prefix *p = out;
 	char buf[INET6_ADDRSTRLEN];
 	bool host_bits;
 	int r;
@@ -122,20 +146,7 @@ static bool v_prefix(struct pc_vctx *v, const struct pc_ynode *n, const char *wh
 static void v_prefixes(struct pc_vctx *v, const struct pc_ynode *n, const char *what,
 		       struct pc_prefixes *out)
 {
-	struct pc_vlist l;
-	size_t good = 0;
-
-	if (!pc_v_list(v, n, what, &l))
-		return;
-	out->v = calloc(l.n, sizeof(*out->v));
-	if (!out->v) {
-		v->oom = true;
-		return;
-	}
-	for (size_t i = 0; i < l.n; i++)
-		if (v_prefix(v, pc_vlist_at(&l, i), what, &out->v[good]))
-			good++;
-	out->n = good;
+	out->v = v_items(v, n, what, sizeof(*out->v), v_prefix, NULL, &out->n);
 }
 
 /* ---- interface patterns -------------------------------------------------- */

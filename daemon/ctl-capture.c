@@ -69,6 +69,8 @@ static int parse_opts(struct ctl *c, int argc, char **argv, struct cap_opts *o)
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, ":c:w:h", longopts, NULL)) != -1) {
+		if (ctl_common_option(c, opt, 'C'))
+			continue;
 		switch (opt) {
 		case OPT_CLASS:
 			o->class_name = optarg;
@@ -83,15 +85,6 @@ static int parse_opts(struct ctl *c, int argc, char **argv, struct cap_opts *o)
 			break;
 		case 'w':
 			o->file = optarg;
-			break;
-		case 'C':
-			c->config = optarg;
-			break;
-		case CTL_OPT_PIN_PATH:
-			c->pin_path = optarg;
-			break;
-		case CTL_OPT_JSON:
-			c->json = true;
 			break;
 		case 'h':
 			ctl_usage(stdout);

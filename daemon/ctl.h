@@ -46,6 +46,9 @@ enum {
 int ctl_getopt(struct ctl *c, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts, int *stop);
 void ctl_getopt_reset(void);
+/* For a command's own option loop: when o is config_opt (--config), or
+ * --pin-path or --json, store its value in c and return true. */
+bool ctl_common_option(struct ctl *c, int o, int config_opt);
 
 void ctl_usage(FILE *f);
 /* "pktclassctl: MESSAGE" and a hint on stderr; returns CTL_USAGE. */

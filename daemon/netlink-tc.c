@@ -72,6 +72,27 @@ static const struct tcmsg *tc_parse(const struct nlmsghdr *nlh, const struct nla
 	return mnl_nlmsg_get_payload(nlh);
 }
 
+/* The tcmsg of a dump reply of type type about (ifindex, parent), its
+ * attributes in tb.  NULL for any other message, with *ret what the dump
+ * callback answers: MNL_CB_OK (pass over it), MNL_CB_ERROR (malformed). */
+static const struct tcmsg *tc_reply(const struct nlmsghdr *nlh, uint16_t type, int ifindex,
+				    uint32_t parent, const struct nlattr **tb, int *ret)
+{
+	const struct tcmsg *t;
+
+	*ret = MNL_CB_OK;
+	if (nlh->nlmsg_type != type)
+		return NULL;
+	t = tc_parse(nlh, tb);
+	if (!t) {
+		*ret = MNL_CB_ERROR;
+		return NULL;
+	}
+	if (t->tcm_ifindex != ifindex || t->tcm_parent != parent)
+		return NULL;
+	return t;
+}
+
 static bool tc_kind_is(const struct nlattr **tb, const char *kind)
 {
 	return tb[TCA_KIND] && strcmp(mnl_attr_get_str(tb[TCA_KIND]), kind) == 0;
@@ -93,14 +114,12 @@ static int qdisc_scan_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *tb[TCA_MAX + 1] = {};
 	struct qdisc_scan *s = data;
 	const struct tcmsg *t;
+	int r;
 
-	if (nlh->nlmsg_type != RTM_NEWQDISC)
-		return MNL_CB_OK;
-	t = tc_parse(nlh, tb);
+	t = tc_reply(nlh, RTM_NEWQDISC, s->ifindex, TC_H_CLSACT, tb, &r);
 	if (!t)
-		return MNL_CB_ERROR;
-	if (t->tcm_ifindex == s->ifindex && t->tcm_parent == TC_H_CLSACT &&
-	    t->tcm_handle == CLSACT_HANDLE && tc_kind_is(tb, "clsact"))
+		return r;
+	if (t->tcm_handle == CLSACT_HANDLE && tc_kind_is(tb, "clsact"))
 		s->res.clsact = true;
 	return MNL_CB_OK;
 }
@@ -258,14 +277,11 @@ static int filter_scan_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *tb[TCA_MAX + 1] = {};
 	struct filter_scan *s = data;
 	const struct tcmsg *t;
+	int r;
 
-	if (nlh->nlmsg_type != RTM_NEWTFILTER)
-		return MNL_CB_OK;
-	t = tc_parse(nlh, tb);
+	t = tc_reply(nlh, RTM_NEWTFILTER, s->ifindex, s->parent, tb, &r);
 	if (!t)
-		return MNL_CB_ERROR;
-	if (t->tcm_ifindex != s->ifindex || t->tcm_parent != s->parent)
-		return MNL_CB_OK;
+		return r;
 	s->res.any = true;
 	if (TC_H_MAJ(t->tcm_info) != TC_H_MAJ(our_info()))
 		return MNL_CB_OK;
@@ -367,16 +383,24 @@ int pc_nl_filter_attach(struct pc_nl *nl, int ifindex, int hook, int prog_fd, co
 	return r;
 }
 
+/* filter_lookup, and -ENOENT when our filter is not there. */
+static int filter_lookup_ours(struct pc_nl *nl, int ifindex, int hook, struct filter_scan *s)
+{
+	int r = filter_lookup(nl, ifindex, hook, s);
+
+	if (r < 0)
+		return r;
+	return s->res.ours ? 0 : -ENOENT;
+}
+
 int pc_nl_filter_find(struct pc_nl *nl, int ifindex, int hook, uint32_t *prog_id)
 {
 	struct filter_scan s;
 	int r;
 
-	r = filter_lookup(nl, ifindex, hook, &s);
+	r = filter_lookup_ours(nl, ifindex, hook, &s);
 	if (r < 0)
 		return r;
-	if (!s.res.ours)
-		return -ENOENT;
 	if (prog_id)
 		*prog_id = s.res.prog_id;
 	return 0;
@@ -389,11 +413,9 @@ int pc_nl_filter_detach(struct pc_nl *nl, int ifindex, int hook)
 	struct filter_scan s;
 	int r;
 
-	r = filter_lookup(nl, ifindex, hook, &s);
+	r = filter_lookup_ours(nl, ifindex, hook, &s);
 	if (r < 0)
 		return r;
-	if (!s.res.ours)
-		return -ENOENT;
 	/* Priority and handle both set: the kernel deletes that one filter. */
 	nlh = pc_nl_msg(buf, RTM_DELTFILTER, 0);
 	tc_msg(nlh, ifindex, s.parent, PC_TC_HANDLE, our_info());

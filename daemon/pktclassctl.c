@@ -92,6 +92,19 @@ static const char *bad_option(char **argv)
 	return argv[optind - 1];
 }
 
+bool ctl_common_option(struct ctl *c, int o, int config_opt)
+{
+	if (o == config_opt)
+		c->config = optarg;
+	else if (o == CTL_OPT_PIN_PATH)
+		c->pin_path = optarg;
+	else if (o == CTL_OPT_JSON)
+		c->json = true;
+	else
+		return false;
+	return true;
+}
+
 int ctl_getopt(struct ctl *c, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts, int *stop)
 {
@@ -105,16 +118,9 @@ int ctl_getopt(struct ctl *c, int argc, char **argv, const char *shortopts,
 	snprintf(opts, sizeof(opts), "%s:%s%s", plus ? "+" : "", CTL_COMMON_SHORTOPTS, shortopts + plus);
 	for (;;) {
 		o = getopt_long(argc, argv, opts, longopts, NULL);
+		if (ctl_common_option(c, o, 'c'))
+			continue;
 		switch (o) {
-		case 'c':
-			c->config = optarg;
-			break;
-		case CTL_OPT_PIN_PATH:
-			c->pin_path = optarg;
-			break;
-		case CTL_OPT_JSON:
-			c->json = true;
-			break;
 		case 'h':
 			ctl_usage(stdout);
 			*stop = CTL_OK;

@@ -31,6 +31,7 @@ PC_DAEMON_PID=""
 PC_DAEMON_NS=""
 PC_RECV_PID=""
 PC_RECV_OUT=""
+PC_NOTIFY_LOG=""    # sd_notify messages, one a line (pc_notify_start)
 PC_CLEANED=""
 
 pc_log() {
@@ -161,7 +162,7 @@ pc_init() {
 	trap pc_cleanup EXIT
 	trap 'exit 1' INT TERM
 	((EUID == 0)) || pc_skip "needs root"
-	pc_require_cmd ip tc python3 taskset
+	pc_require_cmd ip tc python3 taskset nsenter
 	pc_require_file "$PCSEND" "$PCRECV"
 	ip netns list >/dev/null 2>&1 || pc_skip "ip netns does not work"
 	PC_TMP=$(mktemp -d "/tmp/pc-$PC_TEST-$$.XXXXXX")
@@ -219,6 +220,45 @@ pc_router() {
 	done
 }
 
+# pc_topology far|src|none: the namespaces most tests use; their names go
+# into SRC, MID (and FAR), the MACs of mid's ends into M0_MAC (and M1_MAC).
+#   ns src: s0 --veth-- m0 :ns mid (the daemon's namespace)
+# far: mid is an IPv4 router (10.1.0.1/24 on m0, 10.2.0.1/24 on m1) that
+# forwards DST (10.2.0.99) to f0 and 10.1.0.99 to s0:
+#                        m1 --veth-- f0 :ns far
+# src: a second link between the two, no routing:
+#   ns src: s1 --veth-- m1 :ns mid
+# none: only s0 -- m0.
+# shellcheck disable=SC2034  # M0_MAC, M1_MAC are for the tests
+pc_topology() {
+	local side=$1
+	pc_ns SRC src
+	pc_ns MID mid
+	pc_veth "$SRC" s0 "$MID" m0
+	M0_MAC=$(pc_mac "$MID" m0)
+	case $side in
+	none) return 0 ;;
+	src) pc_veth "$SRC" s1 "$MID" m1 ;;
+	far) pc_topology_far ;;
+	*) fail "pc_topology: unknown side '$side'" ;;
+	esac
+	M1_MAC=$(pc_mac "$MID" m1)
+}
+
+# shellcheck disable=SC2034  # DST is for the tests
+pc_topology_far() {
+	pc_ns FAR far
+	pc_veth "$MID" m1 "$FAR" f0
+	pc_router "$MID"
+	ip -n "$MID" addr add 10.1.0.1/24 dev m0 || fail "address on m0"
+	ip -n "$MID" addr add 10.2.0.1/24 dev m1 || fail "address on m1"
+	ip -n "$MID" neigh add 10.2.0.99 lladdr "$(pc_mac "$FAR" f0)" dev m1 nud permanent ||
+		fail "neighbour 10.2.0.99"
+	ip -n "$MID" neigh add 10.1.0.99 lladdr "$(pc_mac "$SRC" s0)" dev m0 nud permanent ||
+		fail "neighbour 10.1.0.99"
+	DST=10.2.0.99
+}
+
 # pc_send NS ARGS...: pcsend in NS.  Pinned to CPU 0 so that every packet of
 # a test goes through the same backlog queue, in order: an end marker sent
 # last is received last.
@@ -272,6 +312,26 @@ pc_ctl() {  # ARGS...: pktclassctl -c CFG ARGS in the daemon's namespace
 	pc_in "$PC_DAEMON_NS" "$PKTCLASSCTL" -c "$PC_CFG" "$@"
 }
 
+# pc_ctl_pins ARGS...: pktclassctl ARGS on the private pin path in the
+# daemon's namespace, without reading $PC_CFG (a test may have broken it).
+pc_ctl_pins() {
+	pc_in "$PC_DAEMON_NS" "$PKTCLASSCTL" --pin-path "$PC_PIN" "$@"
+}
+
+# pc_stats: `pktclassctl stats --rules --json` into STATS.
+STATS=""
+pc_stats() {
+	STATS=$(pc_ctl_pins stats --rules --json) || fail "pktclassctl stats failed"
+}
+
+pc_stats_get() {  # PATH: json_get PATH of STATS, which must be there
+	json_get "$1" <<<"$STATS" || fail "no '$1' in stats: $STATS"
+}
+
+pc_stats_has() {  # PATH: is PATH in STATS?
+	json_get "$1" <<<"$STATS" >/dev/null
+}
+
 # Does a `pktclassctl status --json` document say the daemon runs?
 pc_status_running() {
 	python3 -c '
@@ -285,13 +345,51 @@ sys.exit(0 if ok else 1)
 '
 }
 
-# pc_start_daemon NS: start pktclassd in NS on $PC_CFG and wait until
-# pktclassctl status says it runs (20 s at most).
-pc_start_daemon() {
-	PC_DAEMON_NS=$1
-	# not through pc_in: $! must be the daemon itself (nsenter execs it)
-	nsenter --net="/run/netns/$1" -- "$PKTCLASSD" -c "$PC_CFG" --log-target stderr >"$PC_TMP/pktclassd.log" 2>&1 &
-	PC_DAEMON_PID=$!
+# pc_notify_start: listen for sd_notify messages on $PC_TMP/notify.sock and
+# write each to PC_NOTIFY_LOG as one line (its newlines made spaces).  From
+# then on pc_start_daemon gives the daemon NOTIFY_SOCKET and waits for its
+# READY=1 instead of asking pktclassctl.
+pc_notify_start() {
+	local sock=$PC_TMP/notify.sock
+	PC_NOTIFY_LOG=$PC_TMP/notify.log
+	python3 -u -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+while True:
+    print(s.recv(4096).decode().replace("\n", " "), flush=True)
+' "$sock" >"$PC_NOTIFY_LOG" &
+	PC_PIDS+=($!)
+	for _ in $(seq 100); do
+		[[ -S $sock ]] && return 0
+		sleep 0.05
+	done
+	fail "notify listener did not start"
+}
+
+pc_notify_count() {  # PREFIX: how many notify messages start with PREFIX
+	grep -c "^$1" "$PC_NOTIFY_LOG"
+}
+
+pc_wait_ready() {  # N: until N READY=1 messages arrived (30 s at most)
+	for _ in $(seq 600); do
+		(($(pc_notify_count READY=1) >= $1)) && return 0
+		kill -0 "$PC_DAEMON_PID" 2>/dev/null || fail "pktclassd died"
+		sleep 0.05
+	done
+	fail "no READY=1 number $1: $(cat "$PC_NOTIFY_LOG")"
+}
+
+# pc_reload: SIGHUP, and wait for the READY=1 that ends the reload.
+pc_reload() {
+	local n
+	n=$(pc_notify_count READY=1)
+	kill -HUP "$PC_DAEMON_PID" || fail "SIGHUP"
+	pc_wait_ready $((n + 1))
+}
+
+# Until pktclassctl status says the daemon runs (20 s at most).
+pc_wait_running() {
 	for _ in $(seq 200); do
 		if ! kill -0 "$PC_DAEMON_PID" 2>/dev/null; then
 			wait "$PC_DAEMON_PID"
@@ -305,6 +403,28 @@ pc_start_daemon() {
 	done
 	pc_ctl status --json >&2
 	fail "pktclassd not running after 20 s"
+}
+
+# pc_start_daemon NS: start pktclassd in NS on $PC_CFG, its log appended to
+# $PC_TMP/pktclassd.log, and wait until it runs: after pc_notify_start until
+# its READY=1, else until pktclassctl status says so.
+pc_start_daemon() {
+	local env=() ready
+	PC_DAEMON_NS=$1
+	if [[ -n $PC_NOTIFY_LOG ]]; then
+		env=(env "NOTIFY_SOCKET=$PC_TMP/notify.sock")
+		ready=$(($(pc_notify_count READY=1) + 1))
+	fi
+	# not through pc_in: $! must be the daemon itself (nsenter and env exec it)
+	nsenter --net="/run/netns/$1" -- "${env[@]}" "$PKTCLASSD" -c "$PC_CFG" --log-target stderr \
+		>>"$PC_TMP/pktclassd.log" 2>&1 &
+	PC_DAEMON_PID=$!
+	if [[ -z $PC_NOTIFY_LOG ]]; then
+		pc_wait_running
+		return 0
+	fi
+	pc_wait_ready "$ready"
+	pc_log "pktclassd ready (pid $PC_DAEMON_PID)"
 }
 
 # pc_stop_daemon: SIGTERM, which must end it with status 0 within 20 s.

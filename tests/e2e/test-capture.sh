@@ -16,12 +16,7 @@ pc_init capture
 pc_require_daemon
 pc_require_cmd tcpdump
 
-pc_ns SRC src
-pc_ns MID mid
-pc_veth "$SRC" s0 "$MID" m0
-pc_veth "$SRC" s1 "$MID" m1
-M0_MAC=$(pc_mac "$MID" m0)
-M1_MAC=$(pc_mac "$MID" m1)
+pc_topology src
 
 pc_config_write <<'YAML'
 version: 1

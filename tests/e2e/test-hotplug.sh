@@ -14,55 +14,6 @@
 
 pc_init hotplug
 pc_require_daemon
-pc_require_cmd nsenter
-
-# ---- the daemon, through nsenter (ip netns exec would give it a private
-# /sys, whose bpffs nobody else sees), with sd_notify read by a listener ----
-NOTIFY_LOG=""
-rl_notify_start() {
-	local sock=$PC_TMP/notify.sock
-	NOTIFY_LOG=$PC_TMP/notify.log
-	python3 -u -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-while True:
-    print(s.recv(4096).decode().replace("\n", " "), flush=True)
-' "$sock" >"$NOTIFY_LOG" &
-	PC_PIDS+=($!)
-	for _ in $(seq 100); do
-		[[ -S $sock ]] && return 0
-		sleep 0.05
-	done
-	fail "notify listener did not start"
-}
-rl_count() { grep -c "^$1" "$NOTIFY_LOG"; }  # PREFIX: notify messages starting so
-rl_wait_ready() {  # N: until N READY=1 messages arrived
-	for _ in $(seq 600); do
-		(($(rl_count READY=1) >= $1)) && return 0
-		kill -0 "$PC_DAEMON_PID" 2>/dev/null || fail "pktclassd died"
-		sleep 0.05
-	done
-	fail "no READY=1 number $1: $(cat "$NOTIFY_LOG")"
-}
-rl_start() {  # NS
-	PC_DAEMON_NS=$1
-	NOTIFY_SOCKET=$PC_TMP/notify.sock nsenter --net="/run/netns/$1" \
-		"$PKTCLASSD" -c "$PC_CFG" --log-target stderr >>"$PC_TMP/pktclassd.log" 2>&1 &
-	PC_DAEMON_PID=$!
-	rl_wait_ready $(($(rl_count READY=1) + 1))
-	pc_log "pktclassd ready (pid $PC_DAEMON_PID)"
-}
-rl_reload() {  # SIGHUP, wait for its READY=1
-	local n
-	n=$(rl_count READY=1)
-	kill -HUP "$PC_DAEMON_PID" || fail "SIGHUP"
-	rl_wait_ready $((n + 1))
-}
-ctl() { "$PKTCLASSCTL" --pin-path "$PC_PIN" "$@"; }
-stats() { STATS=$(ctl stats --rules --json) || fail "pktclassctl stats failed"; }
-sget() { json_get "$1" <<<"$STATS" || fail "no '$1' in stats: $STATS"; }
-has() { json_get "$1" <<<"$STATS" >/dev/null; }
 
 # packets of class $1 on interface $2, hook $3 (0 when absent)
 ifcount() {
@@ -77,7 +28,7 @@ for c in s["classes"]:
 print(n)' "$1" "$2" "$3" "$STATS"
 }
 attachments() {  # "iface:hook" lines of pktclassctl status, sorted
-	ctl status --json | python3 -c '
+	pc_ctl_pins status --json | python3 -c '
 import json, sys
 for a in sorted(a["iface"] + ":" + a["hook"] for a in json.load(sys.stdin)["attachments"]):
     print(a)'
@@ -114,8 +65,8 @@ rules:
 default:
   class: other
 YAML
-rl_notify_start
-rl_start "$MID"
+pc_notify_start
+pc_start_daemon "$MID"
 wait_attachments ""
 
 # 1. a matching veth appears: attached on both hooks, counting --------------
@@ -123,12 +74,12 @@ pc_veth "$SRC" h0 "$MID" hp0
 wait_attachments "hp0:egress hp0:ingress"
 assert_eq "$(our_filters hp0 ingress)" 1 "our filters on hp0 ingress"
 assert_eq "$(our_filters hp0 egress)" 1 "our filters on hp0 egress"
-grep -q '^STATUS=generation 1, 1 rules, 2 attachments$' "$NOTIFY_LOG" ||
-	fail "STATUS= does not follow the new link: $(cat "$NOTIFY_LOG")"
+grep -q '^STATUS=generation 1, 1 rules, 2 attachments$' "$PC_NOTIFY_LOG" ||
+	fail "STATUS= does not follow the new link: $(cat "$PC_NOTIFY_LOG")"
 HP0_MAC=$(pc_mac "$MID" hp0)
 pc_send "$SRC" -i h0 --dst-mac "$HP0_MAC" --src 10.1.0.1 --dst 10.1.0.2 --proto udp --dport 5060 --count 40
 pc_send "$SRC" -i h0 --dst-mac "$HP0_MAC" --src 10.1.0.1 --dst 10.1.0.2 --proto tcp --dport 22 --count 7
-stats
+pc_stats
 assert_eq "$(ifcount voice hp0 ingress)" 40 "voice on hp0 ingress"
 assert_eq "$(ifcount other hp0 ingress)" 7 "other on hp0 ingress"
 assert_eq "$(ifcount voice hp0 egress)" 0 "voice on hp0 egress"
@@ -141,7 +92,7 @@ pc_veth "$SRC" n0 "$MID" mon1
 wait_attachments "hp0:egress hp0:ingress mon1:monitor"
 assert_eq "$(our_filters zz0 ingress)" 0 "our filters on zz0"
 pc_send "$SRC" -i n0 --dst-mac "$(pc_mac "$MID" mon1)" --src 10.3.0.1 --dst 10.3.0.2 --proto udp --dport 5060 --count 12
-stats
+pc_stats
 assert_eq "$(ifcount voice mon1 monitor)" 12 "voice on mon1 (monitor)"
 
 # 3. renamed away: detached; renamed to a matching name: attached again ----
@@ -155,7 +106,7 @@ ip -n "$MID" link set hp7 up
 wait_attachments "hp7:egress hp7:ingress mon1:monitor"
 assert_eq "$(our_filters hp7 ingress)" 1 "our filters on hp7 ingress"
 pc_send "$SRC" -i h0 --dst-mac "$HP0_MAC" --src 10.1.0.1 --dst 10.1.0.2 --proto udp --dport 5060 --count 15
-stats
+pc_stats
 assert_eq "$(ifcount voice hp7 ingress)" 15 "voice on hp7 ingress (a new attachment)"
 assert_eq "$(ifcount voice hp0 ingress)" 0 "voice on hp0 (gone)"
 
@@ -169,15 +120,15 @@ if grep -E 'error|warning' "$PC_TMP/pktclassd.log"; then
 fi
 pc_log "ok: no error or warning logged"
 grep -q 'interface hp7 ([0-9]*) vanished' "$PC_TMP/pktclassd.log" || fail "vanishing not logged"
-rl_reload
-assert_eq "$(tail -n 1 "$NOTIFY_LOG")" "READY=1 STATUS=generation 2, 1 rules, 0 attachments" "after a reload"
+pc_reload
+assert_eq "$(tail -n 1 "$PC_NOTIFY_LOG")" "READY=1 STATUS=generation 2, 1 rules, 0 attachments" "after a reload"
 # and a new matching link after all that is attached again
 pc_veth "$SRC" h1 "$MID" hp1
 wait_attachments "hp1:egress hp1:ingress"
 pc_send "$SRC" -i h1 --dst-mac "$(pc_mac "$MID" hp1)" --src 10.1.0.1 --dst 10.1.0.2 --proto udp --dport 5060 --count 5
-stats
+pc_stats
 assert_eq "$(ifcount voice hp1 ingress)" 5 "voice on hp1 ingress"
-ST=$(ctl status --json) || fail "pktclassctl status"
+ST=$(pc_ctl_pins status --json) || fail "pktclassctl status"
 assert_eq "$(json_get running <<<"$ST")" true "running"
 
 pc_stop_daemon

@@ -17,20 +17,7 @@
 pc_init monitor
 pc_require_daemon
 
-pc_ns SRC src
-pc_ns MID mid
-pc_ns FAR far
-pc_veth "$SRC" s0 "$MID" m0
-pc_veth "$MID" m1 "$FAR" f0
-pc_router "$MID"
-ip -n "$MID" addr add 10.1.0.1/24 dev m0 || fail "address on m0"
-ip -n "$MID" addr add 10.2.0.1/24 dev m1 || fail "address on m1"
-ip -n "$MID" neigh add 10.2.0.99 lladdr "$(pc_mac "$FAR" f0)" dev m1 nud permanent ||
-	fail "neighbour 10.2.0.99"
-ip -n "$MID" neigh add 10.1.0.99 lladdr "$(pc_mac "$SRC" s0)" dev m0 nud permanent ||
-	fail "neighbour 10.1.0.99"
-M0_MAC=$(pc_mac "$MID" m0)
-M1_MAC=$(pc_mac "$MID" m1)
+pc_topology far
 
 pc_config_write <<'YAML'
 version: 1

@@ -17,10 +17,7 @@
 pc_init pktlog
 pc_require_daemon
 
-pc_ns SRC src
-pc_ns MID mid
-pc_veth "$SRC" s0 "$MID" m0
-M0_MAC=$(pc_mac "$MID" m0)
+pc_topology none
 LOG=$PC_TMP/pktclassd.log
 
 pc_config_write <<'YAML'

@@ -15,72 +15,13 @@
 # sd_notify is read from NOTIFY_SOCKET (RELOADING=1 + MONOTONIC_USEC, READY=1).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=traffic-lib.sh
+. "$(dirname "$0")/traffic-lib.sh"
 
 pc_init reload
 pc_require_daemon
-pc_require_cmd nsenter
 
-# ---- the daemon, through nsenter (ip netns exec would give it a private
-# /sys, whose bpffs nobody else sees), with sd_notify read by a listener ----
-NOTIFY_LOG=""
-rl_notify_start() {
-	local sock=$PC_TMP/notify.sock
-	NOTIFY_LOG=$PC_TMP/notify.log
-	python3 -u -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-while True:
-    print(s.recv(4096).decode().replace("\n", " "), flush=True)
-' "$sock" >"$NOTIFY_LOG" &
-	PC_PIDS+=($!)
-	for _ in $(seq 100); do
-		[[ -S $sock ]] && return 0
-		sleep 0.05
-	done
-	fail "notify listener did not start"
-}
-rl_count() { grep -c "^$1" "$NOTIFY_LOG"; }  # PREFIX: notify messages starting so
-rl_wait_ready() {  # N: until N READY=1 messages arrived
-	for _ in $(seq 600); do
-		(($(rl_count READY=1) >= $1)) && return 0
-		kill -0 "$PC_DAEMON_PID" 2>/dev/null || fail "pktclassd died"
-		sleep 0.05
-	done
-	fail "no READY=1 number $1: $(cat "$NOTIFY_LOG")"
-}
-rl_start() {  # NS
-	PC_DAEMON_NS=$1
-	NOTIFY_SOCKET=$PC_TMP/notify.sock nsenter --net="/run/netns/$1" \
-		"$PKTCLASSD" -c "$PC_CFG" --log-target stderr >>"$PC_TMP/pktclassd.log" 2>&1 &
-	PC_DAEMON_PID=$!
-	rl_wait_ready $(($(rl_count READY=1) + 1))
-	pc_log "pktclassd ready (pid $PC_DAEMON_PID)"
-}
-rl_reload() {  # SIGHUP, wait for its READY=1
-	local n
-	n=$(rl_count READY=1)
-	kill -HUP "$PC_DAEMON_PID" || fail "SIGHUP"
-	rl_wait_ready $((n + 1))
-}
-ctl() { "$PKTCLASSCTL" --pin-path "$PC_PIN" "$@"; }
-stats() { STATS=$(ctl stats --rules --json) || fail "pktclassctl stats failed"; }
-sget() { json_get "$1" <<<"$STATS" || fail "no '$1' in stats: $STATS"; }
-has() { json_get "$1" <<<"$STATS" >/dev/null; }
-
-# ---- topology ----
-pc_ns SRC src
-pc_ns MID mid
-pc_ns FAR far
-pc_veth "$SRC" s0 "$MID" m0
-pc_veth "$MID" m1 "$FAR" f0
-pc_router "$MID"
-ip -n "$MID" addr add 10.1.0.1/24 dev m0 || fail "address on m0"
-ip -n "$MID" addr add 10.2.0.1/24 dev m1 || fail "address on m1"
-ip -n "$MID" neigh add 10.2.0.99 lladdr "$(pc_mac "$FAR" f0)" dev m1 nud permanent ||
-	fail "neighbour 10.2.0.99"
-M0_MAC=$(pc_mac "$MID" m0)
-DST=10.2.0.99
+pc_topology far
 send() { pc_send "$SRC" -i s0 --dst-mac "$M0_MAC" --dst "$DST" "$@"; }
 recv_start() { pc_recv_start "$FAR" f0 --dst "$DST" "$@"; }
 recv_finish() { pc_recv_finish "$SRC" -i s0 --dst-mac "$M0_MAC" --src 10.1.0.13 --dst "$DST"; }
@@ -177,89 +118,44 @@ default:
 YAML
 }
 
-# ---- continuous traffic: three senders, 10 flows each, in batches of 500 until
-# $PC_TMP/run disappears; each batch sent is one line in its count file ----
-BATCH=500
-traffic_start() {
-	touch "$PC_TMP/run"
-	TRAFFIC_PIDS=()
-	local f
-	for f in voice web other; do
-		: >"$PC_TMP/sent.$f"
-	done
-	flow() {  # NAME PCSEND-ARGS...
-		local name=$1
-		shift
-		while [[ -e $PC_TMP/run ]]; do
-			ip netns exec "$SRC" taskset -c 0 "$PCSEND" -q -i s0 --dst-mac "$M0_MAC" \
-				--dst "$DST" --count $BATCH --rate 20000 "$@" || exit 1
-			echo >>"$PC_TMP/sent.$name"
-		done
-	}
-	flow voice --src 10.1.0.10 --proto udp --sport 40000-40009 --dport 5060 &
-	TRAFFIC_PIDS+=($!)
-	flow web --src 10.1.0.11 --proto tcp --sport 50000-50009 --dport 80 --tcp-flags ack &
-	TRAFFIC_PIDS+=($!)
-	flow other --src 10.1.0.12 --proto udp --sport 30000-30009 --dport 53 &
-	TRAFFIC_PIDS+=($!)
-	PC_PIDS+=("${TRAFFIC_PIDS[@]}")
-	# at least one batch of each before the reloads begin
-	for _ in $(seq 200); do
-		[[ -s $PC_TMP/sent.voice && -s $PC_TMP/sent.web && -s $PC_TMP/sent.other ]] && return
-		sleep 0.05
-	done
-	fail "traffic did not start"
-}
-traffic_stop() {  # sets SENT_VOICE, SENT_WEB, SENT_OTHER
-	local p
-	rm -f "$PC_TMP/run"
-	for p in "${TRAFFIC_PIDS[@]}"; do
-		wait "$p" || fail "a sender failed"
-	done
-	SENT_VOICE=$(($(wc -l <"$PC_TMP/sent.voice") * BATCH))
-	SENT_WEB=$(($(wc -l <"$PC_TMP/sent.web") * BATCH))
-	SENT_OTHER=$(($(wc -l <"$PC_TMP/sent.other") * BATCH))
-	pc_log "sent: voice $SENT_VOICE, web $SENT_WEB, other $SENT_OTHER"
-}
-
-rl_notify_start
+pc_notify_start
 
 # ==== 1. 50 reloads between A and B under traffic =========================
 cfg_a >"$PC_CFG"
-rl_start "$MID"
-stats
-assert_eq "$(sget generation)" 1 "generation after start"
+pc_start_daemon "$MID"
+pc_stats
+assert_eq "$(pc_stats_get generation)" 1 "generation after start"
 recv_start
-traffic_start
+pc_traffic_start 20000 voice web other
 for i in $(seq 50); do
 	if ((i % 2)); then cfg_b >"$PC_CFG.new"; else cfg_a >"$PC_CFG.new"; fi
 	mv "$PC_CFG.new" "$PC_CFG"
-	rl_reload
+	pc_reload
 done
-traffic_stop
+pc_traffic_stop
 recv_finish
 MARKERS=1
 TOTAL=$((SENT_VOICE + SENT_WEB + SENT_OTHER))
 assert_ge "$TOTAL" 20000 "packets sent during the reloads"
 assert_eq "$(json_get packets <<<"$PC_RECV_JSON")" "$TOTAL" "packets received (none dropped)"
-stats
-assert_eq "$(sget generation)" 51 "generation after 50 reloads"
-assert_eq "$(sget 'classes.name=voice.packets')" "$SENT_VOICE" "class voice"
-assert_eq "$(sget 'classes.name=web.packets')" "$SENT_WEB" "class web"
-assert_eq "$(sget 'default.packets')" $((SENT_OTHER + MARKERS)) "default (other)"
-assert_eq "$(sget 'rules.name=sip.packets')" "$SENT_VOICE" "rule sip (kept its name)"
-assert_eq "$(sget 'rules.name=http.packets')" "$SENT_WEB" "rule http"
-assert_eq "$(sget 'rules.name=a-only.packets')" 0 "rule a-only"
-has 'rules.name=b-only-1' && fail "rule b-only-1 of config B still in stats: $STATS"
-has 'classes.name=sctp' && fail "class sctp of config B still in stats: $STATS"
+pc_stats
+assert_eq "$(pc_stats_get generation)" 51 "generation after 50 reloads"
+assert_eq "$(pc_stats_get 'classes.name=voice.packets')" "$SENT_VOICE" "class voice"
+assert_eq "$(pc_stats_get 'classes.name=web.packets')" "$SENT_WEB" "class web"
+assert_eq "$(pc_stats_get 'default.packets')" $((SENT_OTHER + MARKERS)) "default (other)"
+assert_eq "$(pc_stats_get 'rules.name=sip.packets')" "$SENT_VOICE" "rule sip (kept its name)"
+assert_eq "$(pc_stats_get 'rules.name=http.packets')" "$SENT_WEB" "rule http"
+assert_eq "$(pc_stats_get 'rules.name=a-only.packets')" 0 "rule a-only"
+pc_stats_has 'rules.name=b-only-1' && fail "rule b-only-1 of config B still in stats: $STATS"
+pc_stats_has 'classes.name=sctp' && fail "class sctp of config B still in stats: $STATS"
 pc_log "ok: B's rule and class are gone"
 
 # notify: RELOADING=1 with MONOTONIC_USEC and READY=1 around every reload
-assert_eq "$(rl_count RELOADING=1)" 50 "RELOADING=1 messages"
-assert_eq "$(grep '^RELOADING=1' "$NOTIFY_LOG" | grep -c 'MONOTONIC_USEC=[0-9][0-9]*')" 50 \
+assert_eq "$(pc_notify_count RELOADING=1)" 50 "RELOADING=1 messages"
+assert_eq "$(grep '^RELOADING=1' "$PC_NOTIFY_LOG" | grep -c 'MONOTONIC_USEC=[0-9][0-9]*')" 50 \
 	"RELOADING=1 messages with MONOTONIC_USEC"
-assert_eq "$(rl_count READY=1)" 51 "READY=1 messages"
-assert_eq "$(tail -n 1 "$NOTIFY_LOG")" "READY=1 STATUS=generation 51, 3 rules, 1 attachments" \
+assert_eq "$(pc_notify_count READY=1)" 51 "READY=1 messages"
+assert_eq "$(tail -n 1 "$PC_NOTIFY_LOG")" "READY=1 STATUS=generation 51, 3 rules, 1 attachments" \
 	"last notify message"
 # a record per reload: generation, result, duration, added/removed/changed
 LOG=$PC_TMP/pktclassd.log
@@ -273,51 +169,51 @@ pc_log "ok: reload records"
 	fail "not one filter of ours: $(tc -n "$MID" filter show dev m0 ingress)"
 
 # ==== 2. reloads between C and D: classified differently ==================
-V0=$(sget 'classes.name=voice.packets')
-W0=$(sget 'classes.name=web.packets')
-S0=$(sget 'rules.name=sip.packets')
-D0=$(sget 'default.packets')
+V0=$(pc_stats_get 'classes.name=voice.packets')
+W0=$(pc_stats_get 'classes.name=web.packets')
+S0=$(pc_stats_get 'rules.name=sip.packets')
+D0=$(pc_stats_get 'default.packets')
 cfg_c >"$PC_CFG"
-rl_reload
+pc_reload
 recv_start
-traffic_start
+pc_traffic_start 20000 voice web other
 for i in $(seq 11); do
 	if ((i % 2)); then cfg_d >"$PC_CFG.new"; else cfg_c >"$PC_CFG.new"; fi
 	mv "$PC_CFG.new" "$PC_CFG"
-	rl_reload
+	pc_reload
 done
-traffic_stop
+pc_traffic_stop
 recv_finish
 TOTAL=$((SENT_VOICE + SENT_WEB + SENT_OTHER))
 assert_eq "$(json_get packets <<<"$PC_RECV_JSON")" "$TOTAL" "packets received (none dropped)"
-stats
-V=$(sget 'classes.name=voice.packets')
-W=$(sget 'classes.name=web.packets')
+pc_stats
+V=$(pc_stats_get 'classes.name=voice.packets')
+W=$(pc_stats_get 'classes.name=web.packets')
 assert_eq $((V + W - V0 - W0)) $((SENT_VOICE + SENT_WEB)) "voice + web: each packet under one of them"
-assert_eq "$(sget 'rules.name=sip.packets')" $((S0 + SENT_VOICE)) "rule sip (same name, new class)"
-assert_eq "$(sget 'rules.name=sip.class')" web "rule sip's class under D"
-assert_eq "$(sget 'default.packets')" $((D0 + SENT_OTHER + 1)) "default (other)"
-assert_ge "$(sget 'rules.name=http-new.packets')" 1 "rule http-new counts"
-has 'rules.name=http' && fail "renamed rule http still in stats under D: $STATS"
-has 'classes.name=only-c' && fail "class only-c still in stats under D: $STATS"
-assert_eq "$(sget 'classes.name=only-d.packets')" 0 "new class only-d"
+assert_eq "$(pc_stats_get 'rules.name=sip.packets')" $((S0 + SENT_VOICE)) "rule sip (same name, new class)"
+assert_eq "$(pc_stats_get 'rules.name=sip.class')" web "rule sip's class under D"
+assert_eq "$(pc_stats_get 'default.packets')" $((D0 + SENT_OTHER + 1)) "default (other)"
+assert_ge "$(pc_stats_get 'rules.name=http-new.packets')" 1 "rule http-new counts"
+pc_stats_has 'rules.name=http' && fail "renamed rule http still in stats under D: $STATS"
+pc_stats_has 'classes.name=only-c' && fail "class only-c still in stats under D: $STATS"
+assert_eq "$(pc_stats_get 'classes.name=only-d.packets')" 0 "new class only-d"
 # back to C: http and only-c start again at zero, http-new and only-d stop
 cfg_c >"$PC_CFG"
-rl_reload
-stats
-assert_eq "$(sget 'rules.name=http.packets')" 0 "rule http back, from zero"
-assert_eq "$(sget 'classes.name=only-c.packets')" 0 "class only-c back, from zero"
-has 'rules.name=http-new' && fail "rule http-new still in stats under C: $STATS"
-has 'classes.name=only-d' && fail "class only-d still in stats under C: $STATS"
+pc_reload
+pc_stats
+assert_eq "$(pc_stats_get 'rules.name=http.packets')" 0 "rule http back, from zero"
+assert_eq "$(pc_stats_get 'classes.name=only-c.packets')" 0 "class only-c back, from zero"
+pc_stats_has 'rules.name=http-new' && fail "rule http-new still in stats under C: $STATS"
+pc_stats_has 'classes.name=only-d' && fail "class only-d still in stats under C: $STATS"
 send --src 10.1.0.11 --proto tcp --dport 80 --count 25
 send --src 10.1.0.12 --proto udp --dport 7000 --count 9
-stats
-assert_eq "$(sget 'rules.name=http.packets')" 25 "rule http"
-assert_eq "$(sget 'classes.name=only-c.packets')" 9 "class only-c"
-assert_eq "$(sget 'classes.name=web.packets')" $((W + 25)) "class web carries on"
+pc_stats
+assert_eq "$(pc_stats_get 'rules.name=http.packets')" 25 "rule http"
+assert_eq "$(pc_stats_get 'classes.name=only-c.packets')" 9 "class only-c"
+assert_eq "$(pc_stats_get 'classes.name=web.packets')" $((W + 25)) "class web carries on"
 
 # ==== 3. a broken config ====================================================
-GEN=$(sget generation)
+GEN=$(pc_stats_get generation)
 BEFORE=$STATS
 cp "$PC_CFG" "$PC_TMP/good.yaml"
 cat >"$PC_CFG" <<YAML
@@ -334,36 +230,36 @@ rules:
 default:
   class: other
 YAML
-rl_reload
-stats
+pc_reload
+pc_stats
 [[ $STATS == "$BEFORE" ]] || fail "stats changed by the failed reload: $BEFORE -> $STATS"
 pc_log "ok: stats unchanged by the failed reload"
-assert_eq "$(sget generation)" "$GEN" "generation after the failed reload"
+assert_eq "$(pc_stats_get generation)" "$GEN" "generation after the failed reload"
 grep -q "pktclassd.yaml:9:[0-9]*: error:" "$LOG" || fail "no error with position for line 9"
 grep -q "pktclassd.yaml:10:[0-9]*: error:" "$LOG" || fail "no error with position for line 10"
 pc_log "ok: errors logged with positions"
 grep -q "PKTCLASS_GENERATION=$GEN .*PKTCLASS_RESULT=failed" "$LOG" || fail "no failed reload record"
-LAST=$(tail -n 1 "$NOTIFY_LOG")
+LAST=$(tail -n 1 "$PC_NOTIFY_LOG")
 [[ $LAST == "READY=1 STATUS=reload failed"* ]] || fail "last notify message: $LAST"
 pc_log "ok: $LAST"
-ST=$(ctl status --json) || fail "pktclassctl status"
+ST=$(pc_ctl_pins status --json) || fail "pktclassctl status"
 assert_eq "$(json_get reload <<<"$ST")" failed "status: reload"
 [[ $(json_get status <<<"$ST") == "reload failed"* ]] || fail "status line: $ST"
-ctl status | grep -q 'last reload: failed' || fail "pktclassctl status (text) does not say failed"
+pc_ctl_pins status | grep -q 'last reload: failed' || fail "pktclassctl status (text) does not say failed"
 send --src 10.1.0.11 --proto tcp --dport 80 --count 30
 send --src 10.1.0.10 --proto udp --dport 5060 --count 20
-stats
-assert_eq "$(sget 'rules.name=http.packets')" 55 "old rule http still classifies"
-assert_eq "$(sget 'rules.name=sip.packets')" $((S0 + SENT_VOICE + 20)) "old rule sip still classifies"
-assert_eq "$(sget 'classes.name=voice.packets')" $((V + 20)) "class voice (C: sip is voice)"
+pc_stats
+assert_eq "$(pc_stats_get 'rules.name=http.packets')" 55 "old rule http still classifies"
+assert_eq "$(pc_stats_get 'rules.name=sip.packets')" $((S0 + SENT_VOICE + 20)) "old rule sip still classifies"
+assert_eq "$(pc_stats_get 'classes.name=voice.packets')" $((V + 20)) "class voice (C: sip is voice)"
 cp "$PC_TMP/good.yaml" "$PC_CFG"
-rl_reload
-ST=$(ctl status --json) || fail "pktclassctl status"
+pc_reload
+ST=$(pc_ctl_pins status --json) || fail "pktclassctl status"
 assert_eq "$(json_get reload <<<"$ST")" ok "status after a good reload"
 assert_eq "$(json_get generation <<<"$ST")" $((GEN + 1)) "generation after a good reload"
 
 # ==== 4. SIGHUPs coalesce; one during a reload is queued =================
-R0=$(rl_count RELOADING=1)
+R0=$(pc_notify_count RELOADING=1)
 G0=$(json_get generation <<<"$ST")
 for _ in $(seq 20); do
 	kill -HUP "$PC_DAEMON_PID"
@@ -378,20 +274,20 @@ src = open(sys.argv[1]).read().replace("rules:\n", "rules:\n" + "".join(
 open(sys.argv[2], "w").write(src)
 PY
 for _ in $(seq 200); do  # the burst has been handled
-	[[ $(tail -n 1 "$NOTIFY_LOG") == READY=1* ]] && (($(rl_count RELOADING=1) > R0)) && break
+	[[ $(tail -n 1 "$PC_NOTIFY_LOG") == READY=1* ]] && (($(pc_notify_count RELOADING=1) > R0)) && break
 	sleep 0.05
 done
 sleep 0.5
-R1=$(rl_count RELOADING=1)
+R1=$(pc_notify_count RELOADING=1)
 pc_log "20 SIGHUPs in a burst made $((R1 - R0)) reloads"
 assert_ge $((R1 - R0)) 1 "reloads after the burst"
 (((R1 - R0) <= 20)) || fail "more reloads than SIGHUPs: $((R1 - R0))"
-ST=$(ctl status --json)
+ST=$(pc_ctl_pins status --json)
 assert_eq "$(json_get generation <<<"$ST")" $((G0 + R1 - R0)) "one generation per reload"
 cp "$PC_TMP/big.yaml" "$PC_CFG"
 kill -HUP "$PC_DAEMON_PID"
 for _ in $(seq 200); do
-	(($(rl_count RELOADING=1) > R1)) && break
+	(($(pc_notify_count RELOADING=1) > R1)) && break
 	sleep 0.01
 done
 cp "$PC_TMP/good.yaml" "$PC_CFG.new"
@@ -399,16 +295,16 @@ sed -i 's/name: probe-c/name: probe-queued/' "$PC_CFG.new"
 mv "$PC_CFG.new" "$PC_CFG"
 kill -HUP "$PC_DAEMON_PID"
 # the big reload had not finished when that SIGHUP went out
-assert_eq "$(tail -n 1 "$NOTIFY_LOG" | cut -c1-11)" RELOADING=1 "notify state when the SIGHUP was sent"
+assert_eq "$(tail -n 1 "$PC_NOTIFY_LOG" | cut -c1-11)" RELOADING=1 "notify state when the SIGHUP was sent"
 for _ in $(seq 400); do
-	ctl stats --rules --json | json_get 'rules.name=probe-queued' >/dev/null && break
+	pc_ctl_pins stats --rules --json | json_get 'rules.name=probe-queued' >/dev/null && break
 	sleep 0.05
 done
-stats
-has 'rules.name=probe-queued' || fail "the SIGHUP sent during a reload was lost: $STATS"
-assert_eq "$(sget 'rules.name=probe-queued.packets')" 0 "the queued reload's new rule"
-pc_log "ok: the SIGHUP during a reload was queued ($(($(rl_count RELOADING=1) - R1)) reloads)"
-assert_eq "$(sget 'rules.name=http.packets')" 55 "rule http through all of it"
+pc_stats
+pc_stats_has 'rules.name=probe-queued' || fail "the SIGHUP sent during a reload was lost: $STATS"
+assert_eq "$(pc_stats_get 'rules.name=probe-queued.packets')" 0 "the queued reload's new rule"
+pc_log "ok: the SIGHUP during a reload was queued ($(($(pc_notify_count RELOADING=1) - R1)) reloads)"
+assert_eq "$(pc_stats_get 'rules.name=http.packets')" 55 "rule http through all of it"
 
 pc_stop_daemon
 pc_log "PASS"

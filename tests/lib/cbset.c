@@ -5,23 +5,7 @@
 #include <string.h>
 
 #include "cbset.h"
-
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap ? *cap : 1024;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	q = realloc(*p, n * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
-}
+#include "grow.h"
 
 static int cb_parse(const char *line, struct cb_rule *r)
 {
@@ -56,7 +40,7 @@ ssize_t cb_load(const char *path, struct cb_rule **ret)
 	while (fgets(line, sizeof(line), f)) {
 		if (line[0] != '@')
 			continue;
-		if (grow((void **)&v, &cap, n + 1, sizeof(*v)) < 0 || cb_parse(line, &v[n]) < 0) {
+		if (tl_grow((void **)&v, &cap, n + 1, sizeof(*v)) < 0 || cb_parse(line, &v[n]) < 0) {
 			free(v);
 			fclose(f);
 			return -EINVAL;
@@ -84,7 +68,7 @@ ssize_t cb_trace_load(const char *path, struct cb_pkt **ret)
 
 		if (sscanf(line, "%lu %lu %u %u %u %d", &s, &d, &sp, &dp, &pr, &from) != 6 ||
 		    s > UINT32_MAX || d > UINT32_MAX || sp > 65535 || dp > 65535 || pr > 255 ||
-		    grow((void **)&v, &cap, n + 1, sizeof(*v)) < 0) {
+		    tl_grow((void **)&v, &cap, n + 1, sizeof(*v)) < 0) {
 			free(v);
 			fclose(f);
 			return -EINVAL;

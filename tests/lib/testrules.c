@@ -4,27 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "testrules.h"
 
 static const unsigned widths[PC_KEY_WORDS] = PC_WORD_WIDTHS;
-
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap ? *cap : 16;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	q = realloc(*p, n * size);
-	if (!q)
-		return -ENOMEM;
-	memset((char *)q + *cap * size, 0, (n - *cap) * size);
-	*p = q;
-	*cap = n;
-	return 0;
-}
 
 void tr_init(struct tr_set *s)
 {
@@ -48,13 +31,13 @@ static int rules_grow(struct tr_set *s, size_t need)
 	size_t c = s->cap_rules;
 	int r;
 
-	r = grow((void **)&s->rs.outs, &c, need, sizeof(*s->rs.outs));
+	r = tl_grow((void **)&s->rs.outs, &c, need, sizeof(*s->rs.outs));
 	c = s->cap_rules;
-	r = r ?: grow((void **)&s->rs.rule_name, &c, need, sizeof(*s->rs.rule_name));
+	r = r ?: tl_grow((void **)&s->rs.rule_name, &c, need, sizeof(*s->rs.rule_name));
 	c = s->cap_rules;
-	r = r ?: grow((void **)&s->rs.class_name, &c, need, sizeof(*s->rs.class_name));
+	r = r ?: tl_grow((void **)&s->rs.class_name, &c, need, sizeof(*s->rs.class_name));
 	c = s->cap_rules;
-	r = r ?: grow((void **)&s->rs.redirect, &c, need, sizeof(*s->rs.redirect));
+	r = r ?: tl_grow((void **)&s->rs.redirect, &c, need, sizeof(*s->rs.redirect));
 	if (!r)
 		s->cap_rules = c;
 	return r;
@@ -77,7 +60,7 @@ int tr_box(struct tr_set *s)
 {
 	struct pc_box *b;
 
-	if (grow((void **)&s->rs.boxes, &s->cap_boxes, s->rs.nboxes + 1, sizeof(*b)) < 0)
+	if (tl_grow((void **)&s->rs.boxes, &s->cap_boxes, s->rs.nboxes + 1, sizeof(*b)) < 0)
 		return -ENOMEM;
 	b = &s->rs.boxes[s->rs.nboxes++];
 	memset(b, 0, sizeof(*b));
@@ -203,7 +186,7 @@ static int new_nodes(struct builder *B, size_t n, uint32_t *ret)
 {
 	struct pc_tree *t = &B->s->t;
 
-	if (grow((void **)&t->nodes, &B->s->cap_nodes, t->nnodes + n, sizeof(*t->nodes)) < 0)
+	if (tl_grow((void **)&t->nodes, &B->s->cap_nodes, t->nnodes + n, sizeof(*t->nodes)) < 0)
 		return -ENOMEM;
 	*ret = t->nnodes;
 	t->nnodes += n;
@@ -216,7 +199,7 @@ static int make_leaf(struct builder *B, uint32_t node, const uint32_t *bx, size_
 
 	if (n > PC_MAX_LEAF)
 		return -E2BIG;
-	if (grow((void **)&t->leaf, &B->s->cap_leaf, t->nleaf + n, sizeof(*t->leaf)) < 0)
+	if (tl_grow((void **)&t->leaf, &B->s->cap_leaf, t->nleaf + n, sizeof(*t->leaf)) < 0)
 		return -ENOMEM;
 	t->nodes[node] = (struct pc_node){ .kind = PC_NODE_LEAF, .base = t->nleaf, .count = n };
 	memcpy(t->leaf + t->nleaf, bx, n * sizeof(*bx));
