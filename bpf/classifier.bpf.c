@@ -66,6 +66,14 @@ struct {
 	__type(value, struct pc_iface);
 } ifaces SEC(".maps");
 
+/* The same entries for ifindex < PC_IFACE_ARRAY (ifbits 0: absent). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PC_IFACE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct pc_iface);
+} ifarr SEC(".maps");
+
 /* Persistent: the daemon passes its pinned map in (bpf_map__reuse_fd), so
  * this definition only describes the shape. */
 struct pc_cnt_inner {
@@ -89,7 +97,10 @@ struct {
 	__type(value, struct pc_trace);
 } trace SEC(".maps");
 
-/* Per-CPU scratch: the key and the walk state (callbacks get a pointer). */
+/* Per-CPU scratch: the key and the walk state (callbacks get a pointer).
+ * Not the stack: there the verifier would track every key word
+ * the parser wrote as a distinct constant or range, and stop pruning the
+ * tree walk (seconds of verification instead of milliseconds). */
 struct pc_work {
 	struct pc_key key;
 	__u32 best;   /* best rule so far, nrules = none */
@@ -210,12 +221,10 @@ static __always_inline __u32 pc_classify(struct pc_work *w)
 	return w->best;
 }
 
-static __always_inline void pc_count(__u32 att, __u32 slot, __u64 bytes)
+static __always_inline void pc_count(void *inner, __u32 slot, __u64 bytes)
 {
 	struct pc_counter *c;
-	void *inner;
 
-	inner = bpf_map_lookup_elem(&cnt, &att);
 	if (!inner)
 		return;
 	c = bpf_map_lookup_elem(inner, &slot);
@@ -290,6 +299,18 @@ static __noinline int pc_parse_sock(struct __sk_buff *skb, struct pc_work *w)
 	return pc_parse(&src, &in, &w->key, &w->l3_off);
 }
 
+/* The interface's entry: the array first, the hash beyond it. */
+static __always_inline const struct pc_iface *pc_iface_get(__u32 ifindex)
+{
+	const struct pc_iface *ifc = NULL;
+
+	if (ifindex < PC_IFACE_ARRAY)
+		ifc = bpf_map_lookup_elem(&ifarr, &ifindex);
+	if (ifc && ifc->ifbits)
+		return ifc;
+	return bpf_map_lookup_elem(&ifaces, &ifindex);
+}
+
 /* Classify and count; returns the outcome, or NULL to leave the packet
  * alone.  hook: PC_HOOK_*. */
 static __always_inline const struct pc_rule_out *pc_run(struct __sk_buff *skb, __u32 hook,
@@ -299,6 +320,7 @@ static __always_inline const struct pc_rule_out *pc_run(struct __sk_buff *skb, _
 	const struct pc_iface *ifc;
 	__u32 zero = 0, ifindex, att, rule, bytes;
 	struct pc_work *w;
+	void *counters;
 	int st;
 
 	w = bpf_map_lookup_elem(&work, &zero);
@@ -314,14 +336,15 @@ static __always_inline const struct pc_rule_out *pc_run(struct __sk_buff *skb, _
 	*l3 = w->key.w[PC_W_L3];
 
 	ifindex = skb->ifindex;
-	ifc = bpf_map_lookup_elem(&ifaces, &ifindex);
+	ifc = pc_iface_get(ifindex);
 	if (!ifc) {
 		pc_trace(w, PC_TRACE_NO_RULE, st, PC_ATTACH_NONE, *l3_off);
 		return NULL;
 	}
 	att = ifc->attach[hook < PC_HOOK_MAX ? hook : 0];
+	counters = bpf_map_lookup_elem(&cnt, &att);
 	if (st == PC_PARSE_MALFORMED) {
-		pc_count(att, PC_SLOT_MALFORMED, bytes);
+		pc_count(counters, PC_SLOT_MALFORMED, bytes);
 		pc_trace(w, PC_TRACE_NO_RULE, st, att, *l3_off);
 		return NULL;
 	}
@@ -336,9 +359,9 @@ static __always_inline const struct pc_rule_out *pc_run(struct __sk_buff *skb, _
 	o = bpf_map_lookup_elem(&outs, &rule);
 	if (!o)
 		return NULL;
-	pc_count(att, o->slot, bytes);
+	pc_count(counters, o->slot, bytes);
 	if (o->class_slot != o->slot)
-		pc_count(att, o->class_slot, bytes);
+		pc_count(counters, o->class_slot, bytes);
 	return o;
 }
 

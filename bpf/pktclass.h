@@ -185,6 +185,12 @@ struct pc_iface {
 	__u32 ifbits;              /* PC_W_IFBITS of packets on this interface */
 };
 
+/* Interfaces with ifindex < PC_IFACE_ARRAY are also in the per-generation
+ * "ifarr" array, indexed by ifindex (an inlined array lookup instead of a
+ * hash lookup); ifbits == 0 there means "not in the array, ask ifaces".
+ * "ifaces" stays the complete table. */
+#define PC_IFACE_ARRAY 4096
+
 /* Counter slots 0 and 1 are reserved in every attachment's counter array. */
 #define PC_SLOT_DEFAULT   0u /* packets no rule matched */
 #define PC_SLOT_MALFORMED 1u /* packets not classified: broken L2/L3 */

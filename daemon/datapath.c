@@ -514,17 +514,34 @@ fail:
 	return r;
 }
 
+/* ifindex < PC_IFACE_ARRAY: its "ifarr" entry too (ifbits 0 = absent, so
+ * an entry with ifbits 0 lives in "ifaces" only). */
+static int ifarr_set(struct pc_gen *g, uint32_t ifindex, const struct pc_iface *v)
+{
+	static const struct pc_iface none = { .ifbits = 0 };
+	int fd = bpf_map__fd(g->skel->maps.ifarr);
+
+	if (ifindex >= PC_IFACE_ARRAY)
+		return 0;
+	return bpf_map_update_elem(fd, &ifindex, v ?: &none, BPF_ANY) < 0 ? -errno : 0;
+}
+
 int pc_dp_gen_set_iface(struct pc_gen *g, uint32_t ifindex, const struct pc_iface *v)
 {
 	int fd = bpf_map__fd(g->skel->maps.ifaces);
 
-	return bpf_map_update_elem(fd, &ifindex, v, BPF_ANY) < 0 ? -errno : 0;
+	if (bpf_map_update_elem(fd, &ifindex, v, BPF_ANY) < 0)
+		return -errno;
+	return ifarr_set(g, ifindex, v);
 }
 
 int pc_dp_gen_del_iface(struct pc_gen *g, uint32_t ifindex)
 {
-	int fd = bpf_map__fd(g->skel->maps.ifaces);
+	int fd = bpf_map__fd(g->skel->maps.ifaces), r;
 
+	r = ifarr_set(g, ifindex, NULL);
+	if (r < 0)
+		return r;
 	return bpf_map_delete_elem(fd, &ifindex) < 0 ? -errno : 0;
 }
 
