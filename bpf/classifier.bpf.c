@@ -40,7 +40,7 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct pc_leaf_ent);
 } leaf SEC(".maps");
 
 struct {
@@ -116,36 +116,34 @@ struct {
 	__type(value, struct pc_work);
 } work SEC(".maps");
 
-static __always_inline bool pc_box_match(const struct pc_box *b, const struct pc_key *k)
+static __always_inline bool pc_check_holds(const struct pc_check *c, const struct pc_key *k)
+{
+	__u32 word = c->word, v;
+
+	if (word >= PC_KEY_WORDS)
+		return false;
+	v = k->w[word];
+	switch (c->op) {
+	case PC_OP_RANGE:
+		return v >= c->a && v <= c->b;
+	case PC_OP_MASK:
+		return (v & c->a) == c->b;
+	case PC_OP_ANY:
+		return (v & c->a) != 0;
+	}
+	return false;
+}
+
+/* Checks 1 .. nchecks - 1: check 0 is in the leaf entry. */
+static __always_inline bool pc_box_match_rest(const struct pc_box *b, const struct pc_key *k)
 {
 	__u32 n = b->nchecks;
 
-	for (__u32 i = 0; i < PC_BOX_CHECKS; i++) {
-		const struct pc_check *c = &b->c[i];
-		__u32 word, v;
-
+	for (__u32 i = 1; i < PC_BOX_CHECKS; i++) {
 		if (i >= n)
 			break;
-		word = c->word;
-		if (word >= PC_KEY_WORDS)
+		if (!pc_check_holds(&b->c[i], k))
 			return false;
-		v = k->w[word];
-		switch (c->op) {
-		case PC_OP_RANGE:
-			if (v < c->a || v > c->b)
-				return false;
-			break;
-		case PC_OP_MASK:
-			if ((v & c->a) != c->b)
-				return false;
-			break;
-		case PC_OP_ANY:
-			if (!(v & c->a))
-				return false;
-			break;
-		default:
-			return false;
-		}
 	}
 	return true;
 }
@@ -158,20 +156,23 @@ struct pc_leaf_ctx {
 static long pc_leaf_cb(__u32 i, void *data)
 {
 	struct pc_work *w = ((struct pc_leaf_ctx *)data)->w;
+	const struct pc_leaf_ent *e;
 	const struct pc_box *b;
-	__u32 idx, *bi;
+	__u32 idx;
 
 	if (!w)
 		return 1;
 	idx = w->base + i;
-	bi = bpf_map_lookup_elem(&leaf, &idx);
-	if (!bi)
+	e = bpf_map_lookup_elem(&leaf, &idx);
+	if (!e || e->rule >= w->best)
 		return 1;
-	b = bpf_map_lookup_elem(&boxes, bi);
-	if (!b || b->rule >= w->best)
+	if (!pc_check_holds(&e->c0, &w->key))
+		return 0;
+	b = bpf_map_lookup_elem(&boxes, &e->box);
+	if (!b)
 		return 1;
-	if (pc_box_match(b, &w->key)) {
-		w->best = b->rule;
+	if (pc_box_match_rest(b, &w->key)) {
+		w->best = e->rule;
 		return 1;
 	}
 	return 0;

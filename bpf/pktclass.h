@@ -127,6 +127,18 @@ struct pc_node {
 	__u32 _pad;
 };
 
+/* Value of the classifier's "leaf" map: one entry of a leaf's box list.
+ * The box's rule and its first check are copied here, so that the scan
+ * stops, or passes over a box that fails its first check, without reading
+ * the box.  A box without checks gets an always-true c0 (RANGE 0..~0 on
+ * word 0).  The daemon derives these from pc_tree.leaf (box indices). */
+struct pc_leaf_ent {
+	__u32 box;          /* index into boxes */
+	__u32 rule;         /* boxes[box].rule */
+	struct pc_check c0; /* boxes[box].c[0] */
+	__u32 _pad;
+};
+
 #define PC_MAX_TREES 8
 #define PC_MAX_DEPTH 24 /* nodes on a root-to-leaf path, leaf included */
 #define PC_MAX_LEAF 32  /* boxes in one leaf */
@@ -303,6 +315,8 @@ PC_ASSERT_OFF(struct pc_check, a, 4);
 PC_ASSERT_SIZE(struct pc_box, 8 + 12 * PC_BOX_CHECKS);
 PC_ASSERT_OFF(struct pc_box, c, 8);
 PC_ASSERT_SIZE(struct pc_node, 16);
+PC_ASSERT_SIZE(struct pc_leaf_ent, 24);
+PC_ASSERT_OFF(struct pc_leaf_ent, c0, 8);
 PC_ASSERT_OFF(struct pc_node, base, 4);
 PC_ASSERT_SIZE(struct pc_gen_cfg, 24 + 8 * PC_MAX_TREES);
 PC_ASSERT_OFF(struct pc_gen_cfg, root, 24);

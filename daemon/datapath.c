@@ -437,6 +437,30 @@ static int fill_outs(struct pc_gen *g, const struct pc_ruleset *rs)
 	return map_fill(g->skel->maps.outs, o, n, sizeof(*o));
 }
 
+/* The leaf map's entries: box index, rule and first check of each. */
+static int fill_leaf(struct pc_gen *g, const struct pc_ruleset *rs, const struct pc_tree *t)
+{
+	static const struct pc_check always = { .op = PC_OP_RANGE, .a = 0, .b = UINT32_MAX };
+	_cleanup_free_ struct pc_leaf_ent *e = NULL;
+
+	if (!t->nleaf)
+		return 0;
+	e = calloc(t->nleaf, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nleaf; i++) {
+		const struct pc_box *b;
+
+		if (t->leaf[i] >= rs->nboxes)
+			return -EINVAL;
+		b = &rs->boxes[t->leaf[i]];
+		e[i].box = t->leaf[i];
+		e[i].rule = b->rule;
+		e[i].c0 = b->nchecks ? b->c[0] : always;
+	}
+	return map_fill(g->skel->maps.leaf, e, t->nleaf, sizeof(*e));
+}
+
 static int gen_check(const struct pc_ruleset *rs, const struct pc_tree *t)
 {
 	if (!rs || !t || !rs->outs || t->cfg.ntrees > PC_MAX_TREES ||
@@ -502,7 +526,7 @@ int pc_dp_gen_prepare(struct pc_dp *dp, const struct pc_ruleset *rs, const struc
 	if (r < 0)
 		goto fail;
 	r = map_fill(g->skel->maps.nodes, t->nodes, t->nnodes, sizeof(struct pc_node));
-	r = r ?: map_fill(g->skel->maps.leaf, t->leaf, t->nleaf, sizeof(uint32_t));
+	r = r ?: fill_leaf(g, rs, t);
 	r = r ?: map_fill(g->skel->maps.boxes, rs->boxes, rs->nboxes, sizeof(struct pc_box));
 	r = r ?: fill_outs(g, rs);
 	if (r < 0)
