@@ -27,28 +27,37 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile struct pc_gen_cfg pc_cfg = {};
 const volatile __u32 pc_trace_on = 0;
 
+/* Entries in the tables below; the verifier bounds every index by them. */
+const volatile __u32 pc_nnodes = 1;
+const volatile __u32 pc_nleaf = 1;
+const volatile __u32 pc_nboxes = 1;
+
+/* The tree tables: each one array element holding the whole table
+ * (value_size = entries * element size, set by the daemon), so that the
+ * walk indexes a pointer looked up once per packet instead of calling the
+ * map lookup, through a key on the stack, for every node and box. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct pc_node);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct pc_node));
 } nodes SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct pc_leaf_ent);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct pc_leaf_ent));
 } leaf SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct pc_box);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct pc_box));
 } boxes SEC(".maps");
 
 struct {
@@ -148,29 +157,37 @@ static __always_inline bool pc_box_match_rest(const struct pc_box *b, const stru
 	return true;
 }
 
-/* bpf_loop() wants its context on the stack: it points at the scratch. */
-struct pc_leaf_ctx {
+/* The scratch and the tables, looked up once per packet.  bpf_loop()
+ * wants its context on the stack. */
+struct pc_tabs {
 	struct pc_work *w;
+	const struct pc_node *nodes;
+	const struct pc_leaf_ent *leaf;
+	const struct pc_box *boxes;
 };
 
 static long pc_leaf_cb(__u32 i, void *data)
 {
-	struct pc_work *w = ((struct pc_leaf_ctx *)data)->w;
+	const struct pc_tabs *tb = data;
+	struct pc_work *w = tb->w;
 	const struct pc_leaf_ent *e;
 	const struct pc_box *b;
-	__u32 idx;
+	__u32 idx, bi;
 
-	if (!w)
+	if (!w || !tb->leaf || !tb->boxes)
 		return 1;
 	idx = w->base + i;
-	e = bpf_map_lookup_elem(&leaf, &idx);
-	if (!e || e->rule >= w->best)
+	if (idx >= pc_nleaf)
+		return 1;
+	e = &tb->leaf[idx];
+	if (e->rule >= w->best)
 		return 1;
 	if (!pc_check_holds(&e->c0, &w->key))
 		return 0;
-	b = bpf_map_lookup_elem(&boxes, &e->box);
-	if (!b)
+	bi = e->box;
+	if (bi >= pc_nboxes)
 		return 1;
+	b = &tb->boxes[bi];
 	if (pc_box_match_rest(b, &w->key)) {
 		w->best = e->rule;
 		return 1;
@@ -179,25 +196,22 @@ static long pc_leaf_cb(__u32 i, void *data)
 }
 
 /* Walk tree t down to its leaf and scan it. */
-static __always_inline void pc_walk(struct pc_work *w, __u32 t)
+static __always_inline void pc_walk(struct pc_tabs *tb, __u32 t)
 {
+	struct pc_work *w = tb->w;
 	__u32 n = pc_cfg.root[t];
 
 	for (__u32 d = 0; d < PC_MAX_DEPTH; d++) {
 		const struct pc_node *nd;
 		__u32 word, v, bits;
 
-		if (d >= pc_cfg.max_depth)
+		if (d >= pc_cfg.max_depth || n >= pc_nnodes)
 			break;
-		nd = bpf_map_lookup_elem(&nodes, &n);
-		if (!nd)
-			break;
+		nd = &tb->nodes[n];
 		if (nd->kind == PC_NODE_LEAF) {
-			struct pc_leaf_ctx lc = { .w = w };
-
 			w->base = nd->base;
 			w->count = nd->count < PC_MAX_LEAF ? nd->count : PC_MAX_LEAF;
-			bpf_loop(w->count, pc_leaf_cb, &lc, 0);
+			bpf_loop(w->count, pc_leaf_cb, tb, 0);
 			break;
 		}
 		word = nd->word;
@@ -211,13 +225,23 @@ static __always_inline void pc_walk(struct pc_work *w, __u32 t)
 
 static __always_inline __u32 pc_classify(struct pc_work *w)
 {
+	__u32 zero = 0;
+	struct pc_tabs tb = {
+		.w = w,
+		.nodes = bpf_map_lookup_elem(&nodes, &zero),
+		.leaf = bpf_map_lookup_elem(&leaf, &zero),
+		.boxes = bpf_map_lookup_elem(&boxes, &zero),
+	};
+
 	w->best = pc_cfg.nrules;
+	if (!tb.nodes)
+		return w->best;
 	for (__u32 t = 0; t < PC_MAX_TREES; t++) {
 		if (t >= pc_cfg.ntrees)
 			break;
 		if (pc_cfg.min_rule[t] >= w->best)
 			continue;
-		pc_walk(w, t);
+		pc_walk(&tb, t);
 	}
 	return w->best;
 }

@@ -407,11 +407,14 @@ int pc_dp_set_status(struct pc_dp *dp, uint32_t flags, const char *status)
 static int map_fill(struct bpf_map *m, const void *src, size_t n, size_t vsize)
 {
 	size_t stride = (vsize + 7) & ~(size_t)7, len, page = sysconf(_SC_PAGESIZE);
+	size_t total = (size_t)((bpf_map__value_size(m) + 7) & ~7u) * bpf_map__max_entries(m);
 	uint8_t *p;
 
 	if (!n)
 		return 0;
-	len = (stride * bpf_map__max_entries(m) + page - 1) & ~(page - 1);
+	if (n * stride > total)
+		return -E2BIG;
+	len = (total + page - 1) & ~(page - 1);
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(m), 0);
 	if (p == MAP_FAILED)
 		return -errno;
@@ -477,9 +480,18 @@ static int gen_size_maps(struct pc_gen *g, const struct pc_ruleset *rs, const st
 	struct pc_classifier *s = g->skel;
 	int r = 0;
 
-	r = r ?: bpf_map__set_max_entries(s->maps.nodes, t->nnodes ? t->nnodes : 1);
-	r = r ?: bpf_map__set_max_entries(s->maps.leaf, t->nleaf ? t->nleaf : 1);
-	r = r ?: bpf_map__set_max_entries(s->maps.boxes, rs->nboxes ? rs->nboxes : 1);
+	/* nodes, leaf, boxes: one element holding the whole table */
+	size_t nn = t->nnodes ?: 1, nl = t->nleaf ?: 1, nb = rs->nboxes ?: 1;
+
+	if (nn * sizeof(struct pc_node) > INT_MAX || nl * sizeof(struct pc_leaf_ent) > INT_MAX ||
+	    nb * sizeof(struct pc_box) > INT_MAX)
+		return -E2BIG;
+	*(__u32 *)&s->rodata->pc_nnodes = (uint32_t)nn;
+	*(__u32 *)&s->rodata->pc_nleaf = (uint32_t)nl;
+	*(__u32 *)&s->rodata->pc_nboxes = (uint32_t)nb;
+	r = r ?: bpf_map__set_value_size(s->maps.nodes, (uint32_t)(nn * sizeof(struct pc_node)));
+	r = r ?: bpf_map__set_value_size(s->maps.leaf, (uint32_t)(nl * sizeof(struct pc_leaf_ent)));
+	r = r ?: bpf_map__set_value_size(s->maps.boxes, (uint32_t)(nb * sizeof(struct pc_box)));
 	r = r ?: bpf_map__set_max_entries(s->maps.outs, rs->nrules + 1);
 	return r;
 }
