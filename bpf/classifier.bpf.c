@@ -208,6 +208,8 @@ static __always_inline void pc_walk(struct pc_tabs *tb, __u32 t)
 		if (d >= pc_cfg.max_depth || n >= pc_nnodes)
 			break;
 		nd = &tb->nodes[n];
+		if (nd->min_rule >= w->best)
+			break;
 		if (nd->kind == PC_NODE_LEAF) {
 			w->base = nd->base;
 			w->count = nd->count < PC_MAX_LEAF ? nd->count : PC_MAX_LEAF;

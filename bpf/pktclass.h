@@ -124,7 +124,13 @@ struct pc_node {
 	__u8 bits;
 	__u32 base;
 	__u32 count;
-	__u32 _pad;
+	union {
+		__u32 _pad;
+		/* Best (lowest) rule of any box below this node; the walk
+		 * stops here when it cannot beat the match found so far.
+		 * UINT32_MAX for an empty leaf. */
+		__u32 min_rule;
+	};
 };
 
 /* Value of the classifier's "leaf" map: one entry of a leaf's box list.

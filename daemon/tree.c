@@ -19,7 +19,7 @@
 #define W PC_KEY_WORDS
 #define MAX_BITS 16      /* fan-out of one cut node: at most 2^16 children */
 #define MAX_BITS_SET 8   /* ... when the word has MASK/ANY checks */
-#define BINTH 8          /* a node with this many boxes or fewer is a leaf */
+#define BINTH 4          /* a node with this many boxes or fewer is a leaf */
 #define N_GROUPS 6
 
 static const uint8_t word_width[W] = PC_WORD_WIDTHS;
@@ -693,6 +693,24 @@ static int build_trees(struct builder *B, struct group *g, uint32_t ngroups, str
 	return 0;
 }
 
+/* pc_node.min_rule, bottom up: children always come after their parent. */
+static void set_min_rules(struct builder *B)
+{
+	for (size_t i = B->nnodes; i-- > 0;) {
+		struct pc_node *nd = &B->nodes[i];
+		uint32_t m = UINT32_MAX;
+
+		if (nd->kind == PC_NODE_LEAF) {
+			if (nd->count)
+				m = B->bx[B->leaf[nd->base]].rule;
+		} else
+			for (uint32_t c = 0; c < (1u << nd->bits); c++)
+				if (B->nodes[nd->base + c].min_rule < m)
+					m = B->nodes[nd->base + c].min_rule;
+		nd->min_rule = m;
+	}
+}
+
 static void builder_reset(struct builder *B)
 {
 	free(B->nodes);
@@ -738,7 +756,7 @@ static int groups_make(const struct bx *bx, size_t nboxes, struct group *g)
 
 int pc_tree_build(const struct pc_ruleset *rs, struct pc_tree **ret)
 {
-	static const double spfacs[] = { 4.0, 2.0, 1.2 };
+	static const double spfacs[] = { 16.0, 4.0, 2.0, 1.2 };
 	uint64_t start = now_usec();
 	struct group g[N_GROUPS] = { 0 };
 	struct builder B = { 0 };
@@ -772,6 +790,7 @@ int pc_tree_build(const struct pc_ruleset *rs, struct pc_tree **ret)
 	}
 	if (r < 0)
 		goto out;
+	set_min_rules(&B);
 	t->cfg.nrules = rs->nrules;
 	t->nodes = TAKE_PTR(B.nodes);
 	t->nnodes = B.nnodes;
@@ -810,12 +829,12 @@ uint32_t pc_tree_classify(const struct pc_tree *t, const struct pc_box *boxes,
 			continue;
 		for (unsigned d = 0; d < PC_MAX_DEPTH; d++) {
 			nd = &t->nodes[idx];
-			if (nd->kind != PC_NODE_CUT)
+			if (nd->kind != PC_NODE_CUT || nd->min_rule >= best)
 				break;
 			idx = nd->base + ((k->w[nd->word] >> nd->shift) & ((1u << nd->bits) - 1));
 		}
 		nd = &t->nodes[idx];
-		if (nd->kind != PC_NODE_LEAF)
+		if (nd->kind != PC_NODE_LEAF || nd->min_rule >= best)
 			continue;
 		for (uint32_t j = 0; j < nd->count && j < PC_MAX_LEAF; j++) {
 			const struct pc_box *b = &boxes[t->leaf[nd->base + j]];
