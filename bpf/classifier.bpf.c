@@ -106,16 +106,13 @@ struct {
 	__type(value, struct pc_trace);
 } trace SEC(".maps");
 
-/* Per-CPU scratch: the key and the walk state (callbacks get a pointer).
- * Not the stack: there the verifier would track every key word
+/* Per-CPU scratch: the key.  Not the stack: there the verifier would track every key word
  * the parser wrote as a distinct constant or range, and stop pruning the
  * tree walk (seconds of verification instead of milliseconds). */
 struct pc_work {
 	struct pc_key key;
-	__u32 best;   /* best rule so far, nrules = none */
-	__u32 base;   /* leaf being scanned */
-	__u32 count;
 	__u32 l3_off; /* where the parser found the L3 header */
+	__u32 best;   /* nrules, read back as a value the verifier does not know */
 };
 
 struct {
@@ -143,62 +140,68 @@ static __always_inline bool pc_check_holds(const struct pc_check *c, const struc
 	return false;
 }
 
-/* Checks 1 .. nchecks - 1: check 0 is in the leaf entry. */
-static __always_inline bool pc_box_match_rest(const struct pc_box *b, const struct pc_key *k)
+/* All checks of a box: 1 when they hold.  Called only for the boxes whose
+ * leaf entry does not hold all their checks, once those passed (the first
+ * ones are checked again: simpler for the verifier than a start index).  A
+ * global function, so the verifier checks it once, not once per leaf-scan
+ * iteration. */
+__noinline int pc_box_match(const struct pc_box *b, const struct pc_key *k)
 {
-	__u32 n = b->nchecks;
+	__u32 n;
 
-	for (__u32 i = 1; i < PC_BOX_CHECKS; i++) {
+	if (!b || !k)
+		return 0;
+	n = b->nchecks;
+	for (__u32 i = 0; i < PC_BOX_CHECKS; i++) {
 		if (i >= n)
 			break;
 		if (!pc_check_holds(&b->c[i], k))
-			return false;
+			return 0;
 	}
+	return 1;
+}
+
+/* The checks inline in a leaf entry, written out (no loop for the verifier
+ * to walk). */
+#define PC_ENTRY_CHECK(i)                                               \
+	do {                                                            \
+		if (n <= (i))                                           \
+			return true;                                    \
+		w = e->c[i].word;                                       \
+		if (w >= PC_KEY_WORDS)                                  \
+			return false;                                   \
+		v = k->w[w];                                            \
+		if (v < e->c[i].a || v > e->c[i].b)                     \
+			return false;                                   \
+	} while (0)
+
+static __always_inline bool pc_entry_holds(const struct pc_leaf_ent *e, const struct pc_key *k)
+{
+	__u32 n = e->n, w, v;
+
+	_Static_assert(PC_LEAF_CHECKS == 6, "PC_ENTRY_CHECK list");
+	PC_ENTRY_CHECK(0);
+	PC_ENTRY_CHECK(1);
+	PC_ENTRY_CHECK(2);
+	PC_ENTRY_CHECK(3);
+	PC_ENTRY_CHECK(4);
+	PC_ENTRY_CHECK(5);
 	return true;
 }
 
-/* The scratch and the tables, looked up once per packet.  bpf_loop()
- * wants its context on the stack. */
+/* The tables, looked up once per packet. */
 struct pc_tabs {
-	struct pc_work *w;
+	const struct pc_key *key;
 	const struct pc_node *nodes;
 	const struct pc_leaf_ent *leaf;
 	const struct pc_box *boxes;
 };
 
-static long pc_leaf_cb(__u32 i, void *data)
+/* Walk tree t down to its leaf: its entries are leaf[*base .. + *count).
+ * *count stays 0 when the walk stops early (nothing below can beat best). */
+static __always_inline void pc_descend(const struct pc_tabs *tb, __u32 t, __u32 best,
+				       __u32 *base, __u32 *count)
 {
-	const struct pc_tabs *tb = data;
-	struct pc_work *w = tb->w;
-	const struct pc_leaf_ent *e;
-	const struct pc_box *b;
-	__u32 idx, bi;
-
-	if (!w || !tb->leaf || !tb->boxes)
-		return 1;
-	idx = w->base + i;
-	if (idx >= pc_nleaf)
-		return 1;
-	e = &tb->leaf[idx];
-	if (e->rule >= w->best)
-		return 1;
-	if (!pc_check_holds(&e->c0, &w->key))
-		return 0;
-	bi = e->box;
-	if (bi >= pc_nboxes)
-		return 1;
-	b = &tb->boxes[bi];
-	if (pc_box_match_rest(b, &w->key)) {
-		w->best = e->rule;
-		return 1;
-	}
-	return 0;
-}
-
-/* Walk tree t down to its leaf and scan it. */
-static __always_inline void pc_walk(struct pc_tabs *tb, __u32 t)
-{
-	struct pc_work *w = tb->w;
 	__u32 n = pc_cfg.root[t];
 
 	for (__u32 d = 0; d < PC_MAX_DEPTH; d++) {
@@ -208,44 +211,84 @@ static __always_inline void pc_walk(struct pc_tabs *tb, __u32 t)
 		if (d >= pc_cfg.max_depth || n >= pc_nnodes)
 			break;
 		nd = &tb->nodes[n];
-		if (nd->min_rule >= w->best)
+		if (nd->min_rule >= best)
 			break;
 		if (nd->kind == PC_NODE_LEAF) {
-			w->base = nd->base;
-			w->count = nd->count < PC_MAX_LEAF ? nd->count : PC_MAX_LEAF;
-			bpf_loop(w->count, pc_leaf_cb, tb, 0);
+			*base = nd->base;
+			*count = nd->count;
 			break;
 		}
 		word = nd->word;
 		if (nd->kind != PC_NODE_CUT || word >= PC_KEY_WORDS)
 			break;
 		bits = nd->bits;
-		v = nd->shift < 32 ? w->key.w[word] >> nd->shift : 0;
+		v = nd->shift < 32 ? tb->key->w[word] >> nd->shift : 0;
 		n = nd->base + (bits >= 32 ? v : v & ((1u << bits) - 1));
 	}
 }
 
+/* Scan a leaf, best first: the first box that matches, unless the scan
+ * reaches a rule that cannot beat best.  A plain loop, not bpf_loop(): a
+ * callback is a call and a return per box, and returns are expensive with
+ * the kernel's return-thunk mitigations (about 10 ns each here). */
+static __always_inline __u32 pc_scan(const struct pc_tabs *tb, __u32 base, __u32 count,
+				     __u32 best)
+{
+	for (__u32 j = 0; j < PC_MAX_LEAF; j++) {
+		const struct pc_leaf_ent *e;
+		__u32 idx = base + j, bi;
+
+		if (j >= pc_cfg.max_leaf || j >= count || idx >= pc_nleaf)
+			break;
+		e = &tb->leaf[idx];
+		if (e->rule >= best)
+			break;
+		if (!pc_entry_holds(e, tb->key))
+			continue;
+		if (!e->more)
+			return e->rule;
+		bi = e->box;
+		if (bi >= pc_nboxes)
+			break;
+		if (pc_box_match(&tb->boxes[bi], tb->key))
+			return e->rule;
+	}
+	return best;
+}
+
 static __always_inline __u32 pc_classify(struct pc_work *w)
 {
-	__u32 zero = 0;
+	__u32 zero = 0, best;
 	struct pc_tabs tb = {
-		.w = w,
+		.key = &w->key,
 		.nodes = bpf_map_lookup_elem(&nodes, &zero),
 		.leaf = bpf_map_lookup_elem(&leaf, &zero),
 		.boxes = bpf_map_lookup_elem(&boxes, &zero),
 	};
 
+	/* best goes through the scratch map so that the verifier sees an
+	 * unknown value, not the constant nrules: compared with the constant
+	 * min_rule[t] it would be marked precise, and every tree's walk would
+	 * then be verified once per distinct best instead of once. */
 	w->best = pc_cfg.nrules;
-	if (!tb.nodes)
-		return w->best;
+	best = *(volatile __u32 *)&w->best;
+	if (!tb.nodes || !tb.leaf || !tb.boxes)
+		return best;
 	for (__u32 t = 0; t < PC_MAX_TREES; t++) {
+		__u32 base = 0, count = 0;
+
 		if (t >= pc_cfg.ntrees)
 			break;
-		if (pc_cfg.min_rule[t] >= w->best)
+		/* and again per tree: what the comparisons below taught the
+		 * verifier about best would make it precise too */
+		w->best = best;
+		best = *(volatile __u32 *)&w->best;
+		if (pc_cfg.min_rule[t] >= best)
 			continue;
-		pc_walk(&tb, t);
+		pc_descend(&tb, t, best, &base, &count);
+		best = pc_scan(&tb, base, count, best);
 	}
-	return w->best;
+	return best;
 }
 
 static __always_inline void pc_count(void *inner, __u32 slot, __u64 bytes)

@@ -134,15 +134,19 @@ struct pc_node {
 };
 
 /* Value of the classifier's "leaf" map: one entry of a leaf's box list.
- * The box's rule and its first check are copied here, so that the scan
- * stops, or passes over a box that fails its first check, without reading
- * the box.  A box without checks gets an always-true c0 (RANGE 0..~0 on
- * word 0).  The daemon derives these from pc_tree.leaf (box indices). */
+ * The box's rule and its leading RANGE checks, up to PC_LEAF_CHECKS, are
+ * copied here (an IPv4 5-tuple rule has at most 6: src, dst, sport, dport,
+ * proto, l3), so that the scan decides most boxes from the entry alone;
+ * only a box with more checks (or a MASK/ANY check among its first six) is
+ * read.  The daemon derives these from pc_tree.leaf. */
+#define PC_LEAF_CHECKS 6
+
 struct pc_leaf_ent {
 	__u32 box;          /* index into boxes */
 	__u32 rule;         /* boxes[box].rule */
-	struct pc_check c0; /* boxes[box].c[0] */
-	__u32 _pad;
+	__u32 n;            /* RANGE checks in c[]: boxes[box].c[0 .. n - 1] */
+	__u32 more;         /* 1: the box has checks from n on */
+	struct pc_check c[PC_LEAF_CHECKS];
 };
 
 #define PC_MAX_TREES 8
@@ -321,8 +325,8 @@ PC_ASSERT_OFF(struct pc_check, a, 4);
 PC_ASSERT_SIZE(struct pc_box, 8 + 12 * PC_BOX_CHECKS);
 PC_ASSERT_OFF(struct pc_box, c, 8);
 PC_ASSERT_SIZE(struct pc_node, 16);
-PC_ASSERT_SIZE(struct pc_leaf_ent, 24);
-PC_ASSERT_OFF(struct pc_leaf_ent, c0, 8);
+PC_ASSERT_SIZE(struct pc_leaf_ent, 16 + 12 * PC_LEAF_CHECKS);
+PC_ASSERT_OFF(struct pc_leaf_ent, c, 16);
 PC_ASSERT_OFF(struct pc_node, base, 4);
 PC_ASSERT_SIZE(struct pc_gen_cfg, 24 + 8 * PC_MAX_TREES);
 PC_ASSERT_OFF(struct pc_gen_cfg, root, 24);

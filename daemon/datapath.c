@@ -440,10 +440,9 @@ static int fill_outs(struct pc_gen *g, const struct pc_ruleset *rs)
 	return map_fill(g->skel->maps.outs, o, n, sizeof(*o));
 }
 
-/* The leaf map's entries: box index, rule and first check of each. */
+/* The leaf map's entries: box index, rule and first checks of each. */
 static int fill_leaf(struct pc_gen *g, const struct pc_ruleset *rs, const struct pc_tree *t)
 {
-	static const struct pc_check always = { .op = PC_OP_RANGE, .a = 0, .b = UINT32_MAX };
 	_cleanup_free_ struct pc_leaf_ent *e = NULL;
 
 	if (!t->nleaf)
@@ -459,7 +458,11 @@ static int fill_leaf(struct pc_gen *g, const struct pc_ruleset *rs, const struct
 		b = &rs->boxes[t->leaf[i]];
 		e[i].box = t->leaf[i];
 		e[i].rule = b->rule;
-		e[i].c0 = b->nchecks ? b->c[0] : always;
+		while (e[i].n < PC_LEAF_CHECKS && e[i].n < b->nchecks &&
+		       b->c[e[i].n].op == PC_OP_RANGE)
+			e[i].n++;
+		e[i].more = b->nchecks > e[i].n;
+		memcpy(e[i].c, b->c, e[i].n * sizeof(e[i].c[0]));
 	}
 	return map_fill(g->skel->maps.leaf, e, t->nleaf, sizeof(*e));
 }

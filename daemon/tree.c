@@ -240,7 +240,7 @@ static int leaf_store(struct builder *B, const uint32_t *v, uint32_t n, uint32_t
 
 static bool over_budget(const struct builder *B)
 {
-	return B->nnodes * sizeof(struct pc_node) + B->nleaf * sizeof(uint32_t) > B->budget_bytes;
+	return B->nnodes * sizeof(struct pc_node) + B->nleaf * sizeof(struct pc_leaf_ent) > B->budget_bytes;
 }
 
 static int make_leaf(struct builder *B, uint32_t slot, const uint32_t *v, uint32_t n,
