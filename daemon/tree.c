@@ -20,6 +20,7 @@
 #define MAX_BITS 16      /* fan-out of one cut node: at most 2^16 children */
 #define MAX_BITS_SET 8   /* ... when the word has MASK/ANY checks */
 #define BINTH 4          /* a node with this many boxes or fewer is a leaf */
+#define LEAF_SOFT 12     /* ... up to this many when the best cut hardly separates */
 #define N_GROUPS 6
 
 static const uint8_t word_width[W] = PC_WORD_WIDTHS;
@@ -602,8 +603,10 @@ static int build_node(struct builder *B, uint32_t slot, struct region R, uint32_
 	r = choose_cut(B, &R, v, n, candidates, &c);
 	if (r < 0)
 		return r;
-	/* A leaf that fits beats a cut that hardly separates the boxes. */
-	if (n <= PC_MAX_LEAF && c.maxchild * 8 > n * 7)
+	/* A leaf that fits beats a cut that does not separate the boxes, or
+	 * (up to LEAF_SOFT boxes) hardly does.  Leaves stay short: the
+	 * datapath's leaf scan is verified once per possible entry. */
+	if (n <= PC_MAX_LEAF && (c.maxchild == n || (n <= LEAF_SOFT && c.maxchild * 8 > n * 7)))
 		return make_leaf(B, slot, v, n, depth);
 	return build_cut(B, slot, &R, v, n, &c, depth);
 }
