@@ -27,28 +27,37 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile struct pc_gen_cfg pc_cfg = {};
 const volatile __u32 pc_trace_on = 0;
 
+/* Entries in the tables below; the verifier bounds every index by them. */
+const volatile __u32 pc_nnodes = 1;
+const volatile __u32 pc_nleaf = 1;
+const volatile __u32 pc_nboxes = 1;
+
+/* The tree tables: each one array element holding the whole table
+ * (value_size = entries * element size, set by the daemon), so that the
+ * walk indexes a pointer looked up once per packet instead of calling the
+ * map lookup, through a key on the stack, for every node and box. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct pc_node);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct pc_node));
 } nodes SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct pc_leaf_ent));
 } leaf SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct pc_box);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct pc_box));
 } boxes SEC(".maps");
 
 struct {
@@ -65,6 +74,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pc_iface);
 } ifaces SEC(".maps");
+
+/* The same entries for ifindex < PC_IFACE_ARRAY (ifbits 0: absent). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PC_IFACE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct pc_iface);
+} ifarr SEC(".maps");
 
 /* Persistent: the daemon passes its pinned map in (bpf_map__reuse_fd), so
  * this definition only describes the shape. */
@@ -89,13 +106,13 @@ struct {
 	__type(value, struct pc_trace);
 } trace SEC(".maps");
 
-/* Per-CPU scratch: the key and the walk state (callbacks get a pointer). */
+/* Per-CPU scratch: the key.  Not the stack: there the verifier would track every key word
+ * the parser wrote as a distinct constant or range, and stop pruning the
+ * tree walk (seconds of verification instead of milliseconds). */
 struct pc_work {
 	struct pc_key key;
-	__u32 best;   /* best rule so far, nrules = none */
-	__u32 base;   /* leaf being scanned */
-	__u32 count;
 	__u32 l3_off; /* where the parser found the L3 header */
+	__u32 best;   /* nrules, read back as a value the verifier does not know */
 };
 
 struct {
@@ -105,69 +122,85 @@ struct {
 	__type(value, struct pc_work);
 } work SEC(".maps");
 
-static __always_inline bool pc_box_match(const struct pc_box *b, const struct pc_key *k)
+static __always_inline bool pc_check_holds(const struct pc_check *c, const struct pc_key *k)
 {
-	__u32 n = b->nchecks;
+	__u32 word = c->word, v;
 
+	if (word >= PC_KEY_WORDS)
+		return false;
+	v = k->w[word];
+	switch (c->op) {
+	case PC_OP_RANGE:
+		return v >= c->a && v <= c->b;
+	case PC_OP_MASK:
+		return (v & c->a) == c->b;
+	case PC_OP_ANY:
+		return (v & c->a) != 0;
+	}
+	return false;
+}
+
+/* All checks of a box: 1 when they hold.  Called only for the boxes whose
+ * leaf entry does not hold all their checks, once those passed (the first
+ * ones are checked again: simpler for the verifier than a start index).  A
+ * global function, so the verifier checks it once, not once per leaf-scan
+ * iteration. */
+__noinline int pc_box_match(const struct pc_box *b, const struct pc_key *k)
+{
+	__u32 n;
+
+	if (!b || !k)
+		return 0;
+	n = b->nchecks;
 	for (__u32 i = 0; i < PC_BOX_CHECKS; i++) {
-		const struct pc_check *c = &b->c[i];
-		__u32 word, v;
-
 		if (i >= n)
 			break;
-		word = c->word;
-		if (word >= PC_KEY_WORDS)
-			return false;
-		v = k->w[word];
-		switch (c->op) {
-		case PC_OP_RANGE:
-			if (v < c->a || v > c->b)
-				return false;
-			break;
-		case PC_OP_MASK:
-			if ((v & c->a) != c->b)
-				return false;
-			break;
-		case PC_OP_ANY:
-			if (!(v & c->a))
-				return false;
-			break;
-		default:
-			return false;
-		}
+		if (!pc_check_holds(&b->c[i], k))
+			return 0;
 	}
+	return 1;
+}
+
+/* The checks inline in a leaf entry, written out (no loop for the verifier
+ * to walk). */
+#define PC_ENTRY_CHECK(i)                                               \
+	do {                                                            \
+		if (n <= (i))                                           \
+			return true;                                    \
+		w = e->c[i].word;                                       \
+		if (w >= PC_KEY_WORDS)                                  \
+			return false;                                   \
+		v = k->w[w];                                            \
+		if (v < e->c[i].a || v > e->c[i].b)                     \
+			return false;                                   \
+	} while (0)
+
+static __always_inline bool pc_entry_holds(const struct pc_leaf_ent *e, const struct pc_key *k)
+{
+	__u32 n = e->n, w, v;
+
+	_Static_assert(PC_LEAF_CHECKS == 6, "PC_ENTRY_CHECK list");
+	PC_ENTRY_CHECK(0);
+	PC_ENTRY_CHECK(1);
+	PC_ENTRY_CHECK(2);
+	PC_ENTRY_CHECK(3);
+	PC_ENTRY_CHECK(4);
+	PC_ENTRY_CHECK(5);
 	return true;
 }
 
-/* bpf_loop() wants its context on the stack: it points at the scratch. */
-struct pc_leaf_ctx {
-	struct pc_work *w;
+/* The tables, looked up once per packet. */
+struct pc_tabs {
+	const struct pc_key *key;
+	const struct pc_node *nodes;
+	const struct pc_leaf_ent *leaf;
+	const struct pc_box *boxes;
 };
 
-static long pc_leaf_cb(__u32 i, void *data)
-{
-	struct pc_work *w = ((struct pc_leaf_ctx *)data)->w;
-	const struct pc_box *b;
-	__u32 idx, *bi;
-
-	if (!w)
-		return 1;
-	idx = w->base + i;
-	bi = bpf_map_lookup_elem(&leaf, &idx);
-	if (!bi)
-		return 1;
-	b = bpf_map_lookup_elem(&boxes, bi);
-	if (!b || b->rule >= w->best)
-		return 1;
-	if (pc_box_match(b, &w->key)) {
-		w->best = b->rule;
-		return 1;
-	}
-	return 0;
-}
-
-/* Walk tree t down to its leaf and scan it. */
-static __always_inline void pc_walk(struct pc_work *w, __u32 t)
+/* Walk tree t down to its leaf: its entries are leaf[*base .. + *count).
+ * *count stays 0 when the walk stops early (nothing below can beat best). */
+static __always_inline void pc_descend(const struct pc_tabs *tb, __u32 t, __u32 best,
+				       __u32 *base, __u32 *count)
 {
 	__u32 n = pc_cfg.root[t];
 
@@ -175,47 +208,93 @@ static __always_inline void pc_walk(struct pc_work *w, __u32 t)
 		const struct pc_node *nd;
 		__u32 word, v, bits;
 
-		if (d >= pc_cfg.max_depth)
+		if (d >= pc_cfg.max_depth || n >= pc_nnodes)
 			break;
-		nd = bpf_map_lookup_elem(&nodes, &n);
-		if (!nd)
+		nd = &tb->nodes[n];
+		if (nd->min_rule >= best)
 			break;
 		if (nd->kind == PC_NODE_LEAF) {
-			struct pc_leaf_ctx lc = { .w = w };
-
-			w->base = nd->base;
-			w->count = nd->count < PC_MAX_LEAF ? nd->count : PC_MAX_LEAF;
-			bpf_loop(w->count, pc_leaf_cb, &lc, 0);
+			*base = nd->base;
+			*count = nd->count;
 			break;
 		}
 		word = nd->word;
 		if (nd->kind != PC_NODE_CUT || word >= PC_KEY_WORDS)
 			break;
 		bits = nd->bits;
-		v = nd->shift < 32 ? w->key.w[word] >> nd->shift : 0;
+		v = nd->shift < 32 ? tb->key->w[word] >> nd->shift : 0;
 		n = nd->base + (bits >= 32 ? v : v & ((1u << bits) - 1));
 	}
 }
 
-static __always_inline __u32 pc_classify(struct pc_work *w)
+/* Scan a leaf, best first: the first box that matches, unless the scan
+ * reaches a rule that cannot beat best.  A plain loop, not bpf_loop(): a
+ * callback is a call and a return per box, and returns are expensive with
+ * the kernel's return-thunk mitigations (about 10 ns each here). */
+static __always_inline __u32 pc_scan(const struct pc_tabs *tb, __u32 base, __u32 count,
+				     __u32 best)
 {
-	w->best = pc_cfg.nrules;
-	for (__u32 t = 0; t < PC_MAX_TREES; t++) {
-		if (t >= pc_cfg.ntrees)
+	for (__u32 j = 0; j < PC_MAX_LEAF; j++) {
+		const struct pc_leaf_ent *e;
+		__u32 idx = base + j, bi;
+
+		if (j >= pc_cfg.max_leaf || j >= count || idx >= pc_nleaf)
 			break;
-		if (pc_cfg.min_rule[t] >= w->best)
+		e = &tb->leaf[idx];
+		if (e->rule >= best)
+			break;
+		if (!pc_entry_holds(e, tb->key))
 			continue;
-		pc_walk(w, t);
+		if (!e->more)
+			return e->rule;
+		bi = e->box;
+		if (bi >= pc_nboxes)
+			break;
+		if (pc_box_match(&tb->boxes[bi], tb->key))
+			return e->rule;
 	}
-	return w->best;
+	return best;
 }
 
-static __always_inline void pc_count(__u32 att, __u32 slot, __u64 bytes)
+static __always_inline __u32 pc_classify(struct pc_work *w)
+{
+	__u32 zero = 0, best;
+	struct pc_tabs tb = {
+		.key = &w->key,
+		.nodes = bpf_map_lookup_elem(&nodes, &zero),
+		.leaf = bpf_map_lookup_elem(&leaf, &zero),
+		.boxes = bpf_map_lookup_elem(&boxes, &zero),
+	};
+
+	/* best goes through the scratch map so that the verifier sees an
+	 * unknown value, not the constant nrules: compared with the constant
+	 * min_rule[t] it would be marked precise, and every tree's walk would
+	 * then be verified once per distinct best instead of once. */
+	w->best = pc_cfg.nrules;
+	best = *(volatile __u32 *)&w->best;
+	if (!tb.nodes || !tb.leaf || !tb.boxes)
+		return best;
+	for (__u32 t = 0; t < PC_MAX_TREES; t++) {
+		__u32 base = 0, count = 0;
+
+		if (t >= pc_cfg.ntrees)
+			break;
+		/* and again per tree: what the comparisons below taught the
+		 * verifier about best would make it precise too */
+		w->best = best;
+		best = *(volatile __u32 *)&w->best;
+		if (pc_cfg.min_rule[t] >= best)
+			continue;
+		pc_descend(&tb, t, best, &base, &count);
+		best = pc_scan(&tb, base, count, best);
+	}
+	return best;
+}
+
+static __always_inline void pc_count(void *inner, __u32 slot, __u64 bytes)
 {
 	struct pc_counter *c;
-	void *inner;
 
-	inner = bpf_map_lookup_elem(&cnt, &att);
 	if (!inner)
 		return;
 	c = bpf_map_lookup_elem(inner, &slot);
@@ -322,9 +401,12 @@ static __always_inline void pc_set_dscp(struct __sk_buff *skb, __u32 l3, __u32 o
 	bpf_skb_store_bytes(skb, off, h, sizeof(h), 0);
 }
 
-/* The parser as subprograms, not inlined: the verifier walks its paths once
- * per program, and what follows starts from the few states they end in. */
-static __noinline int pc_parse_tc(struct __sk_buff *skb, struct pc_work *w)
+/* The parser, inlined: a subprogram call costs a return, and returns are
+ * expensive with the kernel's return-thunk mitigations (~10 ns here).  The
+ * key goes to the scratch map, which the verifier does not track, so the
+ * parser's many end states still prune into few (verified instructions
+ * within 10% of the subprogram version). */
+static __always_inline int pc_parse_tc(struct __sk_buff *skb, struct pc_work *w)
 {
 	struct pc_src src = { .skb = skb, .direct = 1 };
 	struct pc_parse_in in = { .len = skb->len, .l2 = 1, .vlan_present = skb->vlan_present,
@@ -335,7 +417,7 @@ static __noinline int pc_parse_tc(struct __sk_buff *skb, struct pc_work *w)
 	return pc_parse(&src, &in, &w->key, &w->l3_off);
 }
 
-static __noinline int pc_parse_sock(struct __sk_buff *skb, struct pc_work *w)
+static __always_inline int pc_parse_sock(struct __sk_buff *skb, struct pc_work *w)
 {
 	struct pc_src src = { .skb = skb, .direct = 0 };
 	struct pc_parse_in in = { .len = skb->len, .proto = bpf_ntohs(skb->protocol),
@@ -350,6 +432,18 @@ static __noinline int pc_parse_sock(struct __sk_buff *skb, struct pc_work *w)
 	return pc_parse(&src, &in, &w->key, &w->l3_off);
 }
 
+/* The interface's entry: the array first, the hash beyond it. */
+static __always_inline const struct pc_iface *pc_iface_get(__u32 ifindex)
+{
+	const struct pc_iface *ifc = NULL;
+
+	if (ifindex < PC_IFACE_ARRAY)
+		ifc = bpf_map_lookup_elem(&ifarr, &ifindex);
+	if (ifc && ifc->ifbits)
+		return ifc;
+	return bpf_map_lookup_elem(&ifaces, &ifindex);
+}
+
 /* Classify and count; returns the outcome, or NULL to leave the packet
  * alone.  hook: PC_HOOK_*. */
 static __always_inline const struct pc_rule_out *pc_run(struct __sk_buff *skb, __u32 hook,
@@ -359,6 +453,7 @@ static __always_inline const struct pc_rule_out *pc_run(struct __sk_buff *skb, _
 	const struct pc_iface *ifc;
 	__u32 zero = 0, ifindex, att, rule, bytes;
 	struct pc_work *w;
+	void *counters;
 	int st;
 
 	w = bpf_map_lookup_elem(&work, &zero);
@@ -374,14 +469,15 @@ static __always_inline const struct pc_rule_out *pc_run(struct __sk_buff *skb, _
 	*l3 = w->key.w[PC_W_L3];
 
 	ifindex = skb->ifindex;
-	ifc = bpf_map_lookup_elem(&ifaces, &ifindex);
+	ifc = pc_iface_get(ifindex);
 	if (!ifc) {
 		pc_trace(w, PC_TRACE_NO_RULE, st, PC_ATTACH_NONE, *l3_off);
 		return NULL;
 	}
 	att = ifc->attach[hook < PC_HOOK_MAX ? hook : 0];
+	counters = bpf_map_lookup_elem(&cnt, &att);
 	if (st == PC_PARSE_MALFORMED) {
-		pc_count(att, PC_SLOT_MALFORMED, bytes);
+		pc_count(counters, PC_SLOT_MALFORMED, bytes);
 		pc_trace(w, PC_TRACE_NO_RULE, st, att, *l3_off);
 		return NULL;
 	}
@@ -396,9 +492,9 @@ static __always_inline const struct pc_rule_out *pc_run(struct __sk_buff *skb, _
 	o = bpf_map_lookup_elem(&outs, &rule);
 	if (!o)
 		return NULL;
-	pc_count(att, o->slot, bytes);
+	pc_count(counters, o->slot, bytes);
 	if (o->class_slot != o->slot)
-		pc_count(att, o->class_slot, bytes);
+		pc_count(counters, o->class_slot, bytes);
 	if (o->flags & PC_F_LOG)
 		pc_log(w, o, ifindex, hook, bytes);
 	return o;

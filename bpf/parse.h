@@ -34,6 +34,9 @@
 
 #include "pktclass.h"
 
+/* The parser's header buffers: aligned, so that wide copies and loads work. */
+#define PC_ALIGNED __attribute__((aligned(8)))
+
 #ifdef __bpf__
 #define PC_INLINE static __always_inline
 #else
@@ -71,6 +74,29 @@ struct pc_src {
 	int direct;
 };
 
+/* Copy len (a constant after inlining) packet bytes with the widest loads:
+ * the packet may be misaligned (x86 and arm64 allow that for packet
+ * pointers), dst is one of the parser's 8-byte aligned buffers.  A byte-wise
+ * __builtin_memcpy was a third of the parser's time. */
+PC_INLINE void pc_copy_pkt(void *dst, const void *src, __u32 len)
+{
+	__u32 i = 0;
+
+#pragma unroll
+	for (; i + 8 <= len; i += 8)
+		*(__u64 *)(dst + i) = *(const __u64 *)(src + i);
+	if (i + 4 <= len) {
+		*(__u32 *)(dst + i) = *(const __u32 *)(src + i);
+		i += 4;
+	}
+	if (i + 2 <= len) {
+		*(__u16 *)(dst + i) = *(const __u16 *)(src + i);
+		i += 2;
+	}
+	if (i < len)
+		*(__u8 *)(dst + i) = *(const __u8 *)(src + i);
+}
+
 PC_INLINE int pc_load(void *ctx, __u32 off, void *dst, __u32 len)
 {
 	const struct pc_src *s = ctx;
@@ -85,7 +111,7 @@ PC_INLINE int pc_load(void *ctx, __u32 off, void *dst, __u32 len)
 	 * it first, and the direct copy then prunes against its state. */
 	if (__builtin_expect(data + off + len > end, 1))
 		return bpf_skb_load_bytes(s->skb, off, dst, len);
-	__builtin_memcpy(dst, data + off, len);
+	pc_copy_pkt(dst, data + off, len);
 	return 0;
 }
 
@@ -155,7 +181,7 @@ PC_INLINE void pc_key_init(struct pc_key *k)
 /* Transport header at off; the L3 payload ends at end. */
 PC_INLINE int pc_parse_l4(void *ctx, struct pc_key *k, __u32 proto, __u32 off, __u32 end)
 {
-	__u8 h[14];
+	__u8 h[14] PC_ALIGNED;
 	__u32 need;
 
 	k->w[PC_W_PROTO] = proto;
@@ -188,7 +214,7 @@ PC_INLINE int pc_parse_l4(void *ctx, struct pc_key *k, __u32 proto, __u32 off, _
 
 PC_INLINE int pc_parse_ipv4(void *ctx, struct pc_key *k, __u32 off, __u32 len)
 {
-	__u8 h[20];
+	__u8 h[20] PC_ALIGNED;
 	__u32 ihl, tot;
 
 	if (pc_load(ctx, off, h, sizeof(h)) < 0)
@@ -217,7 +243,7 @@ PC_INLINE int pc_ipv6_is_ext(__u32 nh)
 
 PC_INLINE int pc_parse_ipv6(void *ctx, struct pc_key *k, __u32 off, __u32 len)
 {
-	__u8 h[40];
+	__u8 h[40] PC_ALIGNED;
 	__u32 plen, nh, cur, end;
 
 	if (pc_load(ctx, off, h, sizeof(h)) < 0)
@@ -235,7 +261,7 @@ PC_INLINE int pc_parse_ipv6(void *ctx, struct pc_key *k, __u32 off, __u32 len)
 	cur = off + 40;
 	end = cur + plen;
 	for (int i = 0; i < PC_IPV6_EXT_MAX; i++) {
-		__u8 e[4];
+		__u8 e[4] PC_ALIGNED;
 
 		if (!pc_ipv6_is_ext(nh))
 			break;
@@ -266,7 +292,7 @@ PC_INLINE int pc_parse(void *ctx, const struct pc_parse_in *in, struct pc_key *k
 	if (in->vlan_present)
 		k->w[PC_W_VLAN] = in->vlan_tci & 0xfffu;
 	if (in->l2) {
-		__u8 eth[14];
+		__u8 eth[14] PC_ALIGNED;
 
 		if (pc_load(ctx, 0, eth, sizeof(eth)) < 0)
 			return PC_PARSE_MALFORMED;
@@ -274,7 +300,7 @@ PC_INLINE int pc_parse(void *ctx, const struct pc_parse_in *in, struct pc_key *k
 		off = sizeof(eth);
 	}
 	for (int i = 0; i < 2; i++) {
-		__u8 t[4];
+		__u8 t[4] PC_ALIGNED;
 
 		if (proto != PC_ETH_P_8021Q && proto != PC_ETH_P_8021AD)
 			break;

@@ -124,7 +124,29 @@ struct pc_node {
 	__u8 bits;
 	__u32 base;
 	__u32 count;
-	__u32 _pad;
+	union {
+		__u32 _pad;
+		/* Best (lowest) rule of any box below this node; the walk
+		 * stops here when it cannot beat the match found so far.
+		 * UINT32_MAX for an empty leaf. */
+		__u32 min_rule;
+	};
+};
+
+/* Value of the classifier's "leaf" map: one entry of a leaf's box list.
+ * The box's rule and its leading RANGE checks, up to PC_LEAF_CHECKS, are
+ * copied here (an IPv4 5-tuple rule has at most 6: src, dst, sport, dport,
+ * proto, l3), so that the scan decides most boxes from the entry alone;
+ * only a box with more checks (or a MASK/ANY check among its first six) is
+ * read.  The daemon derives these from pc_tree.leaf. */
+#define PC_LEAF_CHECKS 6
+
+struct pc_leaf_ent {
+	__u32 box;          /* index into boxes */
+	__u32 rule;         /* boxes[box].rule */
+	__u32 n;            /* RANGE checks in c[]: boxes[box].c[0 .. n - 1] */
+	__u32 more;         /* 1: the box has checks from n on */
+	struct pc_check c[PC_LEAF_CHECKS];
 };
 
 #define PC_MAX_TREES 8
@@ -184,6 +206,12 @@ struct pc_iface {
 	__u32 attach[PC_HOOK_MAX]; /* attach slot per hook, or PC_ATTACH_NONE */
 	__u32 ifbits;              /* PC_W_IFBITS of packets on this interface */
 };
+
+/* Interfaces with ifindex < PC_IFACE_ARRAY are also in the per-generation
+ * "ifarr" array, indexed by ifindex (an inlined array lookup instead of a
+ * hash lookup); ifbits == 0 there means "not in the array, ask ifaces".
+ * "ifaces" stays the complete table. */
+#define PC_IFACE_ARRAY 4096
 
 /* Counter slots 0 and 1 are reserved in every attachment's counter array. */
 #define PC_SLOT_DEFAULT   0u /* packets no rule matched */
@@ -319,6 +347,8 @@ PC_ASSERT_OFF(struct pc_check, a, 4);
 PC_ASSERT_SIZE(struct pc_box, 8 + 12 * PC_BOX_CHECKS);
 PC_ASSERT_OFF(struct pc_box, c, 8);
 PC_ASSERT_SIZE(struct pc_node, 16);
+PC_ASSERT_SIZE(struct pc_leaf_ent, 16 + 12 * PC_LEAF_CHECKS);
+PC_ASSERT_OFF(struct pc_leaf_ent, c, 16);
 PC_ASSERT_OFF(struct pc_node, base, 4);
 PC_ASSERT_SIZE(struct pc_gen_cfg, 24 + 8 * PC_MAX_TREES);
 PC_ASSERT_OFF(struct pc_gen_cfg, root, 24);

@@ -413,11 +413,14 @@ int pc_dp_set_status(struct pc_dp *dp, uint32_t flags, const char *status)
 static int map_fill(struct bpf_map *m, const void *src, size_t n, size_t vsize)
 {
 	size_t stride = (vsize + 7) & ~(size_t)7, len, page = sysconf(_SC_PAGESIZE);
+	size_t total = (size_t)((bpf_map__value_size(m) + 7) & ~7u) * bpf_map__max_entries(m);
 	uint8_t *p;
 
 	if (!n)
 		return 0;
-	len = (stride * bpf_map__max_entries(m) + page - 1) & ~(page - 1);
+	if (n * stride > total)
+		return -E2BIG;
+	len = (total + page - 1) & ~(page - 1);
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(m), 0);
 	if (p == MAP_FAILED)
 		return -errno;
@@ -443,6 +446,33 @@ static int fill_outs(struct pc_gen *g, const struct pc_ruleset *rs)
 	return map_fill(g->skel->maps.outs, o, n, sizeof(*o));
 }
 
+/* The leaf map's entries: box index, rule and first checks of each. */
+static int fill_leaf(struct pc_gen *g, const struct pc_ruleset *rs, const struct pc_tree *t)
+{
+	_cleanup_free_ struct pc_leaf_ent *e = NULL;
+
+	if (!t->nleaf)
+		return 0;
+	e = calloc(t->nleaf, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nleaf; i++) {
+		const struct pc_box *b;
+
+		if (t->leaf[i] >= rs->nboxes)
+			return -EINVAL;
+		b = &rs->boxes[t->leaf[i]];
+		e[i].box = t->leaf[i];
+		e[i].rule = b->rule;
+		while (e[i].n < PC_LEAF_CHECKS && e[i].n < b->nchecks &&
+		       b->c[e[i].n].op == PC_OP_RANGE)
+			e[i].n++;
+		e[i].more = b->nchecks > e[i].n;
+		memcpy(e[i].c, b->c, e[i].n * sizeof(e[i].c[0]));
+	}
+	return map_fill(g->skel->maps.leaf, e, t->nleaf, sizeof(*e));
+}
+
 static int gen_check(const struct pc_ruleset *rs, const struct pc_tree *t)
 {
 	if (!rs || !t || !rs->outs || t->cfg.ntrees > PC_MAX_TREES ||
@@ -459,9 +489,18 @@ static int gen_size_maps(struct pc_gen *g, const struct pc_ruleset *rs, const st
 	struct pc_classifier *s = g->skel;
 	int r = 0;
 
-	r = r ?: bpf_map__set_max_entries(s->maps.nodes, t->nnodes ? t->nnodes : 1);
-	r = r ?: bpf_map__set_max_entries(s->maps.leaf, t->nleaf ? t->nleaf : 1);
-	r = r ?: bpf_map__set_max_entries(s->maps.boxes, rs->nboxes ? rs->nboxes : 1);
+	/* nodes, leaf, boxes: one element holding the whole table */
+	size_t nn = t->nnodes ?: 1, nl = t->nleaf ?: 1, nb = rs->nboxes ?: 1;
+
+	if (nn * sizeof(struct pc_node) > INT_MAX || nl * sizeof(struct pc_leaf_ent) > INT_MAX ||
+	    nb * sizeof(struct pc_box) > INT_MAX)
+		return -E2BIG;
+	*(__u32 *)&s->rodata->pc_nnodes = (uint32_t)nn;
+	*(__u32 *)&s->rodata->pc_nleaf = (uint32_t)nl;
+	*(__u32 *)&s->rodata->pc_nboxes = (uint32_t)nb;
+	r = r ?: bpf_map__set_value_size(s->maps.nodes, (uint32_t)(nn * sizeof(struct pc_node)));
+	r = r ?: bpf_map__set_value_size(s->maps.leaf, (uint32_t)(nl * sizeof(struct pc_leaf_ent)));
+	r = r ?: bpf_map__set_value_size(s->maps.boxes, (uint32_t)(nb * sizeof(struct pc_box)));
 	r = r ?: bpf_map__set_max_entries(s->maps.outs, rs->nrules + 1);
 	return r;
 }
@@ -513,7 +552,7 @@ int pc_dp_gen_prepare(struct pc_dp *dp, const struct pc_ruleset *rs, const struc
 	if (r < 0)
 		goto fail;
 	r = map_fill(g->skel->maps.nodes, t->nodes, t->nnodes, sizeof(struct pc_node));
-	r = r ?: map_fill(g->skel->maps.leaf, t->leaf, t->nleaf, sizeof(uint32_t));
+	r = r ?: fill_leaf(g, rs, t);
 	r = r ?: map_fill(g->skel->maps.boxes, rs->boxes, rs->nboxes, sizeof(struct pc_box));
 	r = r ?: fill_outs(g, rs);
 	if (r < 0)
@@ -525,17 +564,34 @@ fail:
 	return r;
 }
 
+/* ifindex < PC_IFACE_ARRAY: its "ifarr" entry too (ifbits 0 = absent, so
+ * an entry with ifbits 0 lives in "ifaces" only). */
+static int ifarr_set(struct pc_gen *g, uint32_t ifindex, const struct pc_iface *v)
+{
+	static const struct pc_iface none = { .ifbits = 0 };
+	int fd = bpf_map__fd(g->skel->maps.ifarr);
+
+	if (ifindex >= PC_IFACE_ARRAY)
+		return 0;
+	return bpf_map_update_elem(fd, &ifindex, v ?: &none, BPF_ANY) < 0 ? -errno : 0;
+}
+
 int pc_dp_gen_set_iface(struct pc_gen *g, uint32_t ifindex, const struct pc_iface *v)
 {
 	int fd = bpf_map__fd(g->skel->maps.ifaces);
 
-	return bpf_map_update_elem(fd, &ifindex, v, BPF_ANY) < 0 ? -errno : 0;
+	if (bpf_map_update_elem(fd, &ifindex, v, BPF_ANY) < 0)
+		return -errno;
+	return ifarr_set(g, ifindex, v);
 }
 
 int pc_dp_gen_del_iface(struct pc_gen *g, uint32_t ifindex)
 {
-	int fd = bpf_map__fd(g->skel->maps.ifaces);
+	int fd = bpf_map__fd(g->skel->maps.ifaces), r;
 
+	r = ifarr_set(g, ifindex, NULL);
+	if (r < 0)
+		return r;
 	return bpf_map_delete_elem(fd, &ifindex) < 0 ? -errno : 0;
 }
 

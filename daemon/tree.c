@@ -19,7 +19,8 @@
 #define W PC_KEY_WORDS
 #define MAX_BITS 16      /* fan-out of one cut node: at most 2^16 children */
 #define MAX_BITS_SET 8   /* ... when the word has MASK/ANY checks */
-#define BINTH 8          /* a node with this many boxes or fewer is a leaf */
+#define BINTH 4          /* a node with this many boxes or fewer is a leaf */
+#define LEAF_SOFT 12     /* ... up to this many when the best cut hardly separates */
 #define N_GROUPS 6
 
 static const uint8_t word_width[W] = PC_WORD_WIDTHS;
@@ -240,7 +241,7 @@ static int leaf_store(struct builder *B, const uint32_t *v, uint32_t n, uint32_t
 
 static bool over_budget(const struct builder *B)
 {
-	return B->nnodes * sizeof(struct pc_node) + B->nleaf * sizeof(uint32_t) > B->budget_bytes;
+	return B->nnodes * sizeof(struct pc_node) + B->nleaf * sizeof(struct pc_leaf_ent) > B->budget_bytes;
 }
 
 static int make_leaf(struct builder *B, uint32_t slot, const uint32_t *v, uint32_t n,
@@ -602,8 +603,10 @@ static int build_node(struct builder *B, uint32_t slot, struct region R, uint32_
 	r = choose_cut(B, &R, v, n, candidates, &c);
 	if (r < 0)
 		return r;
-	/* A leaf that fits beats a cut that hardly separates the boxes. */
-	if (n <= PC_MAX_LEAF && c.maxchild * 8 > n * 7)
+	/* A leaf that fits beats a cut that does not separate the boxes, or
+	 * (up to LEAF_SOFT boxes) hardly does.  Leaves stay short: the
+	 * datapath's leaf scan is verified once per possible entry. */
+	if (n <= PC_MAX_LEAF && (c.maxchild == n || (n <= LEAF_SOFT && c.maxchild * 8 > n * 7)))
 		return make_leaf(B, slot, v, n, depth);
 	return build_cut(B, slot, &R, v, n, &c, depth);
 }
@@ -693,6 +696,24 @@ static int build_trees(struct builder *B, struct group *g, uint32_t ngroups, str
 	return 0;
 }
 
+/* pc_node.min_rule, bottom up: children always come after their parent. */
+static void set_min_rules(struct builder *B)
+{
+	for (size_t i = B->nnodes; i-- > 0;) {
+		struct pc_node *nd = &B->nodes[i];
+		uint32_t m = UINT32_MAX;
+
+		if (nd->kind == PC_NODE_LEAF) {
+			if (nd->count)
+				m = B->bx[B->leaf[nd->base]].rule;
+		} else
+			for (uint32_t c = 0; c < (1u << nd->bits); c++)
+				if (B->nodes[nd->base + c].min_rule < m)
+					m = B->nodes[nd->base + c].min_rule;
+		nd->min_rule = m;
+	}
+}
+
 static void builder_reset(struct builder *B)
 {
 	free(B->nodes);
@@ -738,7 +759,7 @@ static int groups_make(const struct bx *bx, size_t nboxes, struct group *g)
 
 int pc_tree_build(const struct pc_ruleset *rs, struct pc_tree **ret)
 {
-	static const double spfacs[] = { 4.0, 2.0, 1.2 };
+	static const double spfacs[] = { 16.0, 4.0, 2.0, 1.2 };
 	uint64_t start = now_usec();
 	struct group g[N_GROUPS] = { 0 };
 	struct builder B = { 0 };
@@ -772,6 +793,7 @@ int pc_tree_build(const struct pc_ruleset *rs, struct pc_tree **ret)
 	}
 	if (r < 0)
 		goto out;
+	set_min_rules(&B);
 	t->cfg.nrules = rs->nrules;
 	t->nodes = TAKE_PTR(B.nodes);
 	t->nnodes = B.nnodes;
@@ -810,12 +832,12 @@ uint32_t pc_tree_classify(const struct pc_tree *t, const struct pc_box *boxes,
 			continue;
 		for (unsigned d = 0; d < PC_MAX_DEPTH; d++) {
 			nd = &t->nodes[idx];
-			if (nd->kind != PC_NODE_CUT)
+			if (nd->kind != PC_NODE_CUT || nd->min_rule >= best)
 				break;
 			idx = nd->base + ((k->w[nd->word] >> nd->shift) & ((1u << nd->bits) - 1));
 		}
 		nd = &t->nodes[idx];
-		if (nd->kind != PC_NODE_LEAF)
+		if (nd->kind != PC_NODE_LEAF || nd->min_rule >= best)
 			continue;
 		for (uint32_t j = 0; j < nd->count && j < PC_MAX_LEAF; j++) {
 			const struct pc_box *b = &boxes[t->leaf[nd->base + j]];

@@ -323,9 +323,10 @@ struct run {
 	uint32_t out_len;
 };
 
-static void test_run(int prog_fd, const uint8_t *data, uint32_t len, struct run *r)
+static void test_run_if(int prog_fd, uint32_t ifindex, const uint8_t *data, uint32_t len,
+			struct run *r)
 {
-	struct __sk_buff in = { .ifindex = IFINDEX };
+	struct __sk_buff in = { .ifindex = ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len, .data_out = r->out,
 		    .data_size_out = sizeof(r->out), .ctx_in = &in, .ctx_size_in = sizeof(in),
 		    .ctx_out = &r->ctx, .ctx_size_out = sizeof(r->ctx), .repeat = 1);
@@ -334,6 +335,11 @@ static void test_run(int prog_fd, const uint8_t *data, uint32_t len, struct run 
 	r->err = bpf_prog_test_run_opts(prog_fd, &o) < 0 ? -errno : 0;
 	r->retval = o.retval;
 	r->out_len = o.data_size_out;
+}
+
+static void test_run(int prog_fd, const uint8_t *data, uint32_t len, struct run *r)
+{
+	test_run_if(prog_fd, IFINDEX, data, len, r);
 }
 
 /* The trace entry of the CPU that ran the program: the one whose run count moved. */
@@ -684,6 +690,58 @@ static void test_unknown_iface(struct tr_set *s)
 	}
 	check_counters(&ec, "unknown iface");
 	CHECK(pc_dp_gen_del_iface(g, IFINDEX) == -ENOENT, "del missing iface");
+	CHECK(pc_dp_gen_set_iface(g, IFINDEX, &ifc) == 0, "set iface again");
+}
+
+/* Whether the classifier found an interface entry for ifindex: the trace
+ * says a rule (not PC_TRACE_NO_RULE) on every hook. */
+static void check_iface_seen(struct pc_gen *g, uint32_t ifindex, bool seen, const char *what)
+{
+	struct pg_pkt p = pg_ipv4(IP4(192, 0, 2, 1), IP4(192, 0, 2, 2), 6, 1, 22);
+	uint8_t buf[PG_FRAME_MAX];
+	int len = pg_build(&p, buf, sizeof(buf));
+	struct pc_trace tr;
+	uint32_t total;
+	struct run r;
+
+	for (int h = 0; h < PC_HOOK_MAX; h++) {
+		test_run_if(pc_dp_gen_prog_fd(g, h), ifindex, buf, len, &r);
+		CHECK(r.err == 0, "%s %s: run: %s", what, hook_name(h), strerror(-r.err));
+		CHECK(trace_read(pc_dp_gen_trace_fd(g), &tr, &total) == 0 &&
+		      (tr.rule != PC_TRACE_NO_RULE) == seen,
+		      "%s %s: rule %u", what, hook_name(h), tr.rule);
+	}
+}
+
+/* Entries live in the "ifarr" array below PC_IFACE_ARRAY and in the hash
+ * always: an ifindex beyond the array, and an entry with ifbits 0 (which the
+ * array cannot hold), are found through the hash.  Attach slots NONE: these
+ * runs count nothing. */
+static void test_iface_tables(void)
+{
+	struct pc_gen *g = pc_dp_current(dp);
+	struct pc_iface none = { .attach = { PC_ATTACH_NONE, PC_ATTACH_NONE, PC_ATTACH_NONE },
+				 .ifbits = IFBITS };
+	struct pc_iface ifc = { .attach = { att[0], att[1], att[2] }, .ifbits = IFBITS };
+	uint32_t big = PC_IFACE_ARRAY + 904;
+	char cmd[128];
+
+	if (!g)
+		return;
+	snprintf(cmd, sizeof(cmd), "ip link add pctest-big index %u type veth peer name pctest-bigp", big);
+	CHECK(system(cmd) == 0, "create pctest-big");
+	check_iface_seen(g, big, false, "ifindex beyond the array, no entry");
+	CHECK(pc_dp_gen_set_iface(g, big, &none) == 0, "set big iface");
+	check_iface_seen(g, big, true, "ifindex beyond the array");
+	CHECK(pc_dp_gen_del_iface(g, big) == 0, "del big iface");
+	check_iface_seen(g, big, false, "ifindex beyond the array, deleted");
+	CHECK(system("ip link del pctest-big") == 0, "delete pctest-big");
+
+	none.ifbits = 0;
+	CHECK(pc_dp_gen_set_iface(g, IFINDEX, &none) == 0, "set iface, ifbits 0");
+	check_iface_seen(g, IFINDEX, true, "ifbits 0");
+	CHECK(pc_dp_gen_del_iface(g, IFINDEX) == 0, "del iface, ifbits 0");
+	check_iface_seen(g, IFINDEX, false, "ifbits 0, deleted");
 	CHECK(pc_dp_gen_set_iface(g, IFINDEX, &ifc) == 0, "set iface again");
 }
 
@@ -1336,6 +1394,7 @@ static int run_tests(void)
 	test_crafted(&hand, false);
 	test_crafted(&hand, true);
 	test_unknown_iface(&hand);
+	test_iface_tables();
 	test_live(&hand);
 	test_bad_tables(&hand);
 	test_pinned_state(&hand, 2);
