@@ -95,7 +95,7 @@ struct pc_work {
 	__u32 best;   /* best rule so far, nrules = none */
 	__u32 base;   /* leaf being scanned */
 	__u32 count;
-	__u32 _pad;
+	__u32 l3_off; /* where the parser found the L3 header */
 };
 
 struct {
@@ -244,6 +244,62 @@ static __always_inline void pc_trace(const struct pc_work *w, __u32 rule, int st
 	__builtin_memcpy(&t->key, &w->key, sizeof(t->key));
 }
 
+/* ---- packet log and capture (outcome side) ---------------------------------
+ * pc_log_cost_ns: NSEC_PER_SEC / settings.log_rate, 0 when the log is off.
+ * pc_capture_slot: see PC_CAPTURE_NONE.  pc_sock_l2: socket data starts at
+ * the MAC header (AF_PACKET SOCK_RAW), not at L3. */
+const volatile __u64 pc_log_cost_ns = 0;
+const volatile __u32 pc_capture_slot = PC_CAPTURE_NONE;
+const volatile __u32 pc_sock_l2 = 0;
+
+/* Persistent, like cnt: the daemon passes its pinned maps in. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PC_LOG_RING_SIZE);
+} log_ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pc_log_limit);
+} log_limit SEC(".maps");
+
+/* Per-CPU token bucket (one second of burst) in front of the ring, so that
+ * a flood neither fills the ring nor costs more than a counter update. */
+static __always_inline bool pc_log_take(struct pc_log_limit *l)
+{
+	__u64 now = bpf_ktime_get_ns(), credit = l->credit_ns + (now - l->last_ns);
+
+	l->last_ns = now;
+	if (credit > PC_NSEC_PER_SEC)
+		credit = PC_NSEC_PER_SEC;
+	l->credit_ns = credit;
+	if (!pc_log_cost_ns || credit < pc_log_cost_ns)
+		return false;
+	l->credit_ns = credit - pc_log_cost_ns;
+	return true;
+}
+
+static __always_inline void pc_log(const struct pc_work *w, const struct pc_rule_out *o,
+				   __u32 ifindex, __u32 hook, __u32 bytes)
+{
+	struct pc_log_rec rec = { .slot = o->slot, .ifindex = ifindex, .hook = hook, .len = bytes };
+	struct pc_log_limit *l;
+	__u32 zero = 0;
+
+	l = bpf_map_lookup_elem(&log_limit, &zero);
+	if (!l)
+		return;
+	if (!pc_log_take(l)) {
+		l->suppressed++;
+		return;
+	}
+	__builtin_memcpy(&rec.key, &w->key, sizeof(rec.key));
+	if (bpf_ringbuf_output(&log_ring, &rec, sizeof(rec), 0) < 0)
+		l->suppressed++;
+}
+
 /* Rewrite the DSCP bits, keeping ECN; IPv4 header checksum kept valid. */
 static __always_inline void pc_set_dscp(struct __sk_buff *skb, __u32 l3, __u32 off, __u8 dscp)
 {
@@ -266,12 +322,39 @@ static __always_inline void pc_set_dscp(struct __sk_buff *skb, __u32 l3, __u32 o
 	bpf_skb_store_bytes(skb, off, h, sizeof(h), 0);
 }
 
+/* The parser as subprograms, not inlined: the verifier walks its paths once
+ * per program, and what follows starts from the few states they end in. */
+static __noinline int pc_parse_tc(struct __sk_buff *skb, struct pc_work *w)
+{
+	struct pc_src src = { .skb = skb, .direct = 1 };
+	struct pc_parse_in in = { .len = skb->len, .l2 = 1, .vlan_present = skb->vlan_present,
+				  .vlan_tci = skb->vlan_tci };
+
+	if (!w)
+		return PC_PARSE_MALFORMED;
+	return pc_parse(&src, &in, &w->key, &w->l3_off);
+}
+
+static __noinline int pc_parse_sock(struct __sk_buff *skb, struct pc_work *w)
+{
+	struct pc_src src = { .skb = skb, .direct = 0 };
+	struct pc_parse_in in = { .len = skb->len, .proto = bpf_ntohs(skb->protocol),
+				  .vlan_present = skb->vlan_present, .vlan_tci = skb->vlan_tci };
+
+	/* a capture's SOCK_RAW socket hands over the frame from the MAC header */
+	if (pc_sock_l2)
+		in.l2 = 1;
+
+	if (!w)
+		return PC_PARSE_MALFORMED;
+	return pc_parse(&src, &in, &w->key, &w->l3_off);
+}
+
 /* Classify and count; returns the outcome, or NULL to leave the packet
  * alone.  hook: PC_HOOK_*. */
 static __always_inline const struct pc_rule_out *pc_run(struct __sk_buff *skb, __u32 hook,
 						       __u32 *l3_off, __u32 *l3)
 {
-	struct pc_parse_in in = {};
 	const struct pc_rule_out *o;
 	const struct pc_iface *ifc;
 	__u32 zero = 0, ifindex, att, rule, bytes;
@@ -281,16 +364,13 @@ static __always_inline const struct pc_rule_out *pc_run(struct __sk_buff *skb, _
 	w = bpf_map_lookup_elem(&work, &zero);
 	if (!w)
 		return NULL;
-	in.len = skb->len;
-	in.vlan_present = skb->vlan_present;
-	in.vlan_tci = skb->vlan_tci;
 	bytes = skb->len;
 	if (hook == PC_HOOK_MONITOR) {
-		in.proto = bpf_ntohs(skb->protocol);
 		bytes += 14;
+		st = pc_parse_sock(skb, w);
 	} else
-		in.l2 = 1;
-	st = pc_parse(skb, &in, &w->key, l3_off);
+		st = pc_parse_tc(skb, w);
+	*l3_off = w->l3_off;
 	*l3 = w->key.w[PC_W_L3];
 
 	ifindex = skb->ifindex;
@@ -319,6 +399,8 @@ static __always_inline const struct pc_rule_out *pc_run(struct __sk_buff *skb, _
 	pc_count(att, o->slot, bytes);
 	if (o->class_slot != o->slot)
 		pc_count(att, o->class_slot, bytes);
+	if (o->flags & PC_F_LOG)
+		pc_log(w, o, ifindex, hook, bytes);
 	return o;
 }
 
@@ -356,12 +438,16 @@ int pc_tc_egress(struct __sk_buff *skb)
 	return pc_tc(skb, PC_HOOK_EGRESS);
 }
 
-/* Monitor hook: counts, never enforces, never delivers to the socket. */
+/* Monitor hook: counts, never enforces, never delivers to the socket.
+ * Loaded for a capture, it delivers exactly the packets of one class. */
 SEC("socket")
 int pc_sock(struct __sk_buff *skb)
 {
+	const struct pc_rule_out *o;
 	__u32 l3_off, l3;
 
-	pc_run(skb, PC_HOOK_MONITOR, &l3_off, &l3);
+	o = pc_run(skb, PC_HOOK_MONITOR, &l3_off, &l3);
+	if (pc_capture_slot != PC_CAPTURE_NONE && o && o->class_slot == pc_capture_slot)
+		return skb->len;
 	return 0;
 }

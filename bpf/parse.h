@@ -3,8 +3,8 @@
  * parse.h - the packet parser: bytes in, struct pc_key out.
  *
  * One source for both sides: the BPF classifier (clang -target bpf) reads the
- * packet with bpf_skb_load_bytes(), because SOCKET_FILTER programs have no
- * direct packet access; userspace (tests, `pktclassctl explain`) reads a
+ * packet directly at TC and with bpf_skb_load_bytes() on sockets (SOCKET_FILTER
+ * programs have no direct packet access; see pc_load below); userspace (tests, `pktclassctl explain`) reads a
  * buffer with bounds checks.  Everything goes through pc_load(ctx, off, dst,
  * len), which returns 0 or a negative value when [off, off + len) is not in
  * the data.
@@ -59,10 +59,44 @@
 #define PC_IPPROTO_UDPLITE  136
 
 #ifdef __bpf__
-/* Needs bpf_helpers.h first. */
+/* Needs bpf_helpers.h first.  ctx is a struct pc_src: the skb, and whether
+ * its linear data may be read directly (TC; socket filters have no direct
+ * packet access).  Bytes beyond the linear part go through
+ * bpf_skb_load_bytes(), so both ways read the same bytes.  The data pointers
+ * are reloaded on every call and dead after it, and off is not compared (it
+ * is bounded by construction): the verifier then sees the same state after
+ * either way and prunes. */
+struct pc_src {
+	struct __sk_buff *skb;
+	int direct;
+};
+
 PC_INLINE int pc_load(void *ctx, __u32 off, void *dst, __u32 len)
 {
-	return bpf_skb_load_bytes(ctx, off, dst, len);
+	const struct pc_src *s = ctx;
+	void *data, *end;
+
+	if (!s->direct)
+		return bpf_skb_load_bytes(s->skb, off, dst, len);
+	/* volatile: loaded here, not kept live across the parser */
+	data = (void *)(long)*(volatile __u32 *)&s->skb->data;
+	end = (void *)(long)*(volatile __u32 *)&s->skb->data_end;
+	/* "likely" only lays the helper call out first: the verifier walks
+	 * it first, and the direct copy then prunes against its state. */
+	if (__builtin_expect(data + off + len > end, 1))
+		return bpf_skb_load_bytes(s->skb, off, dst, len);
+	__builtin_memcpy(dst, data + off, len);
+	return 0;
+}
+
+/* VLAN tags and IPv6 extension headers: always the helper.  Each direct
+ * read doubles the paths the verifier walks; these loops would multiply
+ * them, for bytes that are rarely there. */
+PC_INLINE int pc_load_rare(void *ctx, __u32 off, void *dst, __u32 len)
+{
+	const struct pc_src *s = ctx;
+
+	return bpf_skb_load_bytes(s->skb, off, dst, len);
 }
 #else
 struct pc_buf {
@@ -78,6 +112,11 @@ PC_INLINE int pc_load(void *ctx, __u32 off, void *dst, __u32 len)
 		return -1;
 	memcpy(dst, b->data + off, len);
 	return 0;
+}
+
+PC_INLINE int pc_load_rare(void *ctx, __u32 off, void *dst, __u32 len)
+{
+	return pc_load(ctx, off, dst, len);
 }
 #endif
 
@@ -200,7 +239,7 @@ PC_INLINE int pc_parse_ipv6(void *ctx, struct pc_key *k, __u32 off, __u32 len)
 
 		if (!pc_ipv6_is_ext(nh))
 			break;
-		if (cur + 8 > end || pc_load(ctx, cur, e, sizeof(e)) < 0)
+		if (cur + 8 > end || pc_load_rare(ctx, cur, e, sizeof(e)) < 0)
 			return PC_PARSE_L4_UNKNOWN;
 		if (nh == PC_IPPROTO_FRAGMENT) {
 			cur += 8;
@@ -239,7 +278,7 @@ PC_INLINE int pc_parse(void *ctx, const struct pc_parse_in *in, struct pc_key *k
 
 		if (proto != PC_ETH_P_8021Q && proto != PC_ETH_P_8021AD)
 			break;
-		if (pc_load(ctx, off, t, sizeof(t)) < 0)
+		if (pc_load_rare(ctx, off, t, sizeof(t)) < 0)
 			return PC_PARSE_MALFORMED;
 		if (k->w[PC_W_VLAN] == PC_VLAN_NONE)
 			k->w[PC_W_VLAN] = pc_be16(t) & 0xfffu;

@@ -271,6 +271,28 @@ struct pc_log_rec {
 	struct pc_key key;
 };
 
+/* ---- packet log (additions) ----------------------------------------------
+ * "log" (the classifier's map log_ring): BPF_MAP_TYPE_RINGBUF of
+ * PC_LOG_RING_SIZE bytes, pinned, reused by every generation; each record
+ * is a struct pc_log_rec (slot: the rule's counter slot; len: the frame
+ * length as counted).
+ * "log_limit": per-CPU array of one struct pc_log_limit, pinned: a token
+ * bucket per CPU in front of the ring (rate: the classifier's .rodata
+ * pc_log_cost_ns, one second of burst), and the records it or a full ring
+ * suppressed.  The daemon applies the exact daemon-wide limit. */
+#define PC_LOG_RING_SIZE (256 * 1024)
+#define PC_NSEC_PER_SEC 1000000000ull
+
+struct pc_log_limit {
+	__u64 credit_ns;   /* bucket content, at most PC_NSEC_PER_SEC */
+	__u64 last_ns;     /* bpf_ktime_get_ns() of the last refill */
+	__u64 suppressed;  /* records not written: bucket empty or ring full */
+};
+
+/* .rodata pc_capture_slot of a classifier loaded for `pktclassctl
+ * capture`: pc_sock accepts exactly the packets of this class slot. */
+#define PC_CAPTURE_NONE 0xffffffffu
+
 /* "trace": per-CPU array of one, written by a classifier loaded with
  * pc_trace_on (tests, `pktclassctl explain --live`): the last packet's
  * verdict.  rule == PC_TRACE_NO_RULE when the packet was not classified
@@ -310,6 +332,7 @@ PC_ASSERT_SIZE(struct pc_slot_name, 2 * PC_NAME_MAX + 8);
 PC_ASSERT_SIZE(struct pc_attach_info, 32);
 PC_ASSERT_SIZE(struct pc_log_rec, 16 + 72);
 PC_ASSERT_SIZE(struct pc_trace, 24 + 72);
+PC_ASSERT_SIZE(struct pc_log_limit, 24);
 _Static_assert(PC_KEY_WORDS == 18, "key words");
 
 #endif /* PKTCLASS_H */

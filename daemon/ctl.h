@@ -100,3 +100,4 @@ int ctl_status(struct ctl *c, int argc, char **argv);
 int ctl_stats(struct ctl *c, int argc, char **argv);
 int ctl_check(struct ctl *c, int argc, char **argv);
 int ctl_explain(struct ctl *c, int argc, char **argv);
+int ctl_capture(struct ctl *c, int argc, char **argv);

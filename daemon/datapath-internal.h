@@ -29,6 +29,8 @@ struct pc_dp {
 	int entry_fd[PC_HOOK_MAX];
 	uint32_t entry_id[PC_HOOK_MAX];
 	int jmp_tc_fd, jmp_sock_fd, cnt_fd, meta_fd, slots_fd, attach_fd;
+	int log_fd, log_limit_fd;             /* packet log (datapath-log.c) */
+	uint32_t log_rate;
 
 	struct pc_meta meta;                  /* mirror of "meta" */
 	struct pc_slot_name *slots;           /* mirror of "slots", slot_cap */
@@ -45,4 +47,8 @@ int pc_dp_slots_init(struct pc_dp *dp, bool fresh);
 int pc_dp_slots_release(struct pc_dp *dp, const struct pc_ruleset *rs);
 int pc_dp_attach_load(struct pc_dp *dp);
 int pc_dp_counters_create(struct pc_dp *dp, int *ret);
+
+/* datapath-log.c: adopt the pinned "log" and "log_limit", or create and
+ * pin them. */
+int pc_dp_log_open(struct pc_dp *dp);
 

@@ -33,7 +33,7 @@
 
 static const char *const pin_names[] = {
 	"meta", "jmp_tc", "jmp_sock", "cnt", "slots", "attach",
-	"entry_ingress", "entry_egress", "entry_sock",
+	"entry_ingress", "entry_egress", "entry_sock", "log", "log_limit",
 };
 
 static int pin_file(const struct pc_dp *dp, const char *name, char *buf, size_t len)
@@ -202,6 +202,8 @@ static int create_all(struct pc_dp *dp)
 	if (r < 0)
 		return r;
 	r = pc_dp_slots_init(dp, true);
+	if (r >= 0)
+		r = pc_dp_log_open(dp);
 	if (r < 0)
 		return r;
 	dp->meta.magic = PC_META_MAGIC;
@@ -254,6 +256,9 @@ static int adopt_all(struct pc_dp *dp)
 	r = pc_dp_attach_load(dp);
 	if (r < 0)
 		return r == -ENOMEM ? r : -EPROTO;
+	r = pc_dp_log_open(dp);
+	if (r < 0)
+		return r;
 	dp->meta.pid = getpid();
 	return meta_write(dp);
 }
@@ -262,7 +267,7 @@ static void close_fds(struct pc_dp *dp)
 {
 	int *fds[] = { &dp->jmp_tc_fd, &dp->jmp_sock_fd, &dp->cnt_fd, &dp->meta_fd,
 		       &dp->slots_fd, &dp->attach_fd, &dp->entry_fd[0], &dp->entry_fd[1],
-		       &dp->entry_fd[2] };
+		       &dp->entry_fd[2], &dp->log_fd, &dp->log_limit_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -288,6 +293,7 @@ static struct pc_dp *dp_new(const struct pc_dp_opts *o)
 		return NULL;
 	dp->jmp_tc_fd = dp->jmp_sock_fd = dp->cnt_fd = -1;
 	dp->meta_fd = dp->slots_fd = dp->attach_fd = -1;
+	dp->log_fd = dp->log_limit_fd = -1;
 	for (int h = 0; h < PC_HOOK_MAX; h++)
 		dp->entry_fd[h] = -1;
 	for (int i = 0; i < PC_MAX_ATTACH; i++)
@@ -492,9 +498,14 @@ int pc_dp_gen_prepare(struct pc_dp *dp, const struct pc_ruleset *rs, const struc
 	cfg.generation = generation;
 	memcpy((void *)&g->skel->rodata->pc_cfg, &cfg, sizeof(cfg));
 	*(__u32 *)&g->skel->rodata->pc_trace_on = dp->trace;
+	*(__u64 *)&g->skel->rodata->pc_log_cost_ns = dp->log_rate ? PC_NSEC_PER_SEC / dp->log_rate : 0;
 	r = gen_size_maps(g, rs, t);
 	if (r >= 0)
 		r = bpf_map__reuse_fd(g->skel->maps.cnt, dp->cnt_fd);
+	if (r >= 0)
+		r = bpf_map__reuse_fd(g->skel->maps.log_ring, dp->log_fd);
+	if (r >= 0)
+		r = bpf_map__reuse_fd(g->skel->maps.log_limit, dp->log_limit_fd);
 	if (r < 0)
 		goto fail;
 	gen_set_log(dp, g);

@@ -85,3 +85,24 @@ int pc_dp_gen_trace_fd(const struct pc_gen *g);
 const char *pc_dp_verifier_log(const struct pc_dp *dp);
 /* fd of the per-CPU counter array of an attach slot, or -ENOENT. */
 int pc_dp_attach_counters_fd(const struct pc_dp *dp, uint32_t slot);
+
+/* ---- additions (observe helper): packet log, capture --------------------- */
+/* Generations prepared after this call let at most rate packet-log records
+ * per second and CPU into the ring (0: the packet log is off). */
+void pc_dp_set_log_rate(struct pc_dp *dp, uint32_t rate);
+/* fd of the pinned packet-log ring buffer (struct pc_log_rec records). */
+int pc_dp_log_fd(const struct pc_dp *dp);
+/* Records the kernel suppressed so far (per-CPU buckets empty, ring full),
+ * summed over the CPUs. */
+int pc_dp_log_suppressed(const struct pc_dp *dp, uint64_t *ret);
+/* What counter slot is (rule or class name), or NULL when it is free. */
+const struct pc_slot_name *pc_dp_slot_name(const struct pc_dp *dp, uint32_t slot);
+
+/* A private copy of the live generation's classifier (found through the
+ * pinned "jmp_sock" under pin_path), sharing its rule tables but none of
+ * its counters or its packet log: its socket program (pc_dp_gen_prog_fd(g,
+ * PC_HOOK_MONITOR)) accepts the packets of counter slot capture_slot (a
+ * class slot) and nothing else, and reads them from the MAC header on
+ * (AF_PACKET SOCK_RAW).  -ENOENT: no daemon state there; -ESTALE: the live
+ * classifier is not of this build.  Free with pc_dp_gen_free(). */
+int pc_dp_live_capture(const char *pin_path, uint32_t capture_slot, struct pc_gen **ret);

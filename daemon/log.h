@@ -40,3 +40,4 @@ int pc_log_struct(int level, const char *message_id, const char *fields[], const
 #define PC_MID_PKTLOG  "5b0a3b6e0e2c4b1f9c4a2f1d7e6c5a04"
 #define PC_MID_ATTACH  "5b0a3b6e0e2c4b1f9c4a2f1d7e6c5a05"
 #define PC_MID_DETACH  "5b0a3b6e0e2c4b1f9c4a2f1d7e6c5a06"
+#define PC_MID_PKTLOG_SUPPRESSED "5b0a3b6e0e2c4b1f9c4a2f1d7e6c5a07"

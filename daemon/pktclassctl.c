@@ -26,6 +26,10 @@ void ctl_usage(FILE *f)
 	      "     PACKET: --iface IF --direction ingress|egress [--l3 ipv4|ipv6|arp|ETHERTYPE]\n"
 	      "             [--proto P --src ADDR --dst ADDR] [--src-port N --dst-port N]\n"
 	      "             [--vlan N] [--dscp N|NAME] [--length N] [--tcp-flags syn,ack,...]\n"
+	      "  capture --class NAME [--iface IF] [-c COUNT] -w FILE\n"
+	      "                                  write the packets of one class to a pcap file\n"
+	      "                                  (FILE '-': stdout) until COUNT or Ctrl-C;\n"
+	      "                                  the config here is --config FILE\n"
 	      "\n"
 	      "Options:\n"
 	      "  -c, --config FILE  config file (default " PC_DEFAULT_CONFIG ")\n"
@@ -202,6 +206,7 @@ static const struct {
 	{ "stats", ctl_stats },
 	{ "check", ctl_check },
 	{ "explain", ctl_explain },
+	{ "capture", ctl_capture },
 };
 
 static int run_command(struct ctl *c, int argc, char **argv)
@@ -211,8 +216,6 @@ static int run_command(struct ctl *c, int argc, char **argv)
 			ctl_getopt_reset();
 			return commands[i].run(c, argc, argv);
 		}
-	if (strcmp(argv[0], "capture") == 0)
-		return ctl_error("capture: not yet supported");
 	if (strcmp(argv[0], "help") == 0) {
 		ctl_usage(stdout);
 		return CTL_OK;

@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* bench-classify.c - per-packet cost of the TC classifier through
+ * BPF_PROG_TEST_RUN, next to two yardsticks measured the same way in the
+ * same run: an empty TC program and a one-hash-lookup 5-tuple program.
+ *
+ *   bench-classify [-p PACKETS] [-r REPEAT] [-k ROUNDS] [-o OUT.md] NAME RULES TRACE ...
+ *
+ * Per set: the ClassBench rules become a config in memory (tests/lib/cbset.c),
+ * timed through pc_compile, pc_tree_build and pc_dp_assign_slots +
+ * pc_dp_gen_prepare (program load, map creation and fill) in a private netns
+ * with a private pin path.  Then the first PACKETS packets of the trace,
+ * each run REPEAT times in one BPF_PROG_TEST_RUN (the kernel reports the
+ * mean per run), for ROUNDS rounds; within a round every packet goes through
+ * the empty program, the one-lookup program and the classifier in turn, so
+ * drift hits all three alike.  ns/packet = mean over packets and rounds.
+ * Map memory: the "memlock" of every map the classifier uses (fdinfo), plus
+ * the counter array of its attachment (sized 2 slots a rule).
+ *
+ * Writes a markdown table to OUT.md and the raw numbers to OUT.dat. */
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../../daemon/datapath.h"
+#include "../../daemon/diag.h"
+#include "../../daemon/util.h"
+#include "../lib/cbset.h"
+#include "../lib/pktgen.h"
+#include "bench_empty.skel.h"
+#include "bench_onelookup.skel.h"
+
+#define IFINDEX 1
+
+struct opts {
+	unsigned packets, repeat, rounds;
+	const char *out;
+};
+
+struct row {
+	char name[48];
+	uint32_t rules;
+	size_t boxes, nodes;
+	unsigned trees, depth;
+	size_t packets;
+	double ns[3];        /* empty, one lookup, classifier */
+	double mem_mib, cnt_mib;
+	double compile_ms, tree_ms, load_ms;
+};
+
+static char pin[128];
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static uint64_t fd_memlock(int fd)
+{
+	char path[64], line[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* memlock of every map the program uses. */
+static uint64_t prog_maps_memlock(int prog_fd)
+{
+	uint32_t ids[64];
+	struct bpf_prog_info info = { .nr_map_ids = ELEMENTSOF(ids), .map_ids = (uintptr_t)ids };
+	uint32_t len = sizeof(info);
+	uint64_t sum = 0;
+
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0)
+		return 0;
+	for (uint32_t i = 0; i < info.nr_map_ids && i < ELEMENTSOF(ids); i++) {
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (fd < 0)
+			continue;
+		sum += fd_memlock(fd);
+		close(fd);
+	}
+	return sum;
+}
+
+/* Mean ns per run of the program on this frame, over `repeat` runs. */
+static int run_ns(int fd, const uint8_t *buf, uint32_t len, unsigned repeat, uint32_t *ns)
+{
+	struct __sk_buff in = { .ifindex = IFINDEX };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf, .data_size_in = len, .ctx_in = &in,
+		    .ctx_size_in = sizeof(in), .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(fd, &o) < 0)
+		return -errno;
+	*ns = o.duration;
+	return 0;
+}
+
+struct frames {
+	uint8_t (*buf)[128];
+	uint32_t *len;
+	size_t n;
+};
+
+static int frames_make(const struct cb_pkt *p, size_t n, struct frames *f)
+{
+	f->buf = calloc(n, sizeof(*f->buf));
+	f->len = calloc(n, sizeof(*f->len));
+	if (!f->buf || !f->len)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct pg_pkt k = pg_ipv4(p[i].src, p[i].dst, p[i].proto, p[i].sport, p[i].dport);
+		int l;
+
+		k.payload = 0;
+		l = pg_build(&k, f->buf[i], sizeof(f->buf[i]));
+		if (l < 0)
+			return -EINVAL;
+		f->len[i] = (uint32_t)l;
+	}
+	f->n = n;
+	return 0;
+}
+
+static void frames_free(struct frames *f)
+{
+	free(f->buf);
+	free(f->len);
+}
+
+/* The flows of the trace, so that the yardstick's lookups hit. */
+static int flows_fill(struct bench_onelookup *o, const struct cb_pkt *p, size_t n)
+{
+	int fd = bpf_map__fd(o->maps.flows);
+
+	for (size_t i = 0; i < n; i++) {
+		struct { uint32_t src, dst; uint16_t sport, dport; uint32_t proto; } t = {
+			p[i].src, p[i].dst, 0, 0, p[i].proto };
+		uint32_t v = (uint32_t)i + 1;
+
+		if (p[i].proto == 6 || p[i].proto == 17) {
+			t.sport = p[i].sport;
+			t.dport = p[i].dport;
+		}
+		if (bpf_map_update_elem(fd, &t, &v, BPF_ANY) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int measure(const int fds[3], const struct frames *f, const struct opts *o, double ns[3])
+{
+	uint64_t sum[3] = { 0 };
+	uint32_t d;
+	int r;
+
+	/* warm up */
+	for (size_t i = 0; i < f->n && i < 200; i++)
+		for (int k = 0; k < 3; k++)
+			if ((r = run_ns(fds[k], f->buf[i], f->len[i], o->repeat, &d)) < 0)
+				return r;
+	for (unsigned round = 0; round < o->rounds; round++)
+		for (size_t i = 0; i < f->n; i++)
+			for (int k = 0; k < 3; k++) {
+				r = run_ns(fds[k], f->buf[i], f->len[i], o->repeat, &d);
+				if (r < 0)
+					return r;
+				sum[k] += d;
+			}
+	for (int k = 0; k < 3; k++)
+		ns[k] = (double)sum[k] / ((double)f->n * o->rounds);
+	return 0;
+}
+
+struct gen {
+	struct pc_dp *dp;
+	struct pc_config *cfg;
+	struct pc_ruleset *rs;
+	struct pc_tree *t;
+	struct pc_gen *g;
+	int att;
+};
+
+static void gen_free(struct gen *x)
+{
+	pc_dp_gen_free(x->g);
+	pc_tree_free(x->t);
+	pc_ruleset_free(x->rs);
+	pc_config_free(x->cfg);
+	if (x->dp)
+		pc_dp_close(x->dp, false);
+}
+
+/* Compile, build and load one set, timing each step. */
+static int gen_make(const char *rules, struct gen *x, struct row *w)
+{
+	_cleanup_free_ struct cb_rule *v = NULL;
+	struct pc_iface ifc = { .attach = { PC_ATTACH_NONE, PC_ATTACH_NONE, PC_ATTACH_NONE } };
+	struct pc_dp_opts o = { .pin_path = pin };
+	struct pc_diags d;
+	double t0, t1, t2, t3;
+	ssize_t n;
+	int r;
+
+	n = cb_load(rules, &v);
+	if (n <= 0)
+		return n < 0 ? (int)n : -ENODATA;
+	o.slot_cap = 2 * (uint32_t)n + 16;
+	r = pc_dp_open(&o, &x->dp);
+	if (r < 0)
+		return r;
+	x->att = pc_dp_attach_slot_get(x->dp, "lo", IFINDEX, PC_HOOK_INGRESS,
+				       pc_dp_entry_id(x->dp, PC_HOOK_INGRESS), 0);
+	if (x->att < 0)
+		return x->att;
+	x->cfg = cb_config(v, (size_t)n);
+	if (!x->cfg)
+		return -ENOMEM;
+	pc_diags_init(&d, rules);
+	t0 = now_ms();
+	r = pc_compile(x->cfg, &x->rs, &d);
+	t1 = now_ms();
+	pc_diags_clear(&d);
+	r = r ?: pc_tree_build(x->rs, &x->t);
+	t2 = now_ms();
+	r = r ?: pc_dp_assign_slots(x->dp, x->rs);
+	r = r ?: pc_dp_gen_prepare(x->dp, x->rs, x->t, 1, &x->g);
+	t3 = now_ms();
+	if (r < 0)
+		return r;
+	w->compile_ms = t1 - t0;
+	w->tree_ms = t2 - t1;
+	w->load_ms = t3 - t2;
+	w->rules = x->rs->nrules;
+	w->boxes = x->rs->nboxes;
+	w->nodes = x->t->nnodes;
+	w->trees = x->t->cfg.ntrees;
+	w->depth = x->t->cfg.max_depth;
+	ifc.attach[PC_HOOK_INGRESS] = (uint32_t)x->att;
+	ifc.ifbits = pc_ifbits(x->rs, "lo");
+	return pc_dp_gen_set_iface(x->g, IFINDEX, &ifc);
+}
+
+static int bench_set(const char *name, const char *rules, const char *trace,
+		     const struct opts *o, struct row *w)
+{
+	_cleanup_free_ struct cb_pkt *p = NULL;
+	struct bench_empty *e = NULL;
+	struct bench_onelookup *one = NULL;
+	struct frames f = { 0 };
+	struct gen x = { 0 };
+	int fds[3], r;
+	ssize_t n;
+
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	n = cb_trace_load(trace, &p);
+	if (n <= 0)
+		return n < 0 ? (int)n : -ENODATA;
+	if ((size_t)n > o->packets)
+		n = o->packets;
+	w->packets = (size_t)n;
+	r = gen_make(rules, &x, w);
+	e = bench_empty__open_and_load();
+	one = bench_onelookup__open_and_load();
+	if (r >= 0 && (!e || !one))
+		r = -errno;
+	r = r ?: flows_fill(one, p, (size_t)n);
+	r = r ?: frames_make(p, (size_t)n, &f);
+	if (r >= 0) {
+		fds[0] = bpf_program__fd(e->progs.bench_empty);
+		fds[1] = bpf_program__fd(one->progs.bench_onelookup);
+		fds[2] = pc_dp_gen_prog_fd(x.g, PC_HOOK_INGRESS);
+		w->mem_mib = prog_maps_memlock(fds[2]) / 1048576.0;
+		w->cnt_mib = fd_memlock(pc_dp_attach_counters_fd(x.dp, (uint32_t)x.att)) / 1048576.0;
+		r = measure(fds, &f, o, w->ns);
+	}
+	frames_free(&f);
+	bench_onelookup__destroy(one);
+	bench_empty__destroy(e);
+	gen_free(&x);
+	return r;
+}
+
+static void header(FILE *f, const struct opts *o)
+{
+	struct utsname u;
+	char model[128] = "?", line[256];
+	FILE *c = fopen("/proc/cpuinfo", "re");
+
+	while (c && fgets(line, sizeof(line), c))
+		if (sscanf(line, "model name : %127[^\n]", model) == 1)
+			break;
+	if (c)
+		fclose(c);
+	uname(&u);
+	fprintf(f, "Kernel %s, %s, %ld CPUs. BPF_PROG_TEST_RUN of the TC programs, %u packets of "
+		   "the trace each run %u times in one call, %u rounds; ns/packet is the mean over "
+		   "packets and rounds. Map memory: memlock of the classifier's maps (MiB) + its "
+		   "counter array.\n\n", u.release, model, sysconf(_SC_NPROCESSORS_ONLN), o->packets,
+		o->repeat, o->rounds);
+	fprintf(f, "| set | rules | boxes | trees | nodes | depth | ns/packet | empty ns | one-lookup ns "
+		   "| ratio to one-lookup | map MiB | counters MiB | compile ms | tree ms | load ms "
+		   "| compile+tree+load ms |\n");
+	fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+}
+
+static void print_row(FILE *f, const struct row *w)
+{
+	fprintf(f, "| %s | %u | %zu | %u | %zu | %u | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f | %.1f "
+		   "| %.1f | %.1f | %.1f |\n", w->name, w->rules, w->boxes, w->trees, w->nodes,
+		w->depth, w->ns[2], w->ns[0], w->ns[1], w->ns[2] / w->ns[1], w->mem_mib, w->cnt_mib,
+		w->compile_ms, w->tree_ms, w->load_ms, w->compile_ms + w->tree_ms + w->load_ms);
+}
+
+static int run(int argc, char **argv, const struct opts *o)
+{
+	FILE *md = NULL, *dat = NULL;
+	int failed = 0;
+
+	if (unshare(CLONE_NEWNET) < 0) {
+		perror("unshare(CLONE_NEWNET)");
+		return 1;
+	}
+	if (o->out) {
+		char path[1024];
+
+		snprintf(path, sizeof(path), "%s.md", o->out);
+		md = fopen(path, "we");
+		snprintf(path, sizeof(path), "%s.dat", o->out);
+		dat = fopen(path, "we");
+		if (!md || !dat) {
+			perror(path);
+			return 1;
+		}
+		header(md, o);
+		fprintf(dat, "# set rules ns empty onelookup ratio map_mib counters_mib compile_ms "
+			     "tree_ms load_ms\n");
+	}
+	header(stdout, o);
+	for (int i = 0; i + 2 < argc; i += 3) {
+		struct row w = { 0 };
+		int r = bench_set(argv[i], argv[i + 1], argv[i + 2], o, &w);
+
+		if (r < 0) {
+			fprintf(stderr, "%s: %s\n", argv[i], strerror(-r));
+			failed = 1;
+			continue;
+		}
+		print_row(stdout, &w);
+		if (md)
+			print_row(md, &w);
+		if (dat)
+			fprintf(dat, "%s %u %.2f %.2f %.2f %.3f %.3f %.3f %.2f %.2f %.2f\n", w.name,
+				w.rules, w.ns[2], w.ns[0], w.ns[1], w.ns[2] / w.ns[1], w.mem_mib,
+				w.cnt_mib, w.compile_ms, w.tree_ms, w.load_ms);
+	}
+	if (md)
+		fclose(md);
+	if (dat)
+		fclose(dat);
+	return failed;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .packets = 4000, .repeat = 100, .rounds = 3 };
+	char cmd[200];
+	int c, status;
+	pid_t pid;
+
+	while ((c = getopt(argc, argv, "p:r:k:o:")) != -1)
+		switch (c) {
+		case 'p':
+			o.packets = (unsigned)atoi(optarg);
+			break;
+		case 'r':
+			o.repeat = (unsigned)atoi(optarg);
+			break;
+		case 'k':
+			o.rounds = (unsigned)atoi(optarg);
+			break;
+		case 'o':
+			o.out = optarg;
+			break;
+		default:
+			goto usage;
+		}
+	if (optind >= argc || (argc - optind) % 3 || !o.packets || !o.repeat || !o.rounds)
+		goto usage;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/pktclassd-bench-%d", (int)getpid());
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0)
+		_exit(run(argc - optind, argv + optind, &o));
+	if (waitpid(pid, &status, 0) < 0)
+		status = -1;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pin);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", pin);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+usage:
+	fprintf(stderr, "usage: %s [-p PACKETS] [-r REPEAT] [-k ROUNDS] [-o OUT] NAME RULES TRACE...\n",
+		argv[0]);
+	return 2;
+}

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* test-classbench.c - ClassBench sets and traces through the whole pipeline
+ * (config in memory -> pc_compile -> pc_tree_build -> pc_dp_gen_prepare) and
+ * BPF_PROG_TEST_RUN of pc_tc_ingress, against pc_ref_classify: every packet
+ * must get the reference's rule.
+ *
+ * Rule i sets mark i + 1, the default none, so the verdict is skb->mark in
+ * ctx_out (the production program, no trace).  The key the program derives
+ * is checked by test-bpf; here pc_tree_classify is compared too, so that a
+ * mismatch says whether the tree or the BPF walk is wrong.
+ *
+ *   test-classbench                  the 24 sets of $PC_CLASSBENCH_DIR, traces from
+ *                                    $PC_CLASSBENCH_TRACE (scripts/classbench-trace):
+ *                                    _1k sets whole, _10k sets $PC_CB_SAMPLE packets
+ *   test-classbench RULES TRACE ...  given rule files and trace files (full runs)
+ *
+ * Root, private netns and pin path; exit 77 without them (failure when CI=true). */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/pkt_cls.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../../daemon/datapath.h"
+#include "../../daemon/diag.h"
+#include "../../daemon/util.h"
+#include "../lib/cbset.h"
+#include "../lib/pktgen.h"
+
+#define IFINDEX 1 /* lo of the private netns: what BPF_PROG_TEST_RUN uses */
+#define SLOT_CAP (2 * 100000 + 64)
+
+static unsigned failures;
+static char pin[128];
+
+#define CHECK(cond, ...)                                                        \
+	do {                                                                    \
+		if (!(cond)) {                                                  \
+			failures++;                                             \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);    \
+			fprintf(stderr, __VA_ARGS__);                           \
+			fputc('\n', stderr);                                    \
+		}                                                               \
+	} while (0)
+
+static int unavailable(const char *why)
+{
+	const char *ci = getenv("CI");
+
+	fprintf(stderr, "%s\n", why);
+	if (ci && !strcmp(ci, "true")) {
+		fprintf(stderr, "FAIL: required in CI\n");
+		return 1;
+	}
+	return 77;
+}
+
+struct set {
+	struct pc_config *cfg;
+	struct pc_ruleset *rs;
+	struct pc_tree *t;
+	struct pc_gen *g;
+};
+
+static void set_free(struct set *s)
+{
+	pc_dp_gen_free(s->g);
+	pc_tree_free(s->t);
+	pc_ruleset_free(s->rs);
+	pc_config_free(s->cfg);
+}
+
+static int set_load(struct pc_dp *dp, const char *rules, struct set *s, uint32_t *att)
+{
+	_cleanup_free_ struct cb_rule *v = NULL;
+	struct pc_iface ifc = { .attach = { att[0], att[1], att[2] } };
+	struct pc_diags d;
+	ssize_t n;
+	int r;
+
+	n = cb_load(rules, &v);
+	if (n <= 0)
+		return n < 0 ? (int)n : -ENODATA;
+	s->cfg = cb_config(v, (size_t)n);
+	if (!s->cfg)
+		return -ENOMEM;
+	pc_diags_init(&d, rules);
+	r = pc_compile(s->cfg, &s->rs, &d);
+	if (r < 0)
+		pc_diags_print(&d, stderr);
+	pc_diags_clear(&d);
+	r = r ?: pc_tree_build(s->rs, &s->t);
+	r = r ?: pc_dp_assign_slots(dp, s->rs);
+	r = r ?: pc_dp_gen_prepare(dp, s->rs, s->t, 1, &s->g);
+	if (r < 0)
+		return r;
+	ifc.ifbits = pc_ifbits(s->rs, "lo");
+	return pc_dp_gen_set_iface(s->g, IFINDEX, &ifc);
+}
+
+/* Run one packet; the rule it got (nrules: the default), or a negative errno. */
+static int64_t bpf_verdict(int fd, const struct set *s, const uint8_t *buf, int len)
+{
+	struct __sk_buff in = { .ifindex = IFINDEX }, out = {};
+	uint8_t dout[PG_FRAME_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf, .data_size_in = len, .data_out = dout,
+		    .data_size_out = sizeof(dout), .ctx_in = &in, .ctx_size_in = sizeof(in),
+		    .ctx_out = &out, .ctx_size_out = sizeof(out), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(fd, &o) < 0)
+		return -errno;
+	if (o.retval != (uint32_t)TC_ACT_UNSPEC)
+		return -EPROTO;
+	return out.mark ? out.mark - 1 : s->rs->nrules;
+}
+
+static void run_trace(const char *name, const struct set *s, const struct cb_pkt *p, size_t n)
+{
+	int fd = pc_dp_gen_prog_fd(s->g, PC_HOOK_INGRESS);
+	uint32_t ifbits = pc_ifbits(s->rs, "lo");
+	size_t mism = 0, tree_mism = 0, hit = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct pg_pkt pk = pg_ipv4(p[i].src, p[i].dst, p[i].proto, p[i].sport, p[i].dport);
+		uint8_t buf[PG_FRAME_MAX];
+		int len = pg_build(&pk, buf, sizeof(buf));
+		struct pc_key k;
+		uint32_t off, want;
+		int64_t got;
+
+		pg_expect(&pk, &k, &off);
+		k.w[PC_W_IFBITS] = ifbits;
+		want = pc_ref_classify(s->rs, &k);
+		hit += want < s->rs->nrules;
+		tree_mism += pc_tree_classify(s->t, s->rs->boxes, &k) != want;
+		got = bpf_verdict(fd, s, buf, len);
+		if (got != want && mism++ < 5)
+			fprintf(stderr, "  %s packet %zu: bpf %lld, reference %u\n", name, i,
+				(long long)got, want);
+	}
+	CHECK(tree_mism == 0, "%s: pc_tree_classify differs from pc_ref_classify %zu times", name,
+	      tree_mism);
+	CHECK(mism == 0, "%s: %zu of %zu packets: BPF differs from pc_ref_classify", name, mism, n);
+	printf("# %-12s %6u rules %6zu boxes %7zu nodes %2u trees: %7zu packets (%zu match a rule), "
+	       "%zu mismatches\n", name, s->rs->nrules, s->rs->nboxes, s->t->nnodes,
+	       s->t->cfg.ntrees, n, hit, mism);
+}
+
+static void run_set(struct pc_dp *dp, uint32_t *att, const char *name, const char *rules,
+		    const struct cb_pkt *p, size_t n)
+{
+	struct set s = { 0 };
+	int r = set_load(dp, rules, &s, att);
+
+	CHECK(r == 0, "%s: load: %s", name, strerror(-r));
+	if (r == 0)
+		run_trace(name, &s, p, n);
+	set_free(&s);
+}
+
+/* Trace of a set from scripts/classbench-trace. */
+static ssize_t trace_of(const char *path, unsigned count, struct cb_pkt **ret)
+{
+	const char *script = getenv("PC_CLASSBENCH_TRACE");
+	char cmd[1024], tmp[] = "/tmp/pc-cb-trace-XXXXXX";
+	ssize_t n;
+	int fd;
+
+	if (!script)
+		return -ENOENT;
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "'%s' --seed 7 --count %u -o '%s' '%s'", script, count, tmp, path);
+	n = system(cmd) == 0 ? cb_trace_load(tmp, ret) : -EIO;
+	unlink(tmp);
+	return n;
+}
+
+static void run_builtin(struct pc_dp *dp, uint32_t *att)
+{
+	static const char *fam[] = { "acl1", "acl2", "acl3", "acl4", "acl5", "fw1", "fw2", "fw3",
+				     "fw4", "fw5", "ipc1", "ipc2" };
+	const char *dir = getenv("PC_CLASSBENCH_DIR"), *smp = getenv("PC_CB_SAMPLE");
+	unsigned sample = smp ? (unsigned)atoi(smp) : 3000;
+
+	for (int big = 0; big < 2; big++)
+		for (size_t i = 0; i < ELEMENTSOF(fam); i++) {
+			_cleanup_free_ struct cb_pkt *p = NULL;
+			char name[32], path[512];
+			ssize_t n;
+
+			snprintf(name, sizeof(name), "%s_%s", fam[i], big ? "10k" : "1k");
+			snprintf(path, sizeof(path), "%s/%s", dir, name);
+			n = trace_of(path, big ? sample : 0, &p);
+			CHECK(n > 0, "%s: no trace: %s", name, strerror(n < 0 ? (int)-n : ENODATA));
+			if (n > 0)
+				run_set(dp, att, name, path, p, (size_t)n);
+		}
+}
+
+static int run_tests(int argc, char **argv)
+{
+	struct pc_dp_opts o = { .pin_path = pin, .slot_cap = SLOT_CAP };
+	struct pc_dp *dp = NULL;
+	uint32_t att[PC_HOOK_MAX];
+	struct stat st;
+	int r;
+
+	if (unshare(CLONE_NEWNET) < 0)
+		return unavailable("unshare(CLONE_NEWNET) failed");
+	r = pc_dp_open(&o, &dp);
+	if (r < 0) {
+		fprintf(stderr, "pc_dp_open: %s\n", strerror(-r));
+		return unavailable("bpf datapath unavailable");
+	}
+	for (int h = 0; h < PC_HOOK_MAX; h++) {
+		r = pc_dp_attach_slot_get(dp, "lo", IFINDEX, h, pc_dp_entry_id(dp, h), 0);
+		CHECK(r >= 0, "attach slot %d: %s", h, strerror(-r));
+		att[h] = r < 0 ? 0 : (uint32_t)r;
+	}
+	if (argc > 1) {
+		for (int i = 1; i + 1 < argc; i += 2) {
+			_cleanup_free_ struct cb_pkt *p = NULL;
+			const char *b = strrchr(argv[i], '/');
+			ssize_t n = cb_trace_load(argv[i + 1], &p);
+
+			CHECK(n > 0, "%s: %s", argv[i + 1], strerror(n < 0 ? (int)-n : ENODATA));
+			if (n > 0)
+				run_set(dp, att, b ? b + 1 : argv[i], argv[i], p, (size_t)n);
+		}
+	} else if (!getenv("PC_CLASSBENCH_DIR") || stat(getenv("PC_CLASSBENCH_DIR"), &st) < 0) {
+		pc_dp_close(dp, false);
+		return unavailable("ClassBench sets not found (PC_CLASSBENCH_DIR)");
+	} else
+		run_builtin(dp, att);
+	pc_dp_close(dp, false);
+	printf("# %u failures\n", failures);
+	return failures ? 1 : 0;
+}
+
+/* The tests run in a child; the parent removes the pins however it ends. */
+int main(int argc, char **argv)
+{
+	char cmd[200];
+	int status;
+	pid_t pid;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && argc % 2 == 0) {
+		fprintf(stderr, "usage: %s [RULES TRACE]...\n", argv[0]);
+		return 2;
+	}
+	if (geteuid() != 0)
+		return unavailable("needs root");
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/pktclassd-test-cb-%d", (int)getpid());
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0)
+		_exit(run_tests(argc, argv));
+	if (waitpid(pid, &status, 0) < 0)
+		status = -1;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pin);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", pin);
+	if (!WIFEXITED(status)) {
+		fprintf(stderr, "FAIL: test process died (status %#x)\n", status);
+		return 1;
+	}
+	return WEXITSTATUS(status);
+}
