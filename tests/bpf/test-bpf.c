@@ -1294,23 +1294,25 @@ static void test_no_monitor(void)
 	      total == 0, "socket entry without a socket classifier: err %d retval %u runs %u", r.err,
 	      r.retval, total);
 	for (int h = PC_HOOK_INGRESS; h <= PC_HOOK_EGRESS; h++) {
+		struct pc_counter c0 = {}, c1 = {};
+		uint32_t slot = s.rs.outs[s.rs.nrules].slot; /* the default, until known */
+
 		test_run(pc_dp_entry_fd(dp, h), !h, buf, len, &r);
 		CHECK(r.err == 0 && trace_read(pc_dp_gen_trace_fd(g), &tr, &total) == 0 && total == 1 &&
 		      tr.rule <= s.rs.nrules && tr.key.w[PC_W_DIR] == (uint32_t)h &&
 		      tr.attach == att[h], "entry %s, no monitor: dir %u attach %u", hook_name(h),
 		      tr.key.w[PC_W_DIR], tr.attach);
-		if (tr.rule <= s.rs.nrules) {
-			const struct pc_rule_out *o = &s.rs.outs[tr.rule];
-
-			ec.packets[h][o->slot]++;
-			ec.bytes[h][o->slot] += len;
-			if (o->class_slot != o->slot) {
-				ec.packets[h][o->class_slot]++;
-				ec.bytes[h][o->class_slot] += len;
-			}
-		}
+		if (tr.rule <= s.rs.nrules)
+			slot = s.rs.outs[tr.rule].slot;
+		/* counted in the hook's attachment: once more on a second run */
+		CHECK(counter_read(att[h], slot, &c0) == 0, "counter %s", hook_name(h));
+		test_run(pc_dp_entry_fd(dp, h), !h, buf, len, &r);
+		trace_read(pc_dp_gen_trace_fd(g), &tr, &total); /* reset */
+		CHECK(counter_read(att[h], slot, &c1) == 0 && c1.packets == c0.packets + 1 &&
+		      c1.bytes == c0.bytes + (uint64_t)len, "entry %s, no monitor: not counted in its "
+		      "attachment (%llu -> %llu)", hook_name(h), (unsigned long long)c0.packets,
+		      (unsigned long long)c1.packets);
 	}
-	check_counters(&ec, "no monitor");
 	/* monitor hooks again: the slot is filled again */
 	g = gen_load(&s, 6);
 	if (g)
