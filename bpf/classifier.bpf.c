@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* classifier.bpf.c - one generation of the classifier.
  *
- * pc_tc_ingress / pc_tc_egress (TC, enforcing) and pc_sock (socket filter,
- * observe only) share the parser (parse.h) and the decision-tree walk
+ * pc_tc (TC, enforcing, both hooks: the hook comes in skb->cb[PC_CB_HOOK]
+ * from the entry program) and pc_sock (socket filter, observe only; loaded
+ * only when the configuration has monitor hooks) share the parser (parse.h)
+ * and the decision-tree walk
  * (pktclass.h, pc_tree_classify() in daemon/compile.h): trees sorted by
  * min_rule, a tree is skipped when its min_rule is not better than the best
  * rule found so far; CUT nodes index a child by a bit field of one key word;
@@ -481,10 +483,12 @@ static __always_inline const struct pc_rule_out *pc_run(struct __sk_buff *skb, _
 		pc_trace(w, PC_TRACE_NO_RULE, st, att, *l3_off);
 		return NULL;
 	}
+	_Static_assert(PC_HOOK_EGRESS == PC_DIR_EGRESS && PC_HOOK_INGRESS == PC_DIR_INGRESS,
+		       "TC hook is the direction");
 	if (hook == PC_HOOK_MONITOR)
 		w->key.w[PC_W_DIR] = skb->pkt_type == PACKET_OUTGOING ? PC_DIR_EGRESS : PC_DIR_INGRESS;
 	else
-		w->key.w[PC_W_DIR] = hook == PC_HOOK_EGRESS ? PC_DIR_EGRESS : PC_DIR_INGRESS;
+		w->key.w[PC_W_DIR] = hook;
 	w->key.w[PC_W_IFBITS] = ifc->ifbits;
 
 	rule = pc_classify(w);
@@ -500,7 +504,7 @@ static __always_inline const struct pc_rule_out *pc_run(struct __sk_buff *skb, _
 	return o;
 }
 
-static __always_inline int pc_tc(struct __sk_buff *skb, __u32 hook)
+static __always_inline int pc_tc_run(struct __sk_buff *skb, __u32 hook)
 {
 	const struct pc_rule_out *o;
 	__u32 l3_off = 0, l3 = 0;
@@ -522,16 +526,26 @@ static __always_inline int pc_tc(struct __sk_buff *skb, __u32 hook)
 	return TC_ACT_UNSPEC;
 }
 
+/* Both TC hooks.  Only bit 0 of cb[PC_CB_HOOK] is read: the verifier then
+ * walks one path for both hooks (an unknown 0 or 1), not one per hook. */
 SEC("tc")
-int pc_tc_ingress(struct __sk_buff *skb)
+int pc_tc(struct __sk_buff *skb)
 {
-	return pc_tc(skb, PC_HOOK_INGRESS);
+	return pc_tc_run(skb, skb->cb[PC_CB_HOOK] & 1);
 }
 
-SEC("tc")
+/* One program per hook, for entry programs of an older build adopted from
+ * the pins, which do not set cb[PC_CB_HOOK].  Loaded only then ("?"). */
+SEC("?tc")
+int pc_tc_ingress(struct __sk_buff *skb)
+{
+	return pc_tc_run(skb, PC_HOOK_INGRESS);
+}
+
+SEC("?tc")
 int pc_tc_egress(struct __sk_buff *skb)
 {
-	return pc_tc(skb, PC_HOOK_EGRESS);
+	return pc_tc_run(skb, PC_HOOK_EGRESS);
 }
 
 /* Monitor hook: counts, never enforces, never delivers to the socket.

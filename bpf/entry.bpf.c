@@ -5,7 +5,13 @@
  * table; the daemon switches generations by updating a table slot.  When the
  * slot is empty (no generation yet, or the tables were unpinned) the packet
  * goes on untouched: TC_ACT_UNSPEC lets other filters run, and a socket
- * filter returning 0 keeps the packet away from the monitor socket. */
+ * filter returning 0 keeps the packet away from the monitor socket.
+ *
+ * Both TC hooks jump to one classifier program (one verification per
+ * generation instead of two): the hook goes in skb->cb[0] (PC_CB_HOOK),
+ * which a tail call keeps.  The table still has a slot per hook, both
+ * holding that program (or, for pins adopted from an older build whose
+ * entry programs do not set cb[0], the per-hook programs). */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
@@ -31,6 +37,7 @@ struct {
 SEC("tc")
 int pc_entry_ingress(struct __sk_buff *skb)
 {
+	skb->cb[PC_CB_HOOK] = PC_HOOK_INGRESS;
 	bpf_tail_call(skb, &jmp_tc, PC_JMP_TC_INGRESS);
 	return TC_ACT_UNSPEC;
 }
@@ -38,6 +45,7 @@ int pc_entry_ingress(struct __sk_buff *skb)
 SEC("tc")
 int pc_entry_egress(struct __sk_buff *skb)
 {
+	skb->cb[PC_CB_HOOK] = PC_HOOK_EGRESS;
 	bpf_tail_call(skb, &jmp_tc, PC_JMP_TC_EGRESS);
 	return TC_ACT_UNSPEC;
 }

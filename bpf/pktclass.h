@@ -232,6 +232,12 @@ struct pc_counter {
 #define PC_JMP_SOCK       0
 #define PC_JMP_SOCK_MAX   1
 
+/* The TC entry programs put their hook (PC_HOOK_INGRESS or PC_HOOK_EGRESS)
+ * in __sk_buff->cb[PC_CB_HOOK] before the tail call: both TC slots hold the
+ * one classifier program pc_tc, which reads it (bit 0 only).  Whoever runs
+ * pc_tc directly (BPF_PROG_TEST_RUN) passes the hook there in ctx_in. */
+#define PC_CB_HOOK        0
+
 /* ---- pinned state read by pktclassctl ----------------------------------- */
 #define PC_NAME_MAX 64
 #define PC_PATH_MAX 256

@@ -10,7 +10,8 @@
  * copy with BPF_PROG_TEST_RUN gets the live decision and counts nothing
  * live.  The copy runs this build's code; the program tags tell whether the
  * live programs are the same code (a tag depends on neither the map fds
- * nor .rodata). */
+ * nor .rodata).  pc_tc serves both TC hooks: a run passes the hook in
+ * cb[PC_CB_HOOK], as the entry programs do. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +153,8 @@ static int load_copy(struct pc_live *l, const int fds[T_MAX])
 	int r;
 
 	r = copy_rodata(l, fds[T_RODATA]);
+	/* the socket program only when the live generation has one */
+	bpf_program__set_autoload(s->progs.pc_sock, l->info.prog_id[PC_HOOK_MONITOR] != 0);
 	for (int k = 0; k < (int)ELEMENTSOF(m) && r >= 0; k++)
 		r = bpf_map__reuse_fd(m[k], fds[k]);
 	if (r < 0)
@@ -163,11 +166,10 @@ static struct bpf_program *copy_prog(const struct pc_live *l, int hook)
 {
 	switch (hook) {
 	case PC_HOOK_INGRESS:
-		return l->skel->progs.pc_tc_ingress;
 	case PC_HOOK_EGRESS:
-		return l->skel->progs.pc_tc_egress;
+		return l->skel->progs.pc_tc;
 	case PC_HOOK_MONITOR:
-		return l->skel->progs.pc_sock;
+		return bpf_program__autoload(l->skel->progs.pc_sock) ? l->skel->progs.pc_sock : NULL;
 	}
 	return NULL;
 }
@@ -262,6 +264,8 @@ int pc_dp_live_prog_fd(const struct pc_live *l, int hook)
 {
 	struct bpf_program *p = copy_prog(l, hook);
 
+	if (hook == PC_HOOK_MONITOR && !p)
+		return -ENOENT; /* the live generation has no socket program */
 	return p ? bpf_program__fd(p) : -EINVAL;
 }
 
@@ -288,7 +292,7 @@ static int trace_take(const struct pc_live *l, struct pc_trace *ret)
 int pc_dp_live_run(struct pc_live *l, int hook, uint32_t ifindex, const void *frame, uint32_t len,
 		   struct pc_live_run *ret)
 {
-	struct __sk_buff in = { .ifindex = ifindex }, out = {};
+	struct __sk_buff in = { .ifindex = ifindex, .cb[PC_CB_HOOK] = (__u32)hook }, out = {};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
 		    .data_out = ret->data, .data_size_out = sizeof(ret->data), .ctx_in = &in,
 		    .ctx_size_in = sizeof(in), .ctx_out = &out, .ctx_size_out = sizeof(out),

@@ -25,6 +25,10 @@ struct pc_dp {
 	uint32_t slot_cap;
 	int ncpus;
 	bool trace;
+	bool no_sock;                         /* pc_dp_set_monitor(dp, false) */
+	bool tc_legacy;                       /* adopted entry programs of an older
+					       * build: no hook in cb, per-hook
+					       * classifier programs */
 
 	int entry_fd[PC_HOOK_MAX];
 	uint32_t entry_id[PC_HOOK_MAX];

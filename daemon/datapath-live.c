@@ -3,7 +3,9 @@
  * for `pktclassctl capture`.
  *
  * The live socket program is found in the pinned jump table "jmp_sock"
- * (a prog array looked up from user space gives the program id); its map
+ * (a prog array looked up from user space gives the program id), or, when
+ * the live configuration has no monitor hook, the TC program in "jmp_tc";
+ * its map
  * ids lead to the rule tables (nodes, leaf, boxes, outs, ifaces), which the
  * copy reuses, and to its .rodata (the only map with BPF_F_RDONLY_PROG),
  * whose content the copy starts from.  Counters, trace and packet log of
@@ -34,23 +36,35 @@ static void live_maps_close(struct live_maps *m)
 	m->n = 0;
 }
 
-/* The live generation's socket program. */
-static int live_prog(const char *pin_path)
+/* The program in slot key of the pinned jump table, -ENOENT when empty. */
+static int jump_prog(const char *pin_path, const char *table, __u32 key)
 {
 	char p[PC_PATH_MAX + 32];
 	_cleanup_close_ int jmp = -1;
-	__u32 key = PC_JMP_SOCK, id = 0;
+	__u32 id = 0;
 	int fd;
 
-	if (snprintf(p, sizeof(p), "%s/jmp_sock", pin_path) >= (int)sizeof(p))
+	if (snprintf(p, sizeof(p), "%s/%s", pin_path, table) >= (int)sizeof(p))
 		return -ENAMETOOLONG;
 	jmp = bpf_obj_get(p);
 	if (jmp < 0)
 		return -errno;
 	if (bpf_map_lookup_elem(jmp, &key, &id) < 0)
-		return errno == ENOENT ? -ENOENT : -errno; /* no generation loaded */
+		return errno == ENOENT ? -ENOENT : -errno;
 	fd = bpf_prog_get_fd_by_id(id);
 	return fd < 0 ? -errno : fd;
+}
+
+/* A program of the live generation: its socket program, or its TC program
+ * when the configuration has no monitor hook (no socket program is loaded
+ * then; every program of a generation has the same tables and .rodata). */
+static int live_prog(const char *pin_path)
+{
+	int fd = jump_prog(pin_path, "jmp_sock", PC_JMP_SOCK);
+
+	if (fd == -ENOENT)
+		fd = jump_prog(pin_path, "jmp_tc", PC_JMP_TC_INGRESS);
+	return fd; /* -ENOENT: no generation loaded */
 }
 
 static int live_maps_get(int prog_fd, struct live_maps *m)
@@ -138,8 +152,7 @@ static int capture_setup(struct pc_classifier *s, const struct live_maps *m, uin
 	*(__u32 *)&s->rodata->pc_sock_l2 = 1;
 	*(__u32 *)&s->rodata->pc_trace_on = 0;
 	*(__u64 *)&s->rodata->pc_log_cost_ns = 0;
-	bpf_program__set_autoload(s->progs.pc_tc_ingress, false);
-	bpf_program__set_autoload(s->progs.pc_tc_egress, false);
+	bpf_program__set_autoload(s->progs.pc_tc, false);
 	r = bpf_map__set_max_entries(s->maps.log_ring, 4096);
 	return r ?: reuse_tables(s, m);
 }

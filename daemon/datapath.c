@@ -220,6 +220,45 @@ static int create_all(struct pc_dp *dp)
 	return obj_pin(dp, dp->meta_fd, "meta");
 }
 
+static int prog_tag(int fd, __u8 tag[BPF_TAG_SIZE])
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+		return -errno;
+	memcpy(tag, info.tag, BPF_TAG_SIZE);
+	return 0;
+}
+
+/* Whether the adopted TC entry programs are this build's (they pass the hook
+ * in cb; a tag depends on neither map fds nor names).  An older build's are
+ * served by per-hook classifier programs. */
+static int entry_check_legacy(struct pc_dp *dp)
+{
+	__u8 mine[BPF_TAG_SIZE], pinned[BPF_TAG_SIZE];
+	struct pc_entry *skel;
+	int r;
+
+	skel = pc_entry__open_and_load();
+	if (!skel)
+		return -errno;
+	dp->tc_legacy = false;
+	for (int h = PC_HOOK_INGRESS; h <= PC_HOOK_EGRESS; h++) {
+		struct bpf_program *p = h == PC_HOOK_INGRESS ? skel->progs.pc_entry_ingress :
+							       skel->progs.pc_entry_egress;
+
+		r = prog_tag(bpf_program__fd(p), mine);
+		r = r ?: prog_tag(dp->entry_fd[h], pinned);
+		if (r < 0)
+			break;
+		if (memcmp(mine, pinned, BPF_TAG_SIZE) != 0)
+			dp->tc_legacy = true;
+	}
+	pc_entry__destroy(skel);
+	return r;
+}
+
 /* 0, -ENOENT (nothing pinned) or -EPROTO (pins not usable). */
 static int adopt_all(struct pc_dp *dp)
 {
@@ -250,6 +289,9 @@ static int adopt_all(struct pc_dp *dp)
 		return -EPROTO;
 	if (map_max_entries(dp->slots_fd) != (int)dp->slot_cap)
 		return -EPROTO;
+	r = entry_check_legacy(dp);
+	if (r < 0)
+		return r == -ENOMEM ? r : -EPROTO;
 	r = pc_dp_slots_init(dp, false);
 	if (r < 0)
 		return r == -ENOMEM ? r : -EPROTO;
@@ -378,6 +420,11 @@ int pc_dp_entry_fd(const struct pc_dp *dp, int hook)
 uint32_t pc_dp_entry_id(const struct pc_dp *dp, int hook)
 {
 	return hook >= 0 && hook < PC_HOOK_MAX ? dp->entry_id[hook] : 0;
+}
+
+void pc_dp_set_monitor(struct pc_dp *dp, bool on)
+{
+	dp->no_sock = !on;
 }
 
 void pc_dp_set_trace(struct pc_dp *dp, bool on)
@@ -514,6 +561,18 @@ static void gen_set_log(struct pc_dp *dp, struct pc_gen *g)
 		bpf_program__set_log_buf(p, dp->log, sizeof(dp->log));
 }
 
+/* One TC program for both hooks (or one per hook for older entry programs);
+ * the socket program only for monitor hooks. */
+static void gen_set_progs(const struct pc_dp *dp, struct pc_gen *g)
+{
+	struct pc_classifier *s = g->skel;
+
+	bpf_program__set_autoload(s->progs.pc_tc, !dp->tc_legacy);
+	bpf_program__set_autoload(s->progs.pc_tc_ingress, dp->tc_legacy);
+	bpf_program__set_autoload(s->progs.pc_tc_egress, dp->tc_legacy);
+	bpf_program__set_autoload(s->progs.pc_sock, !dp->no_sock);
+}
+
 int pc_dp_gen_prepare(struct pc_dp *dp, const struct pc_ruleset *rs, const struct pc_tree *t,
 		      uint32_t generation, struct pc_gen **ret)
 {
@@ -548,6 +607,7 @@ int pc_dp_gen_prepare(struct pc_dp *dp, const struct pc_ruleset *rs, const struc
 	if (r < 0)
 		goto fail;
 	gen_set_log(dp, g);
+	gen_set_progs(dp, g);
 	r = pc_classifier__load(g->skel);
 	if (r < 0)
 		goto fail;
@@ -595,17 +655,33 @@ int pc_dp_gen_del_iface(struct pc_gen *g, uint32_t ifindex)
 	return bpf_map_delete_elem(fd, &ifindex) < 0 ? -errno : 0;
 }
 
-int pc_dp_gen_prog_fd(const struct pc_gen *g, int hook)
+static struct bpf_program *gen_prog(const struct pc_gen *g, int hook)
 {
+	const struct pc_classifier *s = g->skel;
+	struct bpf_program *p = NULL;
+
 	switch (hook) {
 	case PC_HOOK_INGRESS:
-		return bpf_program__fd(g->skel->progs.pc_tc_ingress);
+		p = bpf_program__autoload(s->progs.pc_tc) ? s->progs.pc_tc : s->progs.pc_tc_ingress;
+		break;
 	case PC_HOOK_EGRESS:
-		return bpf_program__fd(g->skel->progs.pc_tc_egress);
+		p = bpf_program__autoload(s->progs.pc_tc) ? s->progs.pc_tc : s->progs.pc_tc_egress;
+		break;
 	case PC_HOOK_MONITOR:
-		return bpf_program__fd(g->skel->progs.pc_sock);
+		p = s->progs.pc_sock;
+		break;
 	}
-	return -EINVAL;
+	return p;
+}
+
+/* -ENOENT: the generation has no program for hook (pc_sock not loaded). */
+int pc_dp_gen_prog_fd(const struct pc_gen *g, int hook)
+{
+	struct bpf_program *p = gen_prog(g, hook);
+
+	if (!p)
+		return -EINVAL;
+	return bpf_program__autoload(p) ? bpf_program__fd(p) : -ENOENT;
 }
 
 int pc_dp_gen_trace_fd(const struct pc_gen *g)
@@ -622,10 +698,15 @@ static int jump_to(struct pc_dp *dp, const struct pc_gen *g)
 	};
 
 	for (size_t i = 0; i < sizeof(j) / sizeof(j[0]); i++) {
-		int fd = pc_dp_gen_prog_fd(g, j[i].hook);
+		int fd = pc_dp_gen_prog_fd(g, j[i].hook), map = j[i].tc ? dp->jmp_tc_fd : dp->jmp_sock_fd;
 
-		if (bpf_map_update_elem(j[i].tc ? dp->jmp_tc_fd : dp->jmp_sock_fd, &j[i].slot, &fd,
-					BPF_ANY) < 0)
+		/* no program for the hook: the slot is emptied */
+		if (fd == -ENOENT) {
+			if (bpf_map_delete_elem(map, &j[i].slot) < 0 && errno != ENOENT)
+				return -errno;
+			continue;
+		}
+		if (bpf_map_update_elem(map, &j[i].slot, &fd, BPF_ANY) < 0)
 			return -errno;
 	}
 	return 0;

@@ -86,6 +86,15 @@ const char *pc_dp_verifier_log(const struct pc_dp *dp);
 /* fd of the per-CPU counter array of an attach slot, or -ENOENT. */
 int pc_dp_attach_counters_fd(const struct pc_dp *dp, uint32_t slot);
 
+/* ---- additions (load) ------------------------------------------------------ */
+/* Generations prepared after this call load the socket classifier (for
+ * monitor hooks) only when on (the default); without it "jmp_sock" is left
+ * empty by their commit (the entry program then passes nothing to the
+ * socket) and pc_dp_gen_prog_fd(g, PC_HOOK_MONITOR) is -ENOENT.  Both TC
+ * hooks share one program (PC_CB_HOOK), unless the pinned entry programs
+ * came from an older build that does not set it. */
+void pc_dp_set_monitor(struct pc_dp *dp, bool on);
+
 /* ---- additions (explain --live) ------------------------------------------ */
 /* A private, traced copy of the generation that the pinned jump tables point
  * at: this build's classifier programs, loaded with the live .rodata and

@@ -117,6 +117,16 @@ static void log_verifier_tail(const char *text)
 	}
 }
 
+/* Whether any interface of cfg has the monitor hook (the socket classifier
+ * is loaded only then). */
+static bool cfg_has_monitor(const struct pc_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_ifaces; i++)
+		if (cfg->ifaces[i].hooks & (1u << PC_HOOK_MONITOR))
+			return true;
+	return false;
+}
+
 /* The transaction: everything is built beside the live generation; only
  * pc_dp_gen_commit() switches.  On success l moves into d->live. */
 static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen)
@@ -137,6 +147,7 @@ static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen
 	if (r < 0)
 		return r;
 	pc_dp_set_log_rate(d->dp, l->cfg->settings.log_rate);
+	pc_dp_set_monitor(d->dp, cfg_has_monitor(l->cfg));
 	r = pc_dp_gen_prepare(d->dp, l->rs, l->tree, gen, &g);
 	if (r < 0) {
 		snprintf(why, whylen, "loading the classifier: %s", strerror(-r));

@@ -108,7 +108,7 @@ static uint64_t prog_maps_memlock(int prog_fd)
 /* Mean ns per run of the program on this frame, over `repeat` runs. */
 static int run_ns(int fd, const uint8_t *buf, uint32_t len, unsigned repeat, uint32_t *ns)
 {
-	struct __sk_buff in = { .ifindex = IFINDEX };
+	struct __sk_buff in = { .ifindex = IFINDEX, .cb[PC_CB_HOOK] = PC_HOOK_INGRESS };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf, .data_size_in = len, .ctx_in = &in,
 		    .ctx_size_in = sizeof(in), .repeat = repeat);
 
@@ -246,6 +246,10 @@ static int gen_make(const char *rules, struct gen *x, struct row *w)
 	r = r ?: pc_tree_build(x->rs, &x->t);
 	t2 = now_ms();
 	r = r ?: pc_dp_assign_slots(x->dp, x->rs);
+	/* as the daemon: the socket program only for monitor hooks (the
+	 * ClassBench config has ingress only); PC_BENCH_SOCK=1 loads it anyway */
+	pc_dp_set_monitor(x->dp, (x->cfg->ifaces[0].hooks & (1u << PC_HOOK_MONITOR)) ||
+					 getenv("PC_BENCH_SOCK"));
 	r = r ?: pc_dp_gen_prepare(x->dp, x->rs, x->t, 1, &x->g);
 	t3 = now_ms();
 	if (r < 0)

@@ -323,10 +323,11 @@ struct run {
 	uint32_t out_len;
 };
 
-static void test_run_if(int prog_fd, uint32_t ifindex, const uint8_t *data, uint32_t len,
-			struct run *r)
+/* cb: what __sk_buff->cb[PC_CB_HOOK] holds on entry (the hook, for pc_tc). */
+static void test_run_if(int prog_fd, uint32_t cb, uint32_t ifindex, const uint8_t *data,
+			uint32_t len, struct run *r)
 {
-	struct __sk_buff in = { .ifindex = ifindex };
+	struct __sk_buff in = { .ifindex = ifindex, .cb[PC_CB_HOOK] = cb };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len, .data_out = r->out,
 		    .data_size_out = sizeof(r->out), .ctx_in = &in, .ctx_size_in = sizeof(in),
 		    .ctx_out = &r->ctx, .ctx_size_out = sizeof(r->ctx), .repeat = 1);
@@ -337,9 +338,9 @@ static void test_run_if(int prog_fd, uint32_t ifindex, const uint8_t *data, uint
 	r->out_len = o.data_size_out;
 }
 
-static void test_run(int prog_fd, const uint8_t *data, uint32_t len, struct run *r)
+static void test_run(int prog_fd, uint32_t cb, const uint8_t *data, uint32_t len, struct run *r)
 {
-	test_run_if(prog_fd, IFINDEX, data, len, r);
+	test_run_if(prog_fd, cb, IFINDEX, data, len, r);
 }
 
 /* The trace entry of the CPU that ran the program: the one whose run count moved. */
@@ -533,7 +534,7 @@ static void run_case(struct tr_set *s, struct pc_gen *g, const struct tcase *c, 
 		CHECK(rule == (uint32_t)c->rule[hook], "%s/%s: reference says rule %u, test expects %d",
 		      c->name, hook_name(hook), rule, c->rule[hook]);
 
-	test_run(pc_dp_gen_prog_fd(g, hook), buf, len, &r);
+	test_run(pc_dp_gen_prog_fd(g, hook), hook, buf, len, &r);
 	if (r.err == -EINVAL && c->p.frame_cut && !c->p.ntags) {
 		/* BPF_PROG_TEST_RUN itself refuses an untagged frame whose IP
 		 * header is cut (the kernel checks it before running the
@@ -642,7 +643,7 @@ static void test_crafted(struct tr_set *s, bool multi_level)
 	len = pg_build(&c[0].p, buf, sizeof(buf));
 	if (!multi_level) {
 		for (int h = 0; h < PC_HOOK_MAX; h++) {
-			test_run(pc_dp_entry_fd(dp, h), buf, len, &r);
+			test_run(pc_dp_entry_fd(dp, h), !h, buf, len, &r);
 			CHECK(r.err == 0 && r.retval == (h == PC_HOOK_MONITOR ? 0 : (uint32_t)TC_ACT_UNSPEC),
 			      "entry %s before commit: err %d retval %d", hook_name(h), r.err, (int)r.retval);
 		}
@@ -651,7 +652,7 @@ static void test_crafted(struct tr_set *s, bool multi_level)
 	}
 	CHECK(pc_dp_gen_commit(dp, g, &s->rs, "/test/config.yaml") == 0, "commit");
 	for (int h = 0; h < PC_HOOK_MAX; h++) {
-		test_run(pc_dp_entry_fd(dp, h), buf, len, &r);
+		test_run(pc_dp_entry_fd(dp, h), !h, buf, len, &r);
 		CHECK(r.err == 0 && trace_read(pc_dp_gen_trace_fd(g), &tr, &total) == 0 && total == 1 &&
 		      tr.rule == R_SIP, "entry %s after commit: tail call not taken", hook_name(h));
 		ec.packets[h][s->rs.outs[R_SIP].slot]++;
@@ -681,7 +682,7 @@ static void test_unknown_iface(struct tr_set *s)
 		return;
 	CHECK(pc_dp_gen_del_iface(g, IFINDEX) == 0, "del iface");
 	for (int h = 0; h < PC_HOOK_MAX; h++) {
-		test_run(pc_dp_gen_prog_fd(g, h), buf, len, &r);
+		test_run(pc_dp_gen_prog_fd(g, h), h, buf, len, &r);
 		CHECK(r.err == 0 && r.retval == (h == PC_HOOK_MONITOR ? 0 : (uint32_t)TC_ACT_UNSPEC),
 		      "unknown iface %s: retval %d", hook_name(h), (int)r.retval);
 		CHECK(trace_read(pc_dp_gen_trace_fd(g), &tr, &total) == 0 && total == 1 &&
@@ -705,7 +706,7 @@ static void check_iface_seen(struct pc_gen *g, uint32_t ifindex, bool seen, cons
 	struct run r;
 
 	for (int h = 0; h < PC_HOOK_MAX; h++) {
-		test_run_if(pc_dp_gen_prog_fd(g, h), ifindex, buf, len, &r);
+		test_run_if(pc_dp_gen_prog_fd(g, h), h, ifindex, buf, len, &r);
 		CHECK(r.err == 0, "%s %s: run: %s", what, hook_name(h), strerror(-r.err));
 		CHECK(trace_read(pc_dp_gen_trace_fd(g), &tr, &total) == 0 &&
 		      (tr.rule != PC_TRACE_NO_RULE) == seen,
@@ -842,7 +843,7 @@ static void test_classbench(const char *name, uint32_t generation)
 			want = tr_ref(&s, &e);
 			CHECK(want <= s.rs.boxes[bi].rule, "%s: point outside its box", name);
 			walk_mism += tr_walk(&s, &e) != want;
-			test_run(pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS), buf, len, &rr);
+			test_run(pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS), PC_HOOK_INGRESS, buf, len, &rr);
 			points++;
 			if (rr.err || trace_read(pc_dp_gen_trace_fd(g), &tr, &total) < 0 || total != 1 ||
 			    tr.rule != want || memcmp(&tr.key, &e, sizeof(e))) {
@@ -967,7 +968,7 @@ static void test_classbench_pipeline(const char *name, uint32_t generation)
 			want = pc_ref_classify(rs, &e);
 			tree_mism += pc_tree_classify(t, rs->boxes, &e) != want;
 			o = &rs->outs[want];
-			test_run(pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS), buf, len, &rr);
+			test_run(pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS), PC_HOOK_INGRESS, buf, len, &rr);
 			points++;
 			if (rr.err || trace_read(pc_dp_gen_trace_fd(g), &tr, &total) < 0 || total != 1 ||
 			    tr.rule != want || memcmp(&tr.key, &e, sizeof(e)) ||
@@ -1258,6 +1259,71 @@ static void test_adopt_and_slots(struct tr_set *hand)
 	tr_free(&s3);
 }
 
+/* Without monitor hooks no socket program is loaded: "jmp_sock" is emptied
+ * at commit (the socket entry passes nothing and runs no classifier), and
+ * both TC hooks run the one program pc_tc, told the hook by the entry. */
+static void test_no_monitor(void)
+{
+	struct pg_pkt p = pg_ipv4(IP4(192, 0, 2, 1), IP4(192, 0, 2, 2), 6, 1, 22);
+	uint8_t buf[PG_FRAME_MAX];
+	int len = pg_build(&p, buf, sizeof(buf)), jmp = pinned_get("jmp_sock");
+	__u32 key = PC_JMP_SOCK, id = 0;
+	struct pc_trace tr;
+	struct pc_gen *g;
+	struct tr_set s;
+	uint32_t total;
+	struct run r;
+
+	rule_set_build(&s, true, NULL);
+	CHECK(tr_build(&s, 2) == 0, "tree, no monitor");
+	pc_dp_set_monitor(dp, false);
+	g = gen_load(&s, 5);
+	pc_dp_set_monitor(dp, true);
+	if (!g || jmp < 0) {
+		CHECK(false, "no-monitor generation or jmp_sock missing");
+		goto out;
+	}
+	CHECK(pc_dp_gen_prog_fd(g, PC_HOOK_MONITOR) == -ENOENT, "socket program loaded without monitor");
+	CHECK(pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS) >= 0 &&
+	      pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS) == pc_dp_gen_prog_fd(g, PC_HOOK_EGRESS),
+	      "TC hooks do not share one program");
+	CHECK(pc_dp_gen_commit(dp, g, &s.rs, "/test/config.yaml") == 0, "commit, no monitor");
+	CHECK(bpf_map_lookup_elem(jmp, &key, &id) < 0 && errno == ENOENT, "jmp_sock not emptied (id %u)", id);
+	test_run(pc_dp_entry_fd(dp, PC_HOOK_MONITOR), 0, buf, len, &r);
+	CHECK(r.err == 0 && r.retval == 0 && trace_read(pc_dp_gen_trace_fd(g), &tr, &total) == 0 &&
+	      total == 0, "socket entry without a socket classifier: err %d retval %u runs %u", r.err,
+	      r.retval, total);
+	for (int h = PC_HOOK_INGRESS; h <= PC_HOOK_EGRESS; h++) {
+		struct pc_counter c0 = {}, c1 = {};
+		uint32_t slot = s.rs.outs[s.rs.nrules].slot; /* the default, until known */
+
+		test_run(pc_dp_entry_fd(dp, h), !h, buf, len, &r);
+		CHECK(r.err == 0 && trace_read(pc_dp_gen_trace_fd(g), &tr, &total) == 0 && total == 1 &&
+		      tr.rule <= s.rs.nrules && tr.key.w[PC_W_DIR] == (uint32_t)h &&
+		      tr.attach == att[h], "entry %s, no monitor: dir %u attach %u", hook_name(h),
+		      tr.key.w[PC_W_DIR], tr.attach);
+		if (tr.rule <= s.rs.nrules)
+			slot = s.rs.outs[tr.rule].slot;
+		/* counted in the hook's attachment: once more on a second run */
+		CHECK(counter_read(att[h], slot, &c0) == 0, "counter %s", hook_name(h));
+		test_run(pc_dp_entry_fd(dp, h), !h, buf, len, &r);
+		trace_read(pc_dp_gen_trace_fd(g), &tr, &total); /* reset */
+		CHECK(counter_read(att[h], slot, &c1) == 0 && c1.packets == c0.packets + 1 &&
+		      c1.bytes == c0.bytes + (uint64_t)len, "entry %s, no monitor: not counted in its "
+		      "attachment (%llu -> %llu)", hook_name(h), (unsigned long long)c0.packets,
+		      (unsigned long long)c1.packets);
+	}
+	/* monitor hooks again: the slot is filled again */
+	g = gen_load(&s, 6);
+	if (g)
+		CHECK(pc_dp_gen_commit(dp, g, &s.rs, "/test/config.yaml") == 0, "commit, monitor");
+	CHECK(bpf_map_lookup_elem(jmp, &key, &id) == 0 && id, "jmp_sock not filled again");
+out:
+	if (jmp >= 0)
+		close(jmp);
+	tr_free(&s);
+}
+
 /* Tables that break the ABI limits are refused before anything loads. */
 static void test_bad_tables(struct tr_set *s)
 {
@@ -1399,6 +1465,7 @@ static int run_tests(void)
 	test_bad_tables(&hand);
 	test_pinned_state(&hand, 2);
 	test_adopt_and_slots(&hand);
+	test_no_monitor();
 	tr_free(&hand);
 	test_small_slot_cap();
 	test_abi_mismatch();

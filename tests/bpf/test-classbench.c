@@ -109,7 +109,7 @@ static int set_load(struct pc_dp *dp, const char *rules, struct set *s, uint32_t
 /* Run one packet; the rule it got (nrules: the default), or a negative errno. */
 static int64_t bpf_verdict(int fd, const struct set *s, const uint8_t *buf, int len)
 {
-	struct __sk_buff in = { .ifindex = IFINDEX }, out = {};
+	struct __sk_buff in = { .ifindex = IFINDEX, .cb[PC_CB_HOOK] = PC_HOOK_INGRESS }, out = {};
 	uint8_t dout[PG_FRAME_MAX];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf, .data_size_in = len, .data_out = dout,
 		    .data_size_out = sizeof(dout), .ctx_in = &in, .ctx_size_in = sizeof(in),

@@ -233,7 +233,7 @@ static int load_generation(void)
 static void count_something(void)
 {
 	uint8_t frame[60] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x06 };
-	struct __sk_buff ctx = { .ifindex = if_nametoindex("lv0") };
+	struct __sk_buff ctx = { .ifindex = if_nametoindex("lv0"), .cb[PC_CB_HOOK] = PC_HOOK_INGRESS };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = sizeof(frame),
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 3);
 

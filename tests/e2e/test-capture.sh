@@ -7,6 +7,8 @@
 #
 #   ns src: s0 --veth-- m0 :ns mid (pktclassd: ingress on m0, monitor on m1)
 #   ns src: s1 --veth-- m1 :ns mid
+# Last, without monitor hooks (no socket classifier loaded), capture still
+# works: the copy takes the tables of the TC program.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=observe-lib.sh
@@ -132,6 +134,27 @@ pc_ctl capture --class voice -c x -w "$PC_TMP/x.pcap" 2>/dev/null
 assert_eq "$?" 2 "exit status for -c x"
 pc_ctl capture --class voice -w /nonexistent/dir/x.pcap 2>/dev/null
 assert_eq "$?" 1 "exit status for an unwritable file"
+
+# 5. Without monitor hooks no socket classifier is loaded (jmp_sock empty):
+# capture still works, from the TC program's tables.
+sed -i 's/hooks: \[monitor\]/hooks: [ingress]/' "$PC_CFG"
+grep -q monitor "$PC_CFG" && fail "config still has a monitor hook"
+kill -HUP "$PC_DAEMON_PID" || fail "SIGHUP"
+for _ in $(seq 100); do
+	[ "$(pc_ctl stats --json 2>/dev/null | json_get generation)" = 2 ] && break
+	sleep 0.1
+done
+assert_eq "$(pc_ctl stats --json | json_get generation)" 2 "generation after the reload"
+JMP=$(bpftool -j map dump pinned "$PC_PIN/jmp_sock" 2>&1 || true)
+pc_log "jmp_sock without monitor hooks: $JMP"
+[ "$JMP" = "[]" ] || fail "jmp_sock not empty without monitor hooks: $JMP"
+PCAP=$PC_TMP/nomon.pcap
+capture_start "$PCAP" --class voice -c 2
+pc_send "$SRC" -i s1 --dst-mac "$M1_MAC" --src 10.1.0.3 --dst 10.1.0.4 --proto tcp --dport 80 --count 2
+pc_send "$SRC" -i s1 --dst-mac "$M1_MAC" --src 10.1.0.3 --dst 10.1.0.4 --proto udp --sport 4003 --dport 5060 --count 2
+capture_wait
+DUMP=$(tcpdump -nn -r "$PCAP" 2>/dev/null) || fail "tcpdump -r failed on $PCAP"
+assert_eq "$(grep -c '10.1.0.3.4003 > 10.1.0.4.5060: ' <<<"$DUMP")" 2 "voice captured without monitor hooks"
 
 pc_stop_daemon
 pc_ctl --pin-path "$PC_PIN" capture --class voice -w "$PC_TMP/x.pcap" 2>/dev/null

@@ -200,7 +200,7 @@ static int trace_get(struct pk_ctx *c, struct pc_trace *ret)
 static int run(struct pk_ctx *c, int hook, const uint8_t *f, uint32_t len)
 {
 	struct run *r = &c->run;
-	struct __sk_buff in = { .ifindex = IFINDEX };
+	struct __sk_buff in = { .ifindex = IFINDEX, .cb[PC_CB_HOOK] = (__u32)hook };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = len, .data_out = r->out,
 		    .data_size_out = sizeof(r->out), .ctx_in = &in, .ctx_size_in = sizeof(in),
 		    .ctx_out = &r->ctx, .ctx_size_out = sizeof(r->ctx), .repeat = 1);
