@@ -51,6 +51,8 @@ int pc_dp_slots_init(struct pc_dp *dp, bool fresh);
 int pc_dp_slots_release(struct pc_dp *dp, const struct pc_ruleset *rs);
 int pc_dp_attach_load(struct pc_dp *dp);
 int pc_dp_counters_create(struct pc_dp *dp, int *ret);
+/* Remove every cnt_<attach slot> pin. */
+int pc_dp_counters_unpin_all(const struct pc_dp *dp);
 
 /* datapath-log.c: adopt the pinned "log" and "log_limit", or create and
  * pin them. */

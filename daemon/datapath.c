@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* datapath.c - persistent BPF objects (pins), entry programs, generations.
  *
- * Pins under pin_path: the maps jmp_tc, jmp_sock, cnt, meta, slots, attach
- * and the entry programs entry_ingress, entry_egress, entry_sock.  "meta" is
+ * Pins under pin_path: the maps jmp_tc, jmp_sock, cnt, meta, slots, attach,
+ * each attachment's counter array as cnt_<attach slot> (slots.c), and the
+ * entry programs entry_ingress, entry_egress, entry_sock.  "meta" is
  * pinned last, so a half-created directory is never adopted: without it, or
  * with another magic or ABI version, the old pins are removed and everything
  * is created afresh. */
@@ -77,7 +78,7 @@ static int unpin_all(const struct pc_dp *dp)
 		if (unlink(p) < 0 && errno != ENOENT)
 			ret = -errno;
 	}
-	return ret;
+	return pc_dp_counters_unpin_all(dp) ?: ret;
 }
 
 static bool is_bpffs(const char *path)

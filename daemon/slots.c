@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* slots.c - counter slots (stable by kind and name through the pinned
  * "slots" map) and attachment slots (a per-CPU counter array each, in the
- * "cnt" array of maps, described by the pinned "attach" map). */
+ * "cnt" array of maps and pinned as cnt_<slot>, described by the pinned
+ * "attach" map). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,19 +297,141 @@ static int attach_write(struct pc_dp *dp, uint32_t a)
 	return bpf_map_update_elem(dp->attach_fd, &a, &dp->att[a], BPF_ANY) < 0 ? -errno : 0;
 }
 
+/* ---- counter pins: cnt_<attach slot> under pin_path --------------------------
+ * Each attachment's counter array is pinned by path, so that a restarted
+ * daemon and pktclassctl open it without CAP_SYS_ADMIN (which reaching it by
+ * id through "cnt" would need).  "cnt" itself is what the classifier uses.
+ * (Not "cnt.<slot>": bpffs refuses names with a dot, EPERM.) */
+static int cnt_pin_file(const struct pc_dp *dp, uint32_t a, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/cnt_%u", dp->pin_path, a);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int counters_unpin(const struct pc_dp *dp, uint32_t a)
+{
+	char p[PC_PATH_MAX + 32];
+	int r = cnt_pin_file(dp, a, p, sizeof(p));
+
+	if (r < 0)
+		return r;
+	return unlink(p) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+/* Pin fd as cnt_<a>, replacing what is pinned there. */
+static int counters_pin(const struct pc_dp *dp, uint32_t a, int fd)
+{
+	char p[PC_PATH_MAX + 32];
+	int r = counters_unpin(dp, a);
+
+	if (r >= 0)
+		r = cnt_pin_file(dp, a, p, sizeof(p));
+	if (r < 0)
+		return r;
+	return bpf_obj_pin(fd, p) < 0 ? -errno : 0;
+}
+
+int pc_dp_counters_unpin_all(const struct pc_dp *dp)
+{
+	int ret = 0;
+
+	for (uint32_t a = 0; a < PC_MAX_ATTACH; a++) {
+		int r = counters_unpin(dp, a);
+
+		if (r < 0)
+			ret = r;
+	}
+	return ret;
+}
+
+static int map_info(int fd, struct bpf_map_info *info)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	return bpf_obj_get_info_by_fd(fd, info, &len) < 0 ? -errno : 0;
+}
+
+/* The pinned cnt_<a>: fd, -ENOENT, or -EPROTO when it is not a counter
+ * array of slot_cap entries. */
+static int counters_open_pinned(const struct pc_dp *dp, uint32_t a, uint32_t *id)
+{
+	_cleanup_close_ int fd = -1;
+	char p[PC_PATH_MAX + 32];
+	struct bpf_map_info info;
+	int r;
+
+	r = cnt_pin_file(dp, a, p, sizeof(p));
+	if (r < 0)
+		return r;
+	fd = bpf_obj_get(p);
+	if (fd < 0)
+		return -errno;
+	r = map_info(fd, &info);
+	if (r < 0)
+		return r;
+	if (info.type != BPF_MAP_TYPE_PERCPU_ARRAY || info.key_size != sizeof(__u32) ||
+	    info.value_size != sizeof(struct pc_counter) || info.max_entries != dp->slot_cap)
+		return -EPROTO;
+	*id = info.id;
+	return TAKE_FD(fd);
+}
+
+/* A state pinned before cnt_<a> existed: the array is reached by id through
+ * "cnt" (needs CAP_SYS_ADMIN) and pinned.  When that is refused (EPERM), a
+ * fresh array takes its place: this attachment's counts restart at zero. */
+static int counters_adopt_by_id(struct pc_dp *dp, uint32_t a, uint32_t id)
+{
+	_cleanup_close_ int fd = bpf_map_get_fd_by_id(id);
+	int r;
+
+	if (fd < 0 && errno != EPERM)
+		return -errno;
+	if (fd < 0) {
+		r = pc_dp_counters_create(dp, &fd);
+		if (r < 0)
+			return r;
+		if (bpf_map_update_elem(dp->cnt_fd, &a, &fd, BPF_ANY) < 0)
+			return -errno;
+	}
+	r = counters_pin(dp, a, fd);
+	if (r < 0)
+		return r;
+	dp->att_fd[a] = TAKE_FD(fd);
+	return 0;
+}
+
+static int counters_adopt(struct pc_dp *dp, uint32_t a)
+{
+	uint32_t id = 0, pinned_id = 0;
+	bool in_cnt;
+	int fd;
+
+	in_cnt = bpf_map_lookup_elem(dp->cnt_fd, &a, &id) == 0;
+	fd = counters_open_pinned(dp, a, &pinned_id);
+	if (fd == -ENOENT)
+		return in_cnt ? counters_adopt_by_id(dp, a, id) : 0;
+	if (fd < 0)
+		return fd;
+	dp->att_fd[a] = fd;
+	/* the pin is the truth: the classifier must count there too */
+	if ((!in_cnt || id != pinned_id) && bpf_map_update_elem(dp->cnt_fd, &a, &fd, BPF_ANY) < 0)
+		return -errno;
+	return 0;
+}
+
 int pc_dp_attach_load(struct pc_dp *dp)
 {
 	for (uint32_t a = 0; a < PC_MAX_ATTACH; a++) {
-		__u32 id;
+		int r;
 
 		if (bpf_map_lookup_elem(dp->attach_fd, &a, &dp->att[a]) < 0)
 			return -errno;
 		dp->att[a].ifname[sizeof(dp->att[a].ifname) - 1] = '\0';
-		if (bpf_map_lookup_elem(dp->cnt_fd, &a, &id) < 0)
-			continue; /* no counter array in this slot */
-		dp->att_fd[a] = bpf_map_get_fd_by_id(id);
-		if (dp->att_fd[a] < 0)
-			return -errno;
+		r = counters_adopt(dp, a);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -348,8 +471,11 @@ int pc_dp_attach_slot_get(struct pc_dp *dp, const char *ifname, uint32_t ifindex
 		r = pc_dp_counters_create(dp, &dp->att_fd[a]);
 		if (r < 0)
 			return r;
-		if (bpf_map_update_elem(dp->cnt_fd, &key, &dp->att_fd[a], BPF_ANY) < 0) {
+		r = counters_pin(dp, a, dp->att_fd[a]);
+		if (r >= 0 && bpf_map_update_elem(dp->cnt_fd, &key, &dp->att_fd[a], BPF_ANY) < 0)
 			r = -errno;
+		if (r < 0) {
+			counters_unpin(dp, a);
 			close(dp->att_fd[a]);
 			dp->att_fd[a] = -1;
 			return r;
@@ -370,8 +496,13 @@ int pc_dp_attach_slot_put(struct pc_dp *dp, uint32_t slot)
 	if (slot >= PC_MAX_ATTACH)
 		return -EINVAL;
 	if (dp->att_fd[slot] >= 0) {
+		int r;
+
 		if (bpf_map_delete_elem(dp->cnt_fd, &slot) < 0 && errno != ENOENT)
 			return -errno;
+		r = counters_unpin(dp, slot);
+		if (r < 0)
+			return r;
 		close(dp->att_fd[slot]);
 		dp->att_fd[slot] = -1;
 	}

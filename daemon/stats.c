@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* stats.c - read the pinned state maps and every attachment's per-CPU
- * counters.  Arrays are read with BPF_MAP_LOOKUP_BATCH in chunks, falling
+ * counters (pinned as cnt_<attach slot>).  Arrays are read with BPF_MAP_LOOKUP_BATCH in chunks, falling
  * back to one lookup per element where the kernel lacks batch support. */
 #include <errno.h>
 #include <stdbool.h>
@@ -165,20 +165,38 @@ static int read_slots(int fd, struct pc_stats *s)
 	return 0;
 }
 
+/* An attachment's counter array: its pin cnt_<slot>, or -ENOENT when it has
+ * none.  A state pinned by an older daemon has no such pins: there the array
+ * is reached by id through "cnt", which needs CAP_SYS_ADMIN. */
+static int open_counters(const char *pin_path, int cnt_fd, uint32_t slot)
+{
+	char name[32];
+	__u32 id = 0;
+	int fd;
+
+	snprintf(name, sizeof(name), "cnt_%u", slot);
+	fd = open_pinned(pin_path, name);
+	if (fd != -ENOENT)
+		return fd;
+	if (bpf_map_lookup_elem(cnt_fd, &slot, &id) < 0)
+		return -errno; /* ENOENT: no counter array (yet) */
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd; /* ENOENT: replaced meanwhile */
+}
+
 /* Sum one attachment's per-CPU counters into a->by_slot.  An inner array
  * smaller than slot_cap leaves the remaining slots at zero. */
-static int read_counters(int cnt_fd, struct pc_stats_attach *a, uint32_t slot_cap, int ncpus)
+static int read_counters(const char *pin_path, int cnt_fd, struct pc_stats_attach *a,
+			 uint32_t slot_cap, int ncpus)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ struct pc_counter *pcpu = NULL;
-	__u32 id = 0, k = a->slot, n;
+	__u32 n;
 	int r;
 
-	if (bpf_map_lookup_elem(cnt_fd, &k, &id) < 0)
-		return errno == ENOENT ? 0 : -errno; /* no counter array (yet) */
-	fd = bpf_map_get_fd_by_id(id);
+	fd = open_counters(pin_path, cnt_fd, a->slot);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno; /* replaced meanwhile */
+		return fd == -ENOENT ? 0 : fd;
 	r = check_array(fd, BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(struct pc_counter), &n);
 	if (r < 0)
 		return r;
@@ -200,7 +218,7 @@ static int read_counters(int cnt_fd, struct pc_stats_attach *a, uint32_t slot_ca
 	return 0;
 }
 
-static int read_attachments(int att_fd, int cnt_fd, struct pc_stats *s)
+static int read_attachments(const char *pin_path, int att_fd, int cnt_fd, struct pc_stats *s)
 {
 	_cleanup_free_ struct pc_attach_info *all = NULL;
 	__u32 n, ncnt;
@@ -235,7 +253,7 @@ static int read_attachments(int att_fd, int cnt_fd, struct pc_stats *s)
 			return -ENOMEM;
 		s->natt++;
 		if (i < ncnt) {
-			r = read_counters(cnt_fd, a, s->slot_cap, ncpus);
+			r = read_counters(pin_path, cnt_fd, a, s->slot_cap, ncpus);
 			if (r < 0)
 				return r;
 		}
@@ -279,7 +297,7 @@ static int stats_read(const char *pin_path, struct pc_stats *s)
 	r = read_slots(slots, s);
 	if (r < 0)
 		return r;
-	r = read_attachments(att, cnt, s);
+	r = read_attachments(pin_path, att, cnt, s);
 	if (r < 0)
 		return r;
 	return sum_totals(s);

@@ -26,12 +26,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/pkt_cls.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -1032,6 +1034,45 @@ static int tc_attach(int ifindex, int fd, enum bpf_tc_attach_point where)
 	return bpf_tc_attach(&hook, &opts);
 }
 
+static uint32_t map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.id : 0;
+}
+
+/* Id of the map pinned as cnt_<a>, 0 when there is none. */
+static uint32_t cnt_pin_id(uint32_t a)
+{
+	char p[256];
+	int fd;
+	uint32_t id;
+
+	snprintf(p, sizeof(p), "%s/cnt_%u", pin, a);
+	fd = bpf_obj_get(p);
+	id = map_id(fd);
+	if (fd >= 0)
+		close(fd);
+	return id;
+}
+
+/* Attach slot a's counter array is pinned as cnt_<a> and is the one in "cnt". */
+static bool cnt_pinned(uint32_t a)
+{
+	uint32_t id = cnt_pin_id(a);
+
+	return id && id == map_id(pc_dp_attach_counters_fd(dp, a));
+}
+
+static void cnt_unpin(uint32_t a)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/cnt_%u", pin, a);
+	CHECK(unlink(p) == 0, "unlink %s: %m", p);
+}
+
 static void test_live(const struct tr_set *s)
 {
 	struct pc_gen *g = pc_dp_current(dp);
@@ -1061,6 +1102,7 @@ static void test_live(const struct tr_set *s)
 
 		CHECK(r >= 0 && r != (int)att[h], "attach slot for the veth: %d", r);
 		a[h] = r < 0 ? 0 : r;
+		CHECK(cnt_pinned(a[h]), "counters of attach slot %u not pinned as cnt_%u", a[h], a[h]);
 	}
 	struct pc_iface ifc = { .attach = { a[0], a[1], a[2] }, .ifbits = IFBITS };
 	CHECK(pc_dp_gen_set_iface(g, ifindex, &ifc) == 0, "iface of the veth");
@@ -1126,6 +1168,8 @@ static void test_live(const struct tr_set *s)
 	for (int h = 0; h < PC_HOOK_MAX; h++)
 		CHECK(pc_dp_attach_slot_put(dp, a[h]) == 0 && pc_dp_attach_counters_fd(dp, a[h]) == -ENOENT &&
 		      pc_dp_attach_slot_find(dp, ifindex, h, NULL) == -ENOENT, "release attach slot");
+	for (int h = 0; h < PC_HOOK_MAX; h++)
+		CHECK(cnt_pin_id(a[h]) == 0, "cnt_%u still pinned after the slot was released", a[h]);
 }
 
 /* ---- pins, adoption, slots -------------------------------------------------------- */
@@ -1212,10 +1256,17 @@ static void test_adopt_and_slots(struct tr_set *hand)
 	struct tr_set s2, s3;
 	struct pc_counter c;
 
-	for (int h = 0; h < PC_HOOK_MAX; h++)
+	for (int h = 0; h < PC_HOOK_MAX; h++) {
 		ids[h] = pc_dp_entry_id(dp, h);
+		CHECK(cnt_pinned(att[h]), "counters of %s not pinned", hook_name(h));
+	}
+	/* a state pinned before the counter arrays were: no cnt_<slot> for
+	 * egress; adopted by id (we have CAP_SYS_ADMIN) and pinned again */
+	cnt_unpin(att[PC_HOOK_EGRESS]);
 	if (reopen(0) < 0)
 		return;
+	for (int h = 0; h < PC_HOOK_MAX; h++)
+		CHECK(cnt_pinned(att[h]), "counters of %s not pinned after adoption", hook_name(h));
 	for (int h = 0; h < PC_HOOK_MAX; h++) {
 		struct pc_attach_info ai;
 
@@ -1425,6 +1476,74 @@ static void test_abi_mismatch(void)
 	}
 }
 
+static int drop_sys_admin(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	d[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+	d[CAP_SYS_ADMIN / 32].permitted &= ~(1u << (CAP_SYS_ADMIN % 32));
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
+/* In a child without CAP_SYS_ADMIN (the systemd unit's set): an old state
+ * without cnt_<slot> cannot be reached by id, so that attachment gets a
+ * fresh, pinned counter array; the pinned ones are adopted as they are. */
+static int adopt_without_sys_admin(uint32_t old_in, uint32_t old_eg)
+{
+	struct pc_dp_opts o = { .pin_path = pin };
+	struct pc_dp *d = NULL;
+	struct pc_counter *v = calloc(ncpus, sizeof(*v));
+	uint32_t k = 3, id_in, id_eg;
+	int fd;
+
+	if (!v || drop_sys_admin() < 0)
+		return 2;
+	if (bpf_map_get_fd_by_id(old_in) >= 0 || errno != EPERM)
+		return 3; /* CAP_SYS_ADMIN not dropped */
+	if (pc_dp_open(&o, &d) < 0)
+		return 4;
+	id_in = map_id(pc_dp_attach_counters_fd(d, att[PC_HOOK_INGRESS]));
+	fd = pc_dp_attach_counters_fd(d, att[PC_HOOK_EGRESS]);
+	id_eg = map_id(fd);
+	if (id_in != old_in || id_in != cnt_pin_id(att[PC_HOOK_INGRESS]))
+		return 5;
+	if (!id_eg || id_eg == old_eg || id_eg != cnt_pin_id(att[PC_HOOK_EGRESS]))
+		return 6;
+	if (bpf_map_lookup_elem(fd, &k, v) < 0 || v[0].packets != 0)
+		return 7;
+	pc_dp_close(d, true);
+	return 0;
+}
+
+static void test_adopt_without_sys_admin(void)
+{
+	uint32_t old_in = map_id(pc_dp_attach_counters_fd(dp, att[PC_HOOK_INGRESS]));
+	int fd = pc_dp_attach_counters_fd(dp, att[PC_HOOK_EGRESS]);
+	uint32_t old_eg = map_id(fd), k = 3;
+	struct pc_counter *v = calloc(ncpus, sizeof(*v));
+	int st = -1;
+	pid_t pid;
+
+	CHECK(v != NULL, "out of memory");
+	if (!v)
+		return;
+	v[0].packets = 5; /* must not show in the fresh array */
+	CHECK(bpf_map_update_elem(fd, &k, v, BPF_ANY) == 0, "write egress counter");
+	free(v);
+	cnt_unpin(att[PC_HOOK_EGRESS]);
+	pid = fork();
+	if (pid == 0)
+		_exit(adopt_without_sys_admin(old_in, old_eg));
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "adoption without CAP_SYS_ADMIN: child status 0x%x", st);
+	reopen(0); /* the egress array was replaced */
+	for (int h = 0; h < PC_HOOK_MAX; h++)
+		CHECK(cnt_pinned(att[h]), "counters of %s not pinned after adoption", hook_name(h));
+}
+
 static int run_tests(void)
 {
 	struct pc_dp_opts o = { .pin_path = pin };
@@ -1469,6 +1588,7 @@ static int run_tests(void)
 	tr_free(&hand);
 	test_small_slot_cap();
 	test_abi_mismatch();
+	test_adopt_without_sys_admin();
 
 	if (stat(classbench_dir(), &st) < 0) {
 		r = unavailable("ClassBench sets not found (PC_CLASSBENCH_DIR)");

@@ -2,8 +2,8 @@
 /* test-ctl-pins: pktclassctl status/stats against a fake pinned state.
  *
  * Creates, in a private bpffs directory, the maps the daemon pins (meta,
- * slots, attach, cnt with two per-CPU inner arrays holding known per-CPU
- * values), runs the built pktclassctl ($PKTCLASSCTL) on it, parses its
+ * slots, attach, cnt with per-CPU inner arrays holding known per-CPU
+ * values, each also pinned as cnt_<attach slot>), runs the built pktclassctl ($PKTCLASSCTL) on it, parses its
  * JSON and text output and checks every name and number.  The pins are
  * removed at exit, whatever happened.  When /sys/fs/bpf is not a bpffs,
  * the test mounts a private one there in its own mount namespace (gone
@@ -39,7 +39,8 @@ static int failures;
 /* ---- plumbing ------------------------------------------------------------ */
 static void cleanup(void)
 {
-	static const char *const names[] = { "meta", "slots", "attach", "cnt" };
+	static const char *const names[] = { "meta", "slots", "attach", "cnt", "cnt_0", "cnt_1",
+					     "cnt_2" };
 	char p[256];
 
 	if (!pin_dir[0])
@@ -488,8 +489,14 @@ static void make_state(void)
 	pin(slots, "slots");
 	pin(att, "attach");
 	pin(cnt, "cnt");
-	for (int i = 0; i < 3; i++)
+	/* each inner array pinned by path, as the daemon does */
+	for (int i = 0; i < 3; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "cnt_%d", i);
+		pin(inner[i], name);
 		close(inner[i]);
+	}
 	close(slots);
 	close(att);
 	close(cnt);
@@ -692,6 +699,35 @@ static uint32_t dead_pid(void)
 	return (uint32_t)p;
 }
 
+/* pktclassctl reads the counters by path (cnt_<slot>), and falls back to the
+ * "cnt" map of maps by id only for an attachment without such a pin (a state
+ * pinned by an older daemon). */
+static void test_counter_pins(void)
+{
+	char p[256];
+	int cnt, inner2;
+	uint32_t k;
+
+	snprintf(p, sizeof(p), "%s/cnt", pin_dir);
+	cnt = bpf_obj_get(p);
+	snprintf(p, sizeof(p), "%s/cnt_2", pin_dir);
+	inner2 = bpf_obj_get(p);
+	if (cnt < 0 || inner2 < 0)
+		die("bpf_obj_get of the pins: %m");
+	/* no counter array in "cnt" at all: the pins alone give the counts */
+	for (k = 0; k < 3; k++)
+		if (bpf_map_delete_elem(cnt, &k) < 0)
+			die("cnt delete: %m");
+	test_stats_json(true);
+	/* attachment 2 without its pin: found by id in "cnt" */
+	k = 2;
+	if (bpf_map_update_elem(cnt, &k, &inner2, 0) < 0 || unlink(p) < 0)
+		die("cnt update or unpin: %m");
+	test_stats_json(true);
+	close(inner2);
+	close(cnt);
+}
+
 static void test_bad_states(void)
 {
 	struct pc_meta m = fake_meta();
@@ -769,6 +805,7 @@ int main(void)
 	test_stats_rules_text();
 	test_status_json(true, (uint32_t)getpid());
 	test_status_text();
+	test_counter_pins();
 
 	pid = dead_pid();
 	{
