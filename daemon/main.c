@@ -135,6 +135,11 @@ static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen
 	struct pc_gen *g = NULL;
 	int r;
 
+	/* Checks that can fail come before the slots are assigned: assigning
+	 * publishes the new rule names in the pinned slot table. */
+	r = resolve_redirects(l->rs, why, whylen);
+	if (r < 0)
+		return r;
 	r = pc_dp_assign_slots(d->dp, l->rs);
 	if (r < 0) {
 		snprintf(why, whylen, "assigning counter slots: %s", strerror(-r));
@@ -143,9 +148,6 @@ static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen
 				  "keep_on_exit off to let it size them anew", pc_dp_slot_cap(d->dp));
 		return log_error_errno(r, "assigning counter slots");
 	}
-	r = resolve_redirects(l->rs, why, whylen);
-	if (r < 0)
-		return r;
 	pc_dp_set_log_rate(d->dp, l->cfg->settings.log_rate);
 	pc_dp_set_monitor(d->dp, cfg_has_monitor(l->cfg));
 	r = pc_dp_gen_prepare(d->dp, l->rs, l->tree, gen, &g);
