@@ -115,6 +115,7 @@ struct pc_work {
 	struct pc_key key;
 	__u32 l3_off; /* where the parser found the L3 header */
 	__u32 best;   /* nrules, read back as a value the verifier does not know */
+	__u32 hit;    /* leaf entry of the match, UINT32_MAX: none (default rule) */
 };
 
 struct {
@@ -193,6 +194,7 @@ static __always_inline bool pc_entry_holds(const struct pc_leaf_ent *e, const st
 
 /* The tables, looked up once per packet. */
 struct pc_tabs {
+	struct pc_work *w;
 	const struct pc_key *key;
 	const struct pc_node *nodes;
 	const struct pc_leaf_ent *leaf;
@@ -247,21 +249,28 @@ static __always_inline __u32 pc_scan(const struct pc_tabs *tb, __u32 base, __u32
 			break;
 		if (!pc_entry_holds(e, tb->key))
 			continue;
-		if (!e->more)
+		if (!e->more) {
+			tb->w->hit = idx;
 			return e->rule;
+		}
 		bi = e->box;
 		if (bi >= pc_nboxes)
 			break;
-		if (pc_box_match(&tb->boxes[bi], tb->key))
+		if (pc_box_match(&tb->boxes[bi], tb->key)) {
+			tb->w->hit = idx;
 			return e->rule;
+		}
 	}
 	return best;
 }
+
+#define PC_NO_HIT 0xffffffffu
 
 static __always_inline __u32 pc_classify(struct pc_work *w)
 {
 	__u32 zero = 0, best;
 	struct pc_tabs tb = {
+		.w = w,
 		.key = &w->key,
 		.nodes = bpf_map_lookup_elem(&nodes, &zero),
 		.leaf = bpf_map_lookup_elem(&leaf, &zero),
@@ -273,6 +282,7 @@ static __always_inline __u32 pc_classify(struct pc_work *w)
 	 * min_rule[t] it would be marked precise, and every tree's walk would
 	 * then be verified once per distinct best instead of once. */
 	w->best = pc_cfg.nrules;
+	w->hit = PC_NO_HIT;
 	best = *(volatile __u32 *)&w->best;
 	if (!tb.nodes || !tb.leaf || !tb.boxes)
 		return best;
@@ -446,12 +456,48 @@ static __always_inline const struct pc_iface *pc_iface_get(__u32 ifindex)
 	return bpf_map_lookup_elem(&ifaces, &ifindex);
 }
 
-/* Classify and count; returns the outcome, or NULL to leave the packet
- * alone.  hook: PC_HOOK_*. */
-static __always_inline const struct pc_rule_out *pc_run(struct __sk_buff *skb, __u32 hook,
-						       __u32 *l3_off, __u32 *l3)
-{
+/* A packet's outcome: from the matched leaf entry when that holds it all
+ * (o NULL), else from outs[rule] (the default rule, and rules with a mark,
+ * priority, DSCP, log or redirect). */
+struct pc_res {
 	const struct pc_rule_out *o;
+	__u32 slot;
+	__u32 class_slot;
+	__u32 action;
+};
+
+static __always_inline bool pc_outcome(const struct pc_work *w, __u32 rule, struct pc_res *r)
+{
+	const struct pc_leaf_ent *tab, *e;
+	__u32 zero = 0, hit = w->hit;
+
+	if (hit < pc_nleaf) {
+		tab = bpf_map_lookup_elem(&leaf, &zero);
+		if (tab) {
+			e = &tab[hit];
+			if (e->rule == rule && !e->full_out) {
+				r->o = NULL;
+				r->slot = e->slot;
+				r->class_slot = e->class_slot;
+				r->action = e->action;
+				return true;
+			}
+		}
+	}
+	r->o = bpf_map_lookup_elem(&outs, &rule);
+	if (!r->o)
+		return false;
+	r->slot = r->o->slot;
+	r->class_slot = r->o->class_slot;
+	r->action = r->o->action;
+	return true;
+}
+
+/* Classify and count; false to leave the packet alone, else the outcome in
+ * *r.  hook: PC_HOOK_*. */
+static __always_inline bool pc_run(struct __sk_buff *skb, __u32 hook, __u32 *l3_off, __u32 *l3,
+				   struct pc_res *r)
+{
 	const struct pc_iface *ifc;
 	__u32 zero = 0, ifindex, att, rule, bytes;
 	struct pc_work *w;
@@ -460,7 +506,7 @@ static __always_inline const struct pc_rule_out *pc_run(struct __sk_buff *skb, _
 
 	w = bpf_map_lookup_elem(&work, &zero);
 	if (!w)
-		return NULL;
+		return false;
 	bytes = skb->len;
 	if (hook == PC_HOOK_MONITOR) {
 		bytes += 14;
@@ -474,14 +520,14 @@ static __always_inline const struct pc_rule_out *pc_run(struct __sk_buff *skb, _
 	ifc = pc_iface_get(ifindex);
 	if (!ifc) {
 		pc_trace(w, PC_TRACE_NO_RULE, st, PC_ATTACH_NONE, *l3_off);
-		return NULL;
+		return false;
 	}
 	att = ifc->attach[hook < PC_HOOK_MAX ? hook : 0];
 	counters = bpf_map_lookup_elem(&cnt, &att);
 	if (st == PC_PARSE_MALFORMED) {
 		pc_count(counters, PC_SLOT_MALFORMED, bytes);
 		pc_trace(w, PC_TRACE_NO_RULE, st, att, *l3_off);
-		return NULL;
+		return false;
 	}
 	_Static_assert(PC_HOOK_EGRESS == PC_DIR_EGRESS && PC_HOOK_INGRESS == PC_DIR_INGRESS,
 		       "TC hook is the direction");
@@ -493,35 +539,37 @@ static __always_inline const struct pc_rule_out *pc_run(struct __sk_buff *skb, _
 
 	rule = pc_classify(w);
 	pc_trace(w, rule, st, att, *l3_off);
-	o = bpf_map_lookup_elem(&outs, &rule);
-	if (!o)
-		return NULL;
-	pc_count(counters, o->slot, bytes);
-	if (o->class_slot != o->slot)
-		pc_count(counters, o->class_slot, bytes);
-	if (o->flags & PC_F_LOG)
-		pc_log(w, o, ifindex, hook, bytes);
-	return o;
+	if (!pc_outcome(w, rule, r))
+		return false;
+	pc_count(counters, r->slot, bytes);
+	if (r->class_slot != r->slot)
+		pc_count(counters, r->class_slot, bytes);
+	if (r->o && (r->o->flags & PC_F_LOG))
+		pc_log(w, r->o, ifindex, hook, bytes);
+	return true;
 }
 
 static __always_inline int pc_tc_run(struct __sk_buff *skb, __u32 hook)
 {
 	const struct pc_rule_out *o;
 	__u32 l3_off = 0, l3 = 0;
+	struct pc_res r;
 
-	o = pc_run(skb, hook, &l3_off, &l3);
-	if (!o)
+	if (!pc_run(skb, hook, &l3_off, &l3, &r))
 		return TC_ACT_UNSPEC;
-	if (o->flags & PC_F_MARK)
-		skb->mark = o->mark;
-	if (o->flags & PC_F_PRIO)
-		skb->priority = o->priority;
-	if (o->flags & PC_F_DSCP)
-		pc_set_dscp(skb, l3, l3_off, o->dscp);
-	if (o->action == PC_ACT_DROP)
+	o = r.o;
+	if (o) {
+		if (o->flags & PC_F_MARK)
+			skb->mark = o->mark;
+		if (o->flags & PC_F_PRIO)
+			skb->priority = o->priority;
+		if (o->flags & PC_F_DSCP)
+			pc_set_dscp(skb, l3, l3_off, o->dscp);
+	}
+	if (r.action == PC_ACT_DROP)
 		return TC_ACT_SHOT;
 	/* An unresolved redirect target (interface missing) passes. */
-	if (o->action == PC_ACT_REDIRECT && o->redirect_ifindex)
+	if (o && o->action == PC_ACT_REDIRECT && o->redirect_ifindex)
 		return bpf_redirect(o->redirect_ifindex, 0);
 	return TC_ACT_UNSPEC;
 }
@@ -553,11 +601,11 @@ int pc_tc_egress(struct __sk_buff *skb)
 SEC("socket")
 int pc_sock(struct __sk_buff *skb)
 {
-	const struct pc_rule_out *o;
 	__u32 l3_off, l3;
+	struct pc_res r;
 
-	o = pc_run(skb, PC_HOOK_MONITOR, &l3_off, &l3);
-	if (pc_capture_slot != PC_CAPTURE_NONE && o && o->class_slot == pc_capture_slot)
+	if (pc_run(skb, PC_HOOK_MONITOR, &l3_off, &l3, &r) && pc_capture_slot != PC_CAPTURE_NONE &&
+	    r.class_slot == pc_capture_slot)
 		return skb->len;
 	return 0;
 }

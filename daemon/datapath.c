@@ -494,7 +494,16 @@ static int fill_outs(struct pc_gen *g, const struct pc_ruleset *rs)
 	return map_fill(g->skel->maps.outs, o, n, sizeof(*o));
 }
 
-/* The leaf map's entries: box index, rule and first checks of each. */
+/* A leaf entry carries its rule's outcome when that is plain pass or drop. */
+static void leaf_out(struct pc_leaf_ent *e, const struct pc_rule_out *o)
+{
+	e->slot = o->slot;
+	e->class_slot = o->class_slot;
+	e->action = o->action;
+	e->full_out = o->flags || (o->action != PC_ACT_PASS && o->action != PC_ACT_DROP);
+}
+
+/* The leaf map's entries: box index, rule, first checks and outcome of each. */
 static int fill_leaf(struct pc_gen *g, const struct pc_ruleset *rs, const struct pc_tree *t)
 {
 	_cleanup_free_ struct pc_leaf_ent *e = NULL;
@@ -510,6 +519,8 @@ static int fill_leaf(struct pc_gen *g, const struct pc_ruleset *rs, const struct
 		if (t->leaf[i] >= rs->nboxes)
 			return -EINVAL;
 		b = &rs->boxes[t->leaf[i]];
+		if (b->rule > rs->nrules)
+			return -EINVAL;
 		e[i].box = t->leaf[i];
 		e[i].rule = b->rule;
 		while (e[i].n < PC_LEAF_CHECKS && e[i].n < b->nchecks &&
@@ -517,8 +528,10 @@ static int fill_leaf(struct pc_gen *g, const struct pc_ruleset *rs, const struct
 			e[i].n++;
 		e[i].more = b->nchecks > e[i].n;
 		memcpy(e[i].c, b->c, e[i].n * sizeof(e[i].c[0]));
+		leaf_out(&e[i], &rs->outs[b->rule]);
 	}
-	return map_fill(g->skel->maps.leaf, e, t->nleaf, sizeof(*e));
+	/* one element, the whole table: entries are not 8-byte aligned */
+	return map_fill(g->skel->maps.leaf, e, 1, t->nleaf * sizeof(*e));
 }
 
 static int gen_check(const struct pc_ruleset *rs, const struct pc_tree *t)
