@@ -312,7 +312,8 @@ static void report_mismatch(const struct ctl_live *lv)
 	for (unsigned m = 0; m < lv->nmismatch; m++)
 		fprintf(stderr, "  %s\n", lv->mismatch[m]);
 	if (stat(lv->config_path, &st) == 0 &&
-	    (uint64_t)st.st_mtime * 1000000u > lv->info->meta.loaded_realtime_usec)
+	    (uint64_t)st.st_mtim.tv_sec * 1000000u + (uint64_t)st.st_mtim.tv_nsec / 1000u >
+		    lv->info->meta.loaded_realtime_usec)
 		fprintf(stderr, "  (%s changed after the daemon loaded it: reload pktclassd, or give "
 			"the loaded config with -c)\n", lv->config_path);
 }
