@@ -44,23 +44,13 @@
 #include "../../daemon/util.h"
 #include "../lib/pktgen.h"
 #include "../lib/testrules.h"
+#include "../lib/privtest.h"
 
-static unsigned failures, checks;
 static struct pc_dp *dp;
 static char pin[128];
 static int ncpus;
 static uint32_t att[PC_HOOK_MAX];
 
-#define CHECK(cond, ...)                                                        \
-	do {                                                                    \
-		checks++;                                                       \
-		if (!(cond)) {                                                  \
-			failures++;                                             \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);    \
-			fprintf(stderr, __VA_ARGS__);                           \
-			fputc('\n', stderr);                                    \
-		}                                                               \
-	} while (0)
 
 #define IFINDEX 1 /* lo of the private netns: what BPF_PROG_TEST_RUN uses */
 #define IFBITS (PC_IFBITS_ALWAYS | 0x1u)
@@ -78,18 +68,6 @@ static void cleanup(void)
 		if (system(cmd) != 0)
 			fprintf(stderr, "could not remove %s\n", pin);
 	}
-}
-
-static int unavailable(const char *why)
-{
-	const char *ci = getenv("CI");
-
-	fprintf(stderr, "%s\n", why);
-	if (ci && !strcmp(ci, "true")) {
-		fprintf(stderr, "FAIL: required in CI\n");
-		return 1;
-	}
-	return 77;
 }
 
 /* ---- the hand-written rule set ------------------------------------------- */
@@ -1554,12 +1532,12 @@ static int run_tests(void)
 	int r;
 
 	if (unshare(CLONE_NEWNET) < 0)
-		return unavailable("unshare(CLONE_NEWNET) failed");
+		return pt_unavailable("unshare(CLONE_NEWNET) failed");
 	ncpus = libbpf_num_possible_cpus();
 	r = pc_dp_open(&o, &dp);
 	if (r < 0) {
 		fprintf(stderr, "pc_dp_open: %s\n", strerror(-r));
-		return unavailable("bpf datapath unavailable");
+		return pt_unavailable("bpf datapath unavailable");
 	}
 	pc_dp_set_trace(dp, true);
 	for (int h = 0; h < PC_HOOK_MAX; h++) {
@@ -1591,7 +1569,7 @@ static int run_tests(void)
 	test_adopt_without_sys_admin();
 
 	if (stat(classbench_dir(), &st) < 0) {
-		r = unavailable("ClassBench sets not found (PC_CLASSBENCH_DIR)");
+		r = pt_unavailable("ClassBench sets not found (PC_CLASSBENCH_DIR)");
 		if (r != 77)
 			failures++;
 	} else {
@@ -1615,24 +1593,9 @@ static int run_tests(void)
 /* The tests run in a child; the parent removes the pins however it ends. */
 int main(void)
 {
-	int status;
-	pid_t pid;
-
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (geteuid() != 0)
-		return unavailable("needs root");
+		return pt_unavailable("needs root");
 	snprintf(pin, sizeof(pin), "/sys/fs/bpf/pktclassd-test-bpf-%d", (int)getpid());
-	pid = fork();
-	if (pid < 0)
-		return 1;
-	if (pid == 0)
-		_exit(run_tests());
-	if (waitpid(pid, &status, 0) < 0)
-		status = -1;
-	cleanup();
-	if (!WIFEXITED(status)) {
-		fprintf(stderr, "FAIL: test process died (status %#x)\n", status);
-		return 1;
-	}
-	return WEXITSTATUS(status);
+	return pt_run_forked(run_tests, cleanup);
 }

@@ -34,34 +34,13 @@
 #include "../../daemon/util.h"
 #include "../lib/cbset.h"
 #include "../lib/pktgen.h"
+#include "../lib/privtest.h"
 
 #define IFINDEX 1 /* lo of the private netns: what BPF_PROG_TEST_RUN uses */
 #define SLOT_CAP (2 * 100000 + 64)
 
-static unsigned failures;
 static char pin[128];
 
-#define CHECK(cond, ...)                                                        \
-	do {                                                                    \
-		if (!(cond)) {                                                  \
-			failures++;                                             \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);    \
-			fprintf(stderr, __VA_ARGS__);                           \
-			fputc('\n', stderr);                                    \
-		}                                                               \
-	} while (0)
-
-static int unavailable(const char *why)
-{
-	const char *ci = getenv("CI");
-
-	fprintf(stderr, "%s\n", why);
-	if (ci && !strcmp(ci, "true")) {
-		fprintf(stderr, "FAIL: required in CI\n");
-		return 1;
-	}
-	return 77;
-}
 
 struct set {
 	struct pc_config *cfg;
@@ -217,11 +196,11 @@ static int run_tests(int argc, char **argv)
 	int r;
 
 	if (unshare(CLONE_NEWNET) < 0)
-		return unavailable("unshare(CLONE_NEWNET) failed");
+		return pt_unavailable("unshare(CLONE_NEWNET) failed");
 	r = pc_dp_open(&o, &dp);
 	if (r < 0) {
 		fprintf(stderr, "pc_dp_open: %s\n", strerror(-r));
-		return unavailable("bpf datapath unavailable");
+		return pt_unavailable("bpf datapath unavailable");
 	}
 	for (int h = 0; h < PC_HOOK_MAX; h++) {
 		r = pc_dp_attach_slot_get(dp, "lo", IFINDEX, h, pc_dp_entry_id(dp, h), 0);
@@ -240,7 +219,7 @@ static int run_tests(int argc, char **argv)
 		}
 	} else if (!getenv("PC_CLASSBENCH_DIR") || stat(getenv("PC_CLASSBENCH_DIR"), &st) < 0) {
 		pc_dp_close(dp, false);
-		return unavailable("ClassBench sets not found (PC_CLASSBENCH_DIR)");
+		return pt_unavailable("ClassBench sets not found (PC_CLASSBENCH_DIR)");
 	} else
 		run_builtin(dp, att);
 	pc_dp_close(dp, false);
@@ -248,34 +227,35 @@ static int run_tests(int argc, char **argv)
 	return failures ? 1 : 0;
 }
 
+static int main_argc;
+static char **main_argv;
+
+static int run_main_args(void)
+{
+	return run_tests(main_argc, main_argv);
+}
+
+static void cleanup(void)
+{
+	char cmd[200];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pin);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", pin);
+}
+
 /* The tests run in a child; the parent removes the pins however it ends. */
 int main(int argc, char **argv)
 {
-	char cmd[200];
-	int status;
-	pid_t pid;
-
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 1 && argc % 2 == 0) {
 		fprintf(stderr, "usage: %s [RULES TRACE]...\n", argv[0]);
 		return 2;
 	}
 	if (geteuid() != 0)
-		return unavailable("needs root");
+		return pt_unavailable("needs root");
 	snprintf(pin, sizeof(pin), "/sys/fs/bpf/pktclassd-test-cb-%d", (int)getpid());
-	pid = fork();
-	if (pid < 0)
-		return 1;
-	if (pid == 0)
-		_exit(run_tests(argc, argv));
-	if (waitpid(pid, &status, 0) < 0)
-		status = -1;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pin);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", pin);
-	if (!WIFEXITED(status)) {
-		fprintf(stderr, "FAIL: test process died (status %#x)\n", status);
-		return 1;
-	}
-	return WEXITSTATUS(status);
+	main_argc = argc;
+	main_argv = argv;
+	return pt_run_forked(run_main_args, cleanup);
 }

@@ -34,22 +34,12 @@
 #include "../../daemon/diag.h"
 #include "../../daemon/stats.h"
 #include "../../daemon/util.h"
+#include "../lib/privtest.h"
 
-static unsigned failures, checks;
 static char pin[128], dir[128], conf[192], conf2[192];
 static const char *ctl;
 static struct pc_dp *dp;
 
-#define CHECK(cond, ...)                                                        \
-	do {                                                                    \
-		checks++;                                                       \
-		if (!(cond)) {                                                  \
-			failures++;                                             \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);    \
-			fprintf(stderr, __VA_ARGS__);                           \
-			fputc('\n', stderr);                                    \
-		}                                                               \
-	} while (0)
 
 static const char config_text[] =
 	"version: 1\n"
@@ -86,14 +76,6 @@ static const char config_text[] =
 	"  class: other\n";
 
 /* ---- plumbing ------------------------------------------------------------ */
-static int unavailable(const char *why)
-{
-	const char *ci = getenv("CI");
-
-	fprintf(stderr, "%s\n", why);
-	return ci && !strcmp(ci, "true") ? 1 : 77;
-}
-
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "re");
@@ -410,17 +392,17 @@ static int run_tests(void)
 	int r;
 
 	if (unshare(CLONE_NEWNET) < 0)
-		return unavailable("unshare(CLONE_NEWNET) failed");
+		return pt_unavailable("unshare(CLONE_NEWNET) failed");
 	if (system("ip link set lo up && ip link add lv0 type veth peer name lv1 && "
 		   "ip link set lv0 up && ip link set lv1 up") != 0)
-		return unavailable("cannot create a veth pair");
+		return pt_unavailable("cannot create a veth pair");
 	r = write_file(conf, config_text);
 	CHECK(r == 0, "write config: %s", strerror(-r));
 	r = load_generation();
 	if (r < 0) {
 		fprintf(stderr, "load the generation: %s\n%s\n", strerror(-r),
 			dp ? pc_dp_verifier_log(dp) : "");
-		return unavailable("bpf datapath unavailable");
+		return pt_unavailable("bpf datapath unavailable");
 	}
 	count_something();
 	before = counters_sum();
@@ -439,37 +421,28 @@ static int run_tests(void)
 	return failures ? 1 : 0;
 }
 
-int main(void)
+static void cleanup(void)
 {
 	char cmd[400];
-	int status;
-	pid_t pid;
 
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", pin, dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s or %s\n", pin, dir);
+}
+
+int main(void)
+{
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ctl = getenv("PKTCLASSCTL");
 	if (!ctl)
-		return unavailable("PKTCLASSCTL not set");
+		return pt_unavailable("PKTCLASSCTL not set");
 	if (geteuid() != 0)
-		return unavailable("needs root");
+		return pt_unavailable("needs root");
 	snprintf(pin, sizeof(pin), "/sys/fs/bpf/pktclassd-test-live-%d", (int)getpid());
 	snprintf(dir, sizeof(dir), "/tmp/pktclassd-test-live-%d", (int)getpid());
 	snprintf(conf, sizeof(conf), "%s/pktclassd.yaml", dir);
 	snprintf(conf2, sizeof(conf2), "%s/changed.yaml", dir);
 	if (mkdir(dir, 0700) < 0)
 		return 1;
-	pid = fork();
-	if (pid < 0)
-		return 1;
-	if (pid == 0)
-		_exit(run_tests());
-	if (waitpid(pid, &status, 0) < 0)
-		status = -1;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", pin, dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s or %s\n", pin, dir);
-	if (!WIFEXITED(status)) {
-		fprintf(stderr, "FAIL: test process died (status %#x)\n", status);
-		return 1;
-	}
-	return WEXITSTATUS(status);
+	return pt_run_forked(run_tests, cleanup);
 }

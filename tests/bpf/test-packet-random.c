@@ -24,6 +24,8 @@
 #include "../lib/pktcheck.h"
 #include "../lib/pktgen.h"
 
+#include "../lib/privtest.h"
+
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
 #define NCRAFT 64
 
@@ -232,14 +234,6 @@ static void hexdump(const uint8_t *f, uint32_t len)
 	fprintf(stderr, "%s\n", len > 256 ? " ..." : "");
 }
 
-static int unavailable(const char *why)
-{
-	const char *ci = getenv("CI");
-
-	fprintf(stderr, "%s\n", why);
-	return ci && !strcmp(ci, "true") ? 1 : 77;
-}
-
 static int run_tests(void)
 {
 	const char *s = getenv("PC_RANDOM_SEED"), *nf = getenv("PC_RANDOM_FRAMES");
@@ -257,11 +251,11 @@ static int run_tests(void)
 	if (!rs_state)
 		rs_state = 1;
 	if (unshare(CLONE_NEWNET) < 0)
-		return unavailable("unshare(CLONE_NEWNET) failed");
+		return pt_unavailable("unshare(CLONE_NEWNET) failed");
 	r = pk_open(&ctx);
 	if (r < 0) {
 		fprintf(stderr, "pk_open: %s\n", strerror(-r));
-		return unavailable("bpf datapath unavailable");
+		return pt_unavailable("bpf datapath unavailable");
 	}
 	for (size_t i = 0; i < nc; i++)
 		base_len[i] = (uint32_t)pg_build(&c[i].p, bases[i], sizeof(bases[i]));
@@ -316,6 +310,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (geteuid() != 0)
-		return unavailable("needs root");
+		return pt_unavailable("needs root");
 	return run_tests();
 }

@@ -48,6 +48,8 @@
 #include <net/if.h>
 #include <netinet/in.h>
 
+#include "../lib/privtest.h"
+
 #define N 20
 #define END_PORT 5999
 
@@ -56,28 +58,9 @@ static const char *const ns_suffix[NS_MAX] = { "s", "r", "d", "e" };
 static char ns[NS_MAX][32], tmp[64], pin[96], conf[128], notify[96], logf[128];
 static int nsfd[NS_MAX] = { -1, -1, -1, -1 }, root_ns = -1;
 static const char *daemon_bin, *ctl_bin;
-static unsigned failures, checks;
 
 static const uint8_t mac_s0[6] = { 2, 0x70, 0xc0, 0, 1, 1 }, mac_r0[6] = { 2, 0x70, 0xc0, 0, 1, 2 };
 
-#define CHECK(cond, ...)                                                        \
-	do {                                                                    \
-		checks++;                                                       \
-		if (!(cond)) {                                                  \
-			failures++;                                             \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);    \
-			fprintf(stderr, __VA_ARGS__);                           \
-			fputc('\n', stderr);                                    \
-		}                                                               \
-	} while (0)
-
-static int unavailable(const char *why)
-{
-	const char *ci = getenv("CI");
-
-	fprintf(stderr, "test-outcomes: %s\n", why);
-	return ci && !strcmp(ci, "true") ? 1 : 77;
-}
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int sh(const char *fmt, ...)
@@ -474,7 +457,7 @@ static int run_tests(void)
 	int r;
 
 	if (make_net() < 0)
-		return unavailable("cannot build the namespaces (ip, tc, nft, veth)");
+		return pt_unavailable("cannot build the namespaces (ip, tc, nft, veth)");
 	if (start_daemon() < 0) {
 		CHECK(0, "pktclassd did not start");
 		return 1;
@@ -546,18 +529,15 @@ static void cleanup(void)
 
 int main(void)
 {
-	int status;
-	pid_t pid;
-
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	daemon_bin = getenv("PKTCLASSD");
 	ctl_bin = getenv("PKTCLASSCTL");
 	if (!daemon_bin || !ctl_bin)
-		return unavailable("PKTCLASSD and PKTCLASSCTL must be set");
+		return pt_unavailable("PKTCLASSD and PKTCLASSCTL must be set");
 	if (geteuid() != 0)
-		return unavailable("needs root");
+		return pt_unavailable("needs root");
 	if (system("command -v nft >/dev/null && command -v tc >/dev/null") != 0)
-		return unavailable("needs nft and tc");
+		return pt_unavailable("needs nft and tc");
 	for (int i = 0; i < NS_MAX; i++)
 		snprintf(ns[i], sizeof(ns[i]), "pco-%d-%s", (int)getpid(), ns_suffix[i]);
 	snprintf(pin, sizeof(pin), "/sys/fs/bpf/pktclassd-test-outcomes-%d", (int)getpid());
@@ -568,17 +548,5 @@ int main(void)
 	if (mkdir(tmp, 0700) < 0)
 		return 1;
 	root_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	pid = fork();
-	if (pid < 0)
-		return 1;
-	if (pid == 0)
-		_exit(run_tests());
-	if (waitpid(pid, &status, 0) < 0)
-		status = -1;
-	cleanup();
-	if (!WIFEXITED(status)) {
-		fprintf(stderr, "FAIL: test process died (status %#x)\n", status);
-		return 1;
-	}
-	return WEXITSTATUS(status);
+	return pt_run_forked(run_tests, cleanup);
 }
