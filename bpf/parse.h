@@ -178,10 +178,15 @@ PC_INLINE void pc_key_init(struct pc_key *k)
 	k->w[PC_W_TCPFLAGS] = PC_TCPFL_NONE;
 }
 
-/* Transport header at off; the L3 payload ends at end. */
-PC_INLINE int pc_parse_l4(void *ctx, struct pc_key *k, __u32 proto, __u32 off, __u32 end)
+/* Transport header at off; the L3 payload ends at end.  pre: its first
+ * PC_L4_PRE bytes when the caller already has them (read together with the
+ * IPv4 header: one read instead of two), else NULL. */
+#define PC_L4_PRE 14
+
+PC_INLINE int pc_parse_l4(void *ctx, struct pc_key *k, __u32 proto, __u32 off, __u32 end,
+			  const __u8 *pre)
 {
-	__u8 h[14] PC_ALIGNED;
+	__u8 h[PC_L4_PRE] PC_ALIGNED;
 	__u32 need;
 
 	k->w[PC_W_PROTO] = proto;
@@ -201,23 +206,37 @@ PC_INLINE int pc_parse_l4(void *ctx, struct pc_key *k, __u32 proto, __u32 off, _
 	}
 	if (off + need > end)
 		return PC_PARSE_L4_UNKNOWN;
-	if (proto == PC_IPPROTO_TCP) {
-		if (pc_load(ctx, off, h, 14) < 0)
+	if (!pre) {
+		if (proto == PC_IPPROTO_TCP) {
+			if (pc_load(ctx, off, h, 14) < 0)
+				return PC_PARSE_L4_UNKNOWN;
+		} else if (pc_load(ctx, off, h, 4) < 0)
 			return PC_PARSE_L4_UNKNOWN;
-		k->w[PC_W_TCPFLAGS] = h[13];
-	} else if (pc_load(ctx, off, h, 4) < 0)
-		return PC_PARSE_L4_UNKNOWN;
-	k->w[PC_W_SPORT] = pc_be16(h);
-	k->w[PC_W_DPORT] = pc_be16(h + 2);
+		pre = h;
+	}
+	if (proto == PC_IPPROTO_TCP)
+		k->w[PC_W_TCPFLAGS] = pre[13];
+	k->w[PC_W_SPORT] = pc_be16(pre);
+	k->w[PC_W_DPORT] = pc_be16(pre + 2);
 	return PC_PARSE_OK;
 }
 
+/* The IPv4 header and, when the packet is long enough, the first PC_L4_PRE
+ * bytes after a 20-byte header: one read for both (on a short linear part
+ * that is one bpf_skb_load_bytes() call instead of two). */
+#define PC_IPV4_PRE (20 + PC_L4_PRE)
+
 PC_INLINE int pc_parse_ipv4(void *ctx, struct pc_key *k, __u32 off, __u32 len)
 {
-	__u8 h[20] PC_ALIGNED;
-	__u32 ihl, tot;
+	__u8 h[PC_IPV4_PRE + 2] PC_ALIGNED;
+	__u32 ihl, tot, pre = len - off >= PC_IPV4_PRE;
+	int r;
 
-	if (pc_load(ctx, off, h, sizeof(h)) < 0)
+	if (pre)
+		r = pc_load(ctx, off, h, PC_IPV4_PRE);
+	else
+		r = pc_load(ctx, off, h, 20);
+	if (r < 0)
 		return PC_PARSE_MALFORMED;
 	ihl = (h[0] & 0xfu) * 4;
 	tot = pc_be16(h + 2);
@@ -232,7 +251,7 @@ PC_INLINE int pc_parse_ipv4(void *ctx, struct pc_key *k, __u32 off, __u32 len)
 		k->w[PC_W_PROTO] = h[9];
 		return PC_PARSE_OK;
 	}
-	return pc_parse_l4(ctx, k, h[9], off + ihl, off + tot);
+	return pc_parse_l4(ctx, k, h[9], off + ihl, off + tot, pre && ihl == 20 ? h + 20 : NULL);
 }
 
 PC_INLINE int pc_ipv6_is_ext(__u32 nh)
@@ -279,7 +298,7 @@ PC_INLINE int pc_parse_ipv6(void *ctx, struct pc_key *k, __u32 off, __u32 len)
 	}
 	if (pc_ipv6_is_ext(nh))
 		return PC_PARSE_L4_UNKNOWN;
-	return pc_parse_l4(ctx, k, nh, cur, end);
+	return pc_parse_l4(ctx, k, nh, cur, end, NULL);
 }
 
 /* Fill k from the packet; *l3_off = where the L3 header starts. */
