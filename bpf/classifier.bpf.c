@@ -170,25 +170,28 @@ __noinline int pc_box_match(const struct pc_box *b, const struct pc_key *k)
 	do {                                                            \
 		if (n <= (i))                                           \
 			return true;                                    \
-		w = e->c[i].word;                                       \
+		w = e->word[i];                                         \
 		if (w >= PC_KEY_WORDS)                                  \
 			return false;                                   \
 		v = k->w[w];                                            \
-		if (v < e->c[i].a || v > e->c[i].b)                     \
+		if (v < e->r[i].lo || v > e->r[i].hi)                   \
 			return false;                                   \
 	} while (0)
 
 static __always_inline bool pc_entry_holds(const struct pc_leaf_ent *e, const struct pc_key *k)
 {
-	__u32 n = e->n, w, v;
+	__u32 n = e->n, w, v, f = e->flags;
 
-	_Static_assert(PC_LEAF_CHECKS == 6, "PC_ENTRY_CHECK list");
+	if ((f & PC_LE_IPV4) && k->w[PC_W_L3] != PC_ETH_P_IP)
+		return false;
+	if ((f & PC_LE_IPV6) && k->w[PC_W_L3] != PC_ETH_P_IPV6)
+		return false;
+	_Static_assert(PC_LEAF_CHECKS == 5, "PC_ENTRY_CHECK list");
 	PC_ENTRY_CHECK(0);
 	PC_ENTRY_CHECK(1);
 	PC_ENTRY_CHECK(2);
 	PC_ENTRY_CHECK(3);
 	PC_ENTRY_CHECK(4);
-	PC_ENTRY_CHECK(5);
 	return true;
 }
 
@@ -249,7 +252,7 @@ static __always_inline __u32 pc_scan(const struct pc_tabs *tb, __u32 base, __u32
 			break;
 		if (!pc_entry_holds(e, tb->key))
 			continue;
-		if (!e->more) {
+		if (!(e->flags & PC_LE_MORE)) {
 			tb->w->hit = idx;
 			return e->rule;
 		}
@@ -475,7 +478,7 @@ static __always_inline bool pc_outcome(const struct pc_work *w, __u32 rule, stru
 		tab = bpf_map_lookup_elem(&leaf, &zero);
 		if (tab) {
 			e = &tab[hit];
-			if (e->rule == rule && !e->full_out) {
+			if (e->rule == rule && !(e->flags & PC_LE_FULL_OUT)) {
 				r->o = NULL;
 				r->slot = e->slot;
 				r->class_slot = e->class_slot;

@@ -133,31 +133,42 @@ struct pc_node {
 	};
 };
 
-/* Value of the classifier's "leaf" map: one entry of a leaf's box list.
- * The box's rule and its leading RANGE checks, up to PC_LEAF_CHECKS, are
- * copied here (an IPv4 5-tuple rule has at most 6: src, dst, sport, dport,
- * proto, l3), so that the scan decides most boxes from the entry alone;
- * only a box with more checks (or a MASK/ANY check among its first six) is
- * read.  The daemon derives these from pc_tree.leaf. */
-#define PC_LEAF_CHECKS 6
-
+/* Value of the classifier's "leaf" map: one entry of a leaf's box list, one
+ * cache line (the table is page aligned).  The box's rule and its leading
+ * RANGE checks, up to PC_LEAF_CHECKS, are copied here (an IPv4 5-tuple rule
+ * has at most 6: src, dst, sport, dport, proto, l3, and rarely all of them),
+ * so that the scan decides most boxes from the entry alone; only a box with
+ * more checks (or a MASK/ANY check among its first five) is read
+ * (PC_LE_MORE).  The daemon derives these from pc_tree.leaf.
+ *
+ * The entry also carries its rule's outcome, copied from outs[rule], so that
+ * the classifier need not read outs (one dependent cache miss less per
+ * packet): enough unless PC_LE_FULL_OUT, i.e. when the outcome is pass or
+ * drop with nothing else (no mark, priority, DSCP, log or redirect).
+ *
+ * Why so tight: on real traffic the scan's first read of an entry is a cache
+ * miss; at 100 bytes an entry and the next one spanned three or four lines,
+ * at 64 bytes each is one (daemon/datapath.md, "Real traffic"). */
+#define PC_LEAF_CHECKS 5
+#define PC_LE_MORE     0x1u /* the box has checks beyond c[0 .. n - 1] */
+#define PC_LE_FULL_OUT 0x2u /* read outs[rule] for the outcome */
+#define PC_LE_IPV4     0x4u /* and the key's PC_W_L3 must be 0x0800 */
+#define PC_LE_IPV6     0x8u /* and the key's PC_W_L3 must be 0x86dd */
+struct pc_leaf_range {
+	__u32 lo;
+	__u32 hi;
+};
 struct pc_leaf_ent {
-	__u32 box;          /* index into boxes */
 	__u32 rule;         /* boxes[box].rule */
-	__u32 n;            /* RANGE checks in c[]: boxes[box].c[0 .. n - 1] */
-	__u32 more;         /* 1: the box has checks from n on */
-	struct pc_check c[PC_LEAF_CHECKS];
-	/* The rule's outcome, copied from outs[rule] so that the classifier
-	 * need not read outs (one dependent cache miss less per packet):
-	 * enough when full_out is 0, i.e. the outcome is pass or drop with
-	 * nothing else (no mark, priority, DSCP, log or redirect). */
+	__u32 box;          /* index into boxes */
 	__u32 slot;         /* outs[rule].slot */
 	__u32 class_slot;   /* outs[rule].class_slot */
+	__u8 n;             /* RANGE checks inline: key word word[i] in r[i] */
+	__u8 flags;         /* PC_LE_* */
 	__u8 action;        /* outs[rule].action */
-	__u8 full_out;      /* 1: read outs[rule] for the outcome */
-	__u16 _pad;
+	__u8 word[PC_LEAF_CHECKS];
+	struct pc_leaf_range r[PC_LEAF_CHECKS];
 };
-
 #define PC_MAX_TREES 8
 #define PC_MAX_DEPTH 24 /* nodes on a root-to-leaf path, leaf included */
 #define PC_MAX_LEAF 32  /* boxes in one leaf */
@@ -362,9 +373,9 @@ PC_ASSERT_OFF(struct pc_check, a, 4);
 PC_ASSERT_SIZE(struct pc_box, 8 + 12 * PC_BOX_CHECKS);
 PC_ASSERT_OFF(struct pc_box, c, 8);
 PC_ASSERT_SIZE(struct pc_node, 16);
-PC_ASSERT_SIZE(struct pc_leaf_ent, 16 + 12 * PC_LEAF_CHECKS + 12);
-PC_ASSERT_OFF(struct pc_leaf_ent, c, 16);
-PC_ASSERT_OFF(struct pc_leaf_ent, slot, 16 + 12 * PC_LEAF_CHECKS);
+PC_ASSERT_SIZE(struct pc_leaf_ent, 64);
+PC_ASSERT_OFF(struct pc_leaf_ent, word, 19);
+PC_ASSERT_OFF(struct pc_leaf_ent, r, 24);
 PC_ASSERT_OFF(struct pc_node, base, 4);
 PC_ASSERT_SIZE(struct pc_gen_cfg, 24 + 8 * PC_MAX_TREES);
 PC_ASSERT_OFF(struct pc_gen_cfg, root, 24);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/if_ether.h>
 #include <linux/magic.h>
 #include <net/if.h>
 
@@ -500,7 +501,35 @@ static void leaf_out(struct pc_leaf_ent *e, const struct pc_rule_out *o)
 	e->slot = o->slot;
 	e->class_slot = o->class_slot;
 	e->action = o->action;
-	e->full_out = o->flags || (o->action != PC_ACT_PASS && o->action != PC_ACT_DROP);
+	if (o->flags || (o->action != PC_ACT_PASS && o->action != PC_ACT_DROP))
+		e->flags |= PC_LE_FULL_OUT;
+}
+
+/* An "l3 is IPv4" or "l3 is IPv6" check: a flag in the entry. */
+static uint8_t leaf_l3_flag(const struct pc_check *c)
+{
+	if (c->word != PC_W_L3 || c->op != PC_OP_RANGE || c->a != c->b)
+		return 0;
+	return c->a == ETH_P_IP ? PC_LE_IPV4 : c->a == ETH_P_IPV6 ? PC_LE_IPV6 : 0;
+}
+
+/* The box's checks, as many as the entry holds; PC_LE_MORE if not all. */
+static void leaf_checks(struct pc_leaf_ent *e, const struct pc_box *b)
+{
+	for (uint32_t i = 0; i < b->nchecks && i < PC_BOX_CHECKS; i++) {
+		const struct pc_check *c = &b->c[i];
+		uint8_t l3 = leaf_l3_flag(c);
+
+		if (l3 && !(e->flags & (PC_LE_IPV4 | PC_LE_IPV6)))
+			e->flags |= l3;
+		else if (c->op == PC_OP_RANGE && e->n < PC_LEAF_CHECKS) {
+			e->word[e->n] = c->word;
+			e->r[e->n].lo = c->a;
+			e->r[e->n].hi = c->b;
+			e->n++;
+		} else
+			e->flags |= PC_LE_MORE;
+	}
 }
 
 /* The leaf map's entries: box index, rule, first checks and outcome of each. */
@@ -523,14 +552,10 @@ static int fill_leaf(struct pc_gen *g, const struct pc_ruleset *rs, const struct
 			return -EINVAL;
 		e[i].box = t->leaf[i];
 		e[i].rule = b->rule;
-		while (e[i].n < PC_LEAF_CHECKS && e[i].n < b->nchecks &&
-		       b->c[e[i].n].op == PC_OP_RANGE)
-			e[i].n++;
-		e[i].more = b->nchecks > e[i].n;
-		memcpy(e[i].c, b->c, e[i].n * sizeof(e[i].c[0]));
+		leaf_checks(&e[i], b);
 		leaf_out(&e[i], &rs->outs[b->rule]);
 	}
-	/* one element, the whole table: entries are not 8-byte aligned */
+	/* one element, the whole table */
 	return map_fill(g->skel->maps.leaf, e, 1, t->nleaf * sizeof(*e));
 }
 

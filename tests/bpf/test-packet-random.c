@@ -95,6 +95,10 @@ static size_t crafted(struct craft *c)
 	c[n++] = (struct craft){ "arp", (struct pg_pkt){ .ethertype = 0x0806 } };
 	c[n++] = (struct craft){ "lldp", (struct pg_pkt){ .ethertype = 0x88cc } };
 	c[n++] = (struct craft){ "ipv6-ssh", pg_ipv6("2001:db8::1", "2001:db8:1::2", 6, 5555, 22) };
+	/* the leaf entries hold "l3 is IPv4/IPv6" as a flag: an IPv6 packet whose
+	 * first address words lie in the IPv4 prefixes of "nets", and IPv4 ssh */
+	c[n++] = (struct craft){ "ipv6-in-ipv4-nets", pg_ipv6("a01:203::1", "c000:209::2", 17, 53, 53) };
+	c[n++] = (struct craft){ "ipv4-ssh", pg_ipv4(IP4(10, 1, 2, 3), IP4(192, 0, 2, 9), 6, 5555, 22) };
 	p = pg_ipv6("2001:db8::1", "2001:db8:1::2", 17, 5555, 5060);
 	p.dscp = 63;
 	p.ecn = 1;
