@@ -347,13 +347,28 @@ static int trace_read(int fd, struct pc_trace *ret, uint32_t *total)
 	return 0;
 }
 
+/* Slot slot of a counter array (chunks of PC_CNT_CHUNK), per CPU into
+ * v[ncpus]; chunk: a buffer of ncpus chunks. */
+static int slot_read_cpus(int fd, uint32_t slot, struct pc_counter *v)
+{
+	struct pc_cnt_chunk *chunk = calloc(ncpus, sizeof(*chunk));
+	uint32_t k = slot / PC_CNT_CHUNK;
+	int r = 0;
+
+	if (fd < 0 || !chunk || bpf_map_lookup_elem(fd, &k, chunk) < 0)
+		r = -ENOENT;
+	for (int i = 0; r == 0 && i < ncpus; i++)
+		v[i] = chunk[i].c[slot % PC_CNT_CHUNK];
+	free(chunk);
+	return r;
+}
+
 static int counter_read(uint32_t a, uint32_t slot, struct pc_counter *ret)
 {
-	int fd = pc_dp_attach_counters_fd(dp, a);
 	struct pc_counter *v = calloc(ncpus, sizeof(*v));
 
 	memset(ret, 0, sizeof(*ret));
-	if (fd < 0 || !v || bpf_map_lookup_elem(fd, &slot, v) < 0) {
+	if (!v || slot_read_cpus(pc_dp_attach_counters_fd(dp, a), slot, v) < 0) {
 		free(v);
 		return -ENOENT;
 	}
@@ -1391,6 +1406,22 @@ static void test_bad_tables(struct tr_set *s)
 	}
 }
 
+/* n rules r<i>, each in a class c<i> of its own (2n + 1 slots). */
+static void many_rules(struct tr_set *s, int n)
+{
+	tr_init(s);
+	for (int i = 0; i < n; i++) {
+		char name[16], class_name[16];
+
+		snprintf(name, sizeof(name), "r%d", i);
+		snprintf(class_name, sizeof(class_name), "c%d", i);
+		tr_rule(s, name, class_name);
+		tr_box(s);
+	}
+	tr_finish(s);
+}
+
+/* slot_cap 8 is rounded up to one chunk of counters. */
 static void test_small_slot_cap(void)
 {
 	char p2[160];
@@ -1411,21 +1442,18 @@ static void test_small_slot_cap(void)
 	CHECK(r == 0, "open second datapath: %s", strerror(-r));
 	if (r < 0)
 		return;
-	CHECK(pc_dp_slot_cap(d2) == 8, "slot cap");
-	rule_set_build(&s, true, NULL);
-	CHECK(pc_dp_assign_slots(d2, &s.rs) == -ENOSPC, "12 rules in 8 slots did not fail");
+	CHECK(pc_dp_slot_cap(d2) == PC_CNT_CHUNK, "slot cap %u, want %u", pc_dp_slot_cap(d2),
+	      PC_CNT_CHUNK);
+	many_rules(&s, PC_CNT_CHUNK / 2);
+	r = pc_dp_assign_slots(d2, &s.rs);
+	CHECK(r == -ENOSPC, "%u rules and classes in %u slots did not fail: %d", PC_CNT_CHUNK + 1,
+	      PC_CNT_CHUNK - PC_SLOT_FIRST, r);
 	tr_free(&s);
-	/* a rule set that fits still does: nothing leaked from the failure */
-	tr_init(&s);
-	for (int i = 0; i < 3; i++) {
-		char name[8];
-
-		snprintf(name, sizeof(name), "r%d", i);
-		tr_rule(&s, name, "c");
-		tr_box(&s);
-	}
-	tr_finish(&s);
-	CHECK(pc_dp_assign_slots(d2, &s.rs) == 0, "3 rules + 2 classes in 6 free slots");
+	/* a rule set that just fits still does: nothing leaked from the failure */
+	many_rules(&s, (PC_CNT_CHUNK - PC_SLOT_FIRST - 1) / 2);
+	r = pc_dp_assign_slots(d2, &s.rs);
+	CHECK(r == 0, "%u rules and classes in %u free slots: %s", 2 * s.rs.nrules + 1,
+	      PC_CNT_CHUNK - PC_SLOT_FIRST, strerror(-r));
 	tr_free(&s);
 	pc_dp_close(d2, false);
 	CHECK(stat(p2, &st) < 0 && errno == ENOENT, "pins of the second datapath left behind");
@@ -1490,7 +1518,7 @@ static int adopt_without_sys_admin(uint32_t old_in, uint32_t old_eg)
 		return 5;
 	if (!id_eg || id_eg == old_eg || id_eg != cnt_pin_id(att[PC_HOOK_EGRESS]))
 		return 6;
-	if (bpf_map_lookup_elem(fd, &k, v) < 0 || v[0].packets != 0)
+	if (slot_read_cpus(fd, k, v) < 0 || v[0].packets != 0)
 		return 7;
 	pc_dp_close(d, true);
 	return 0;
@@ -1500,15 +1528,15 @@ static void test_adopt_without_sys_admin(void)
 {
 	uint32_t old_in = map_id(pc_dp_attach_counters_fd(dp, att[PC_HOOK_INGRESS]));
 	int fd = pc_dp_attach_counters_fd(dp, att[PC_HOOK_EGRESS]);
-	uint32_t old_eg = map_id(fd), k = 3;
-	struct pc_counter *v = calloc(ncpus, sizeof(*v));
+	uint32_t old_eg = map_id(fd), k = 0;
+	struct pc_cnt_chunk *v = calloc(ncpus, sizeof(*v));
 	int st = -1;
 	pid_t pid;
 
 	CHECK(v != NULL, "out of memory");
 	if (!v)
 		return;
-	v[0].packets = 5; /* must not show in the fresh array */
+	v[0].c[3].packets = 5; /* slot 3: must not show in the fresh array */
 	CHECK(bpf_map_update_elem(fd, &k, v, BPF_ANY) == 0, "write egress counter");
 	free(v);
 	cnt_unpin(att[PC_HOOK_EGRESS]);
