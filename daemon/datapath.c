@@ -331,6 +331,7 @@ static void close_fds(struct pc_dp *dp)
 			close(dp->att_fd[i]);
 		dp->att_fd[i] = -1;
 	}
+	pc_dp_cntzero_free(dp);
 	free(dp->slots);
 	dp->slots = NULL;
 	free(dp->slot_dirty);

@@ -129,61 +129,6 @@ static int ix_of_slots(const struct pc_dp *dp, struct name_ix *ix)
 	return 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Zero slots s[0..n) (ascending, < slot_cap) of one counter array, chunk by
- * chunk on every CPU; v holds one chunk per CPU. */
-static int chunks_zero(const struct pc_dp *dp, int fd, const uint32_t *s, uint32_t n,
-		       struct pc_cnt_chunk *v)
-{
-	for (uint32_t i = 0; i < n;) {
-		uint32_t k = s[i] / PC_CNT_CHUNK;
-
-		if (bpf_map_lookup_elem(fd, &k, v) < 0)
-			return -errno;
-		for (; i < n && s[i] / PC_CNT_CHUNK == k; i++)
-			for (int c = 0; c < dp->ncpus; c++)
-				memset(&v[c].c[s[i] % PC_CNT_CHUNK], 0, sizeof(struct pc_counter));
-		if (bpf_map_update_elem(fd, &k, v, BPF_EXIST) < 0)
-			return -errno;
-	}
-	return 0;
-}
-
-/* Zero slots s[0..n) in every attachment's counter array (s is sorted).
- * A slot shares its chunk with PC_CNT_CHUNK - 1 others, and the chunk is
- * read and written back whole: what the classifier counts into those
- * others between the two syscalls is lost.  This happens only when a
- * reload reuses freed slots. */
-static int counters_zero(struct pc_dp *dp, uint32_t *s, uint32_t n)
-{
-	_cleanup_free_ struct pc_cnt_chunk *v = NULL;
-
-	if (!n)
-		return 0;
-	qsort(s, n, sizeof(*s), cmp_u32);
-	if (s[n - 1] >= dp->slot_cap)
-		return -EINVAL;
-	v = calloc(dp->ncpus, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (int a = 0; a < PC_MAX_ATTACH; a++) {
-		int r;
-
-		if (dp->att_fd[a] < 0)
-			continue;
-		r = chunks_zero(dp, dp->att_fd[a], s, n, v);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
 struct slot_alloc {
 	uint32_t *fresh;  /* slots taken from the free list */
 	uint32_t nfresh;
@@ -255,7 +200,7 @@ int pc_dp_assign_slots(struct pc_dp *dp, struct pc_ruleset *rs)
 		if (dp->slot_dirty[a.fresh[i]])
 			a.fresh[nz++] = a.fresh[i];
 	if (r >= 0)
-		r = counters_zero(dp, a.fresh, nz);
+		r = pc_dp_counters_zero(dp, a.fresh, nz);
 	for (uint32_t i = 0; r >= 0 && i < nz; i++)
 		dp->slot_dirty[a.fresh[i]] = false;
 	free(a.fresh);

@@ -1246,8 +1246,8 @@ static int reopen(uint32_t slot_cap)
 static void test_adopt_and_slots(struct tr_set *hand)
 {
 	uint32_t ids[PC_HOOK_MAX], sip_slot = hand->rs.outs[R_SIP].slot, newer;
+	struct pc_counter c, before[PC_HOOK_MAX][64];
 	struct tr_set s2, s3;
-	struct pc_counter c;
 
 	for (int h = 0; h < PC_HOOK_MAX; h++) {
 		ids[h] = pc_dp_entry_id(dp, h);
@@ -1291,12 +1291,22 @@ static void test_adopt_and_slots(struct tr_set *hand)
 	CHECK(counter_read(att[0], sip_slot, &c) == 0 && c.packets > 0, "sip counted nothing");
 	rule_set_build(&s3, false, "newer");
 	CHECK(tr_build(&s3, 2) == 0, "tree s3");
+	for (int h = 0; h < PC_HOOK_MAX; h++)
+		for (uint32_t i = 0; i < 64; i++)
+			counter_read(att[h], i, &before[h][i]);
 	g = gen_load(&s3, 4);
 	newer = s3.rs.outs[s3.rs.nrules - 1].slot;
 	CHECK(newer == sip_slot, "freed slot %u not reused (got %u)", sip_slot, newer);
 	for (int h = 0; h < PC_HOOK_MAX; h++)
 		CHECK(counter_read(att[h], newer, &c) == 0 && c.packets == 0 && c.bytes == 0,
 		      "reused slot not zeroed on %s", hook_name(h));
+	/* the slot's chunk was rewritten: its other slots keep their counts */
+	for (int h = 0; h < PC_HOOK_MAX; h++)
+		for (uint32_t i = 0; i < 64; i++)
+			CHECK(i == newer || (counter_read(att[h], i, &c) == 0 &&
+					     c.packets == before[h][i].packets &&
+					     c.bytes == before[h][i].bytes),
+			      "%s slot %u changed by zeroing slot %u", hook_name(h), i, newer);
 	if (g)
 		CHECK(pc_dp_gen_commit(dp, g, &s3.rs, "/test/config.yaml") == 0, "commit s3");
 	tr_free(&s2);
