@@ -42,6 +42,7 @@
 #include "../../daemon/datapath.h"
 #include "../../daemon/stats.h"
 #include "../../daemon/util.h"
+#include "cntzero.skel.h"
 #include "../lib/pktgen.h"
 #include "../lib/testrules.h"
 #include "../lib/privtest.h"
@@ -1313,6 +1314,52 @@ static void test_adopt_and_slots(struct tr_set *hand)
 	tr_free(&s3);
 }
 
+/* pc_cnt_zero (bpf/cntzero.bpf.c), run on CPU 0: zeroes the listed slots
+ * of CPU 0's values and nothing else (chunk 1: no rule counts there). */
+static void test_cnt_zero(void)
+{
+	struct pc_cnt_chunk *v = calloc(ncpus, sizeof(*v));
+	struct pc_cntzero *z = pc_cntzero__open();
+	int fd = pc_dp_attach_counters_fd(dp, att[0]), cnt = pinned_get("cnt"), bad = 0;
+	__u64 args[2] = { att[0], 2 };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = args, .ctx_size_in = sizeof(args),
+		    .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = 0);
+	uint32_t k = 1, list[2] = { 5, 7 };
+
+	CHECK(v && z && cnt >= 0 && bpf_map__reuse_fd(z->maps.cnt, cnt) == 0 &&
+	      pc_cntzero__load(z) == 0, "load pc_cnt_zero");
+	if (!v || !z || cnt < 0)
+		goto out;
+	for (int c = 0; c < ncpus; c++)
+		for (uint32_t i = 0; i < PC_CNT_CHUNK; i++)
+			v[c].c[i] = (struct pc_counter){ 1 + i + 10000u * c, 2 + i };
+	CHECK(bpf_map_update_elem(fd, &k, v, BPF_ANY) == 0, "write chunk 1");
+	for (uint32_t i = 0; i < 2; i++) {
+		uint32_t slot = PC_CNT_CHUNK + list[i];
+
+		CHECK(bpf_map_update_elem(bpf_map__fd(z->maps.zero_list), &i, &slot, BPF_ANY) == 0,
+		      "zero list");
+	}
+	CHECK(bpf_prog_test_run_opts(bpf_program__fd(z->progs.pc_cnt_zero), &o) == 0 &&
+	      o.retval == 2, "pc_cnt_zero: %m, returned %u", o.retval);
+	CHECK(bpf_map_lookup_elem(fd, &k, v) == 0, "read chunk 1");
+	for (int c = 0; c < ncpus; c++)
+		for (uint32_t i = 0; i < PC_CNT_CHUNK; i++) {
+			bool zeroed = c == 0 && (i == list[0] || i == list[1]);
+
+			bad += zeroed ? v[c].c[i].packets || v[c].c[i].bytes
+				      : v[c].c[i].packets != 1 + i + 10000u * c || v[c].c[i].bytes != 2 + i;
+		}
+	CHECK(bad == 0, "pc_cnt_zero: %d slots wrong", bad);
+	memset(v, 0, ncpus * sizeof(*v));
+	CHECK(bpf_map_update_elem(fd, &k, v, BPF_ANY) == 0, "clear chunk 1");
+out:
+	pc_cntzero__destroy(z);
+	if (cnt >= 0)
+		close(cnt);
+	free(v);
+}
+
 /* Without monitor hooks no socket program is loaded: "jmp_sock" is emptied
  * at commit (the socket entry passes nothing and runs no classifier), and
  * both TC hooks run the one program pc_tc, told the hook by the entry. */
@@ -1600,6 +1647,7 @@ static int run_tests(void)
 	test_bad_tables(&hand);
 	test_pinned_state(&hand, 2);
 	test_adopt_and_slots(&hand);
+	test_cnt_zero();
 	test_no_monitor();
 	tr_free(&hand);
 	test_small_slot_cap();
