@@ -91,7 +91,7 @@ struct pc_cnt_inner {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(struct pc_counter));
+	__uint(value_size, sizeof(struct pc_cnt_chunk));
 };
 
 struct {
@@ -306,15 +306,20 @@ static __always_inline __u32 pc_classify(struct pc_work *w)
 	return best;
 }
 
+/* Slot s is c[s % PC_CNT_CHUNK] of the chunk s / PC_CNT_CHUNK: one per-CPU
+ * lookup, whose pointer table has slot_cap / PC_CNT_CHUNK entries. */
 static __always_inline void pc_count(void *inner, __u32 slot, __u64 bytes)
 {
+	__u32 chunk = slot / PC_CNT_CHUNK;
+	struct pc_cnt_chunk *ch;
 	struct pc_counter *c;
 
 	if (!inner)
 		return;
-	c = bpf_map_lookup_elem(inner, &slot);
-	if (!c)
+	ch = bpf_map_lookup_elem(inner, &chunk);
+	if (!ch)
 		return;
+	c = &ch->c[slot & (PC_CNT_CHUNK - 1)];
 	c->packets++;
 	c->bytes += bytes;
 }

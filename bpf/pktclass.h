@@ -19,7 +19,10 @@
 
 #include <linux/types.h>
 
-#define PC_ABI_VERSION 1
+/* 2: counters in per-CPU chunks of PC_CNT_CHUNK slots (struct pc_cnt_chunk);
+ * 1: one per-CPU struct pc_counter per slot.  The daemon carries the counts of
+ * a version-1 state over (daemon/datapath-migrate.c). */
+#define PC_ABI_VERSION 2
 
 /* ---- key words ---------------------------------------------------------- */
 enum pc_word {
@@ -238,10 +241,24 @@ struct pc_iface {
 #define PC_SLOT_MALFORMED 1u /* packets not classified: broken L2/L3 */
 #define PC_SLOT_FIRST     2u /* first slot a rule may get */
 
-/* Per-CPU value of an attachment's counter array, indexed by slot. */
+/* One counter slot (per CPU). */
 struct pc_counter {
 	__u64 packets;
 	__u64 bytes;
+};
+
+/* An attachment's counter array ("cnt_<attach slot>", the inner maps of
+ * "cnt"): a BPF_MAP_TYPE_PERCPU_ARRAY of slot_cap / PC_CNT_CHUNK entries of
+ * struct pc_cnt_chunk; slot s is c[s % PC_CNT_CHUNK] of entry
+ * s / PC_CNT_CHUNK.  A chunk instead of one entry per slot saves the
+ * classifier a dependent cache miss per count (the per-slot pointer of a
+ * per-CPU array).  slot_cap is a multiple of PC_CNT_CHUNK, a power of
+ * two (a per-CPU value may be at most 32 KiB: a chunk is 16 KiB).  ABI
+ * version 1 had one struct pc_counter per entry, slot_cap entries. */
+#define PC_CNT_CHUNK 1024u
+
+struct pc_cnt_chunk {
+	struct pc_counter c[PC_CNT_CHUNK];
 };
 
 /* Jump table slots: the attached entry programs tail-call into the current
@@ -275,7 +292,8 @@ struct pc_meta {
 	__u64 loaded_realtime_usec;  /* when this generation took effect */
 	__u32 nrules;
 	__u32 nclasses;
-	__u32 slot_cap;              /* entries of every counter array */
+	__u32 slot_cap;              /* counter slots per attachment, a
+				      * multiple of PC_CNT_CHUNK */
 	__u32 flags;                 /* enum pc_meta_flags */
 	__u32 pid;
 	__u32 _pad;
@@ -383,6 +401,8 @@ PC_ASSERT_SIZE(struct pc_rule_out, 24);
 PC_ASSERT_OFF(struct pc_rule_out, mark, 12);
 PC_ASSERT_SIZE(struct pc_iface, 16);
 PC_ASSERT_SIZE(struct pc_counter, 16);
+PC_ASSERT_SIZE(struct pc_cnt_chunk, 16 * 1024);
+_Static_assert((PC_CNT_CHUNK & (PC_CNT_CHUNK - 1)) == 0, "PC_CNT_CHUNK power of two");
 PC_ASSERT_SIZE(struct pc_meta, 48 + PC_PATH_MAX + 128);
 PC_ASSERT_OFF(struct pc_meta, config_path, 48);
 PC_ASSERT_SIZE(struct pc_slot_name, 2 * PC_NAME_MAX + 8);

@@ -14,6 +14,7 @@
 #define PC_DP_LOG_TAIL 4096 /* what pc_dp_verifier_log() returns at most */
 
 struct pc_classifier;
+struct pc_cntzero;
 
 struct pc_gen {
 	struct pc_classifier *skel;
@@ -42,6 +43,9 @@ struct pc_dp {
 	struct pc_attach_info att[PC_MAX_ATTACH]; /* mirror of "attach" */
 	int att_fd[PC_MAX_ATTACH];            /* inner counter arrays or -1 */
 
+	struct pc_cntzero *cntzero;           /* datapath-cntzero.c, loaded on use */
+	bool cntzero_failed;                  /* it would not load: user space only */
+
 	struct pc_gen *cur;
 	char log[PC_DP_LOG_SIZE];
 };
@@ -53,6 +57,24 @@ int pc_dp_attach_load(struct pc_dp *dp);
 int pc_dp_counters_create(struct pc_dp *dp, int *ret);
 /* Remove every cnt_<attach slot> pin. */
 int pc_dp_counters_unpin_all(const struct pc_dp *dp);
+/* A new empty "cnt" (array of maps of counter arrays), not pinned. */
+int pc_dp_cnt_create(struct pc_dp *dp, int *ret);
+/* The path of cnt_<a>; pin fd there, replacing what is pinned. */
+int pc_dp_cnt_pin_file(const struct pc_dp *dp, uint32_t a, char *buf, size_t len);
+int pc_dp_counters_pin(const struct pc_dp *dp, uint32_t a, int fd);
+
+/* datapath-cntzero.c: zero slots s[0..n) (reordered) in every
+ * attachment's counter array; and free what that loaded. */
+int pc_dp_counters_zero(struct pc_dp *dp, uint32_t *s, uint32_t n);
+void pc_dp_cntzero_free(struct pc_dp *dp);
+
+/* datapath-migrate.c: the counters of an ABI version 1 state, in the
+ * version 2 shape: every cnt_<a> of version 1 replaced by a version 2 array
+ * with the same counts (summed over CPUs, in CPU 0's value), and a new
+ * empty "cnt" pinned and put in dp->cnt_fd (pc_dp_attach_load() fills it
+ * from the pins).  Needs dp->slot_cap, dp->ncpus and dp->cnt_fd (the old
+ * "cnt"). */
+int pc_dp_migrate_v1(struct pc_dp *dp);
 
 /* datapath-log.c: adopt the pinned "log" and "log_limit", or create and
  * pin them. */

@@ -6,7 +6,9 @@
  * entry programs entry_ingress, entry_egress, entry_sock.  "meta" is
  * pinned last, so a half-created directory is never adopted: without it, or
  * with another magic or ABI version, the old pins are removed and everything
- * is created afresh. */
+ * is created afresh.  ABI version 1 (one counter per per-CPU entry) is
+ * adopted, its counters carried over into the chunked arrays of version 2
+ * (datapath-migrate.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -182,8 +184,6 @@ static int entry_create(struct pc_dp *dp)
 
 static int create_all(struct pc_dp *dp)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, cnt_opts);
-	_cleanup_close_ int tmpl = -1;
 	int r;
 
 	dp->meta_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pc_meta", 4, sizeof(struct pc_meta), 1, NULL);
@@ -193,13 +193,9 @@ static int create_all(struct pc_dp *dp)
 				       PC_MAX_ATTACH, NULL);
 	if (dp->meta_fd < 0 || dp->slots_fd < 0 || dp->attach_fd < 0)
 		return -errno;
-	r = pc_dp_counters_create(dp, &tmpl);
+	r = pc_dp_cnt_create(dp, &dp->cnt_fd);
 	if (r < 0)
 		return r;
-	cnt_opts.inner_map_fd = tmpl;
-	dp->cnt_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "pc_cnt", 4, 4, PC_MAX_ATTACH, &cnt_opts);
-	if (dp->cnt_fd < 0)
-		return -errno;
 	r = entry_create(dp);
 	if (r < 0)
 		return r;
@@ -261,6 +257,15 @@ static int entry_check_legacy(struct pc_dp *dp)
 	return r;
 }
 
+/* Our magic, and this ABI version or version 1 (whose counters
+ * pc_dp_migrate_v1() carries over); slot_cap in whole chunks. */
+static bool meta_adoptable(const struct pc_meta *m)
+{
+	return m->magic == PC_META_MAGIC &&
+	       (m->abi_version == PC_ABI_VERSION || m->abi_version == 1) &&
+	       m->slot_cap > PC_SLOT_FIRST && m->slot_cap % PC_CNT_CHUNK == 0;
+}
+
 /* 0, -ENOENT (nothing pinned) or -EPROTO (pins not usable). */
 static int adopt_all(struct pc_dp *dp)
 {
@@ -273,9 +278,7 @@ static int adopt_all(struct pc_dp *dp)
 	dp->meta_fd = obj_get(dp, "meta");
 	if (dp->meta_fd < 0)
 		return dp->meta_fd == -ENOENT ? -ENOENT : -EPROTO;
-	if (bpf_map_lookup_elem(dp->meta_fd, &zero, &dp->meta) < 0 ||
-	    dp->meta.magic != PC_META_MAGIC || dp->meta.abi_version != PC_ABI_VERSION ||
-	    dp->meta.slot_cap <= PC_SLOT_FIRST)
+	if (bpf_map_lookup_elem(dp->meta_fd, &zero, &dp->meta) < 0 || !meta_adoptable(&dp->meta))
 		return -EPROTO;
 	dp->slot_cap = dp->meta.slot_cap;
 	dp->jmp_tc_fd = obj_get(dp, "jmp_tc");
@@ -297,6 +300,12 @@ static int adopt_all(struct pc_dp *dp)
 	r = pc_dp_slots_init(dp, false);
 	if (r < 0)
 		return r == -ENOMEM ? r : -EPROTO;
+	if (dp->meta.abi_version != PC_ABI_VERSION) {
+		r = pc_dp_migrate_v1(dp);
+		if (r < 0)
+			return r == -ENOMEM ? r : -EPROTO;
+		dp->meta.abi_version = PC_ABI_VERSION; /* written below */
+	}
 	r = pc_dp_attach_load(dp);
 	if (r < 0)
 		return r == -ENOMEM ? r : -EPROTO;
@@ -323,10 +332,21 @@ static void close_fds(struct pc_dp *dp)
 			close(dp->att_fd[i]);
 		dp->att_fd[i] = -1;
 	}
+	pc_dp_cntzero_free(dp);
 	free(dp->slots);
 	dp->slots = NULL;
 	free(dp->slot_dirty);
 	dp->slot_dirty = NULL;
+}
+
+/* Counter slots per attachment for a new state: as asked (or the default),
+ * rounded up to whole chunks of PC_CNT_CHUNK (> PC_SLOT_FIRST). */
+static uint32_t slot_cap_of(const struct pc_dp_opts *o)
+{
+	uint64_t cap = o->slot_cap ? o->slot_cap : PC_DEFAULT_SLOT_CAP;
+
+	cap = (cap + PC_CNT_CHUNK - 1) / PC_CNT_CHUNK * PC_CNT_CHUNK;
+	return cap > UINT32_MAX ? UINT32_MAX / PC_CNT_CHUNK * PC_CNT_CHUNK : (uint32_t)cap;
 }
 
 static struct pc_dp *dp_new(const struct pc_dp_opts *o)
@@ -343,9 +363,7 @@ static struct pc_dp *dp_new(const struct pc_dp_opts *o)
 	for (int i = 0; i < PC_MAX_ATTACH; i++)
 		dp->att_fd[i] = -1;
 	snprintf(dp->pin_path, sizeof(dp->pin_path), "%s", o->pin_path ? o->pin_path : "");
-	dp->slot_cap = o->slot_cap ? o->slot_cap : PC_DEFAULT_SLOT_CAP;
-	if (dp->slot_cap <= PC_SLOT_FIRST)
-		dp->slot_cap = PC_SLOT_FIRST + 1;
+	dp->slot_cap = slot_cap_of(o);
 	return dp;
 }
 
@@ -366,9 +384,7 @@ int pc_dp_open(const struct pc_dp_opts *o, struct pc_dp **ret)
 	r = adopt_all(dp);
 	if (r == -ENOENT || r == -EPROTO) {
 		close_fds(dp);
-		dp->slot_cap = o->slot_cap ? o->slot_cap : PC_DEFAULT_SLOT_CAP;
-		if (dp->slot_cap <= PC_SLOT_FIRST)
-			dp->slot_cap = PC_SLOT_FIRST + 1;
+		dp->slot_cap = slot_cap_of(o);
 		memset(&dp->meta, 0, sizeof(dp->meta));
 		memset(dp->att, 0, sizeof(dp->att));
 		r = unpin_all(dp);

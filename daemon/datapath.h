@@ -4,8 +4,9 @@
  * Persistent objects, pinned under pin_path and adopted by a restarted
  * daemon: the entry programs (what is attached, tail-calling through the
  * jump tables), the jump tables "jmp_tc" and "jmp_sock", the counter
- * array-of-maps "cnt" (one per-CPU array of slot_cap counters per attach
- * slot), and the state maps "meta", "slots" and "attach" (pktclass.h).
+ * array-of-maps "cnt" (per attach slot one per-CPU array of slot_cap
+ * counters in chunks of PC_CNT_CHUNK), and the state maps "meta", "slots"
+ * and "attach" (pktclass.h).
  *
  * Per generation: the classifier programs and their tables (nodes, leaf,
  * boxes, outs, ifaces), built beside the live ones and switched in by
@@ -23,11 +24,13 @@ struct pc_gen;
 
 struct pc_dp_opts {
 	const char *pin_path;
-	uint32_t slot_cap;  /* counter slots per attachment when creating */
+	uint32_t slot_cap;  /* counter slots per attachment when creating,
+			     * rounded up to a multiple of PC_CNT_CHUNK */
 };
 
 /* Mount bpffs under pin_path's parent if needed, then create the
- * persistent objects or adopt the pinned ones (same ABI version). */
+ * persistent objects or adopt the pinned ones (same ABI version; a version 1
+ * state is adopted with its counters carried into the version 2 arrays). */
 int pc_dp_open(const struct pc_dp_opts *o, struct pc_dp **ret);
 /* keep: leave everything pinned (and attached programs running). */
 void pc_dp_close(struct pc_dp *dp, bool keep);

@@ -129,28 +129,6 @@ static int ix_of_slots(const struct pc_dp *dp, struct name_ix *ix)
 	return 0;
 }
 
-/* Zero slots s[0..n) in every attachment's counter array. */
-static int counters_zero(struct pc_dp *dp, const uint32_t *s, uint32_t n)
-{
-	size_t vsize = sizeof(struct pc_counter) * dp->ncpus;
-	_cleanup_free_ void *zero = NULL;
-
-	if (!n)
-		return 0;
-	zero = calloc(n, vsize);
-	if (!zero)
-		return -ENOMEM;
-	for (int a = 0; a < PC_MAX_ATTACH; a++) {
-		__u32 count = n;
-
-		if (dp->att_fd[a] < 0)
-			continue;
-		if (bpf_map_update_batch(dp->att_fd[a], s, zero, &count, NULL) < 0)
-			return -errno;
-	}
-	return 0;
-}
-
 struct slot_alloc {
 	uint32_t *fresh;  /* slots taken from the free list */
 	uint32_t nfresh;
@@ -222,7 +200,7 @@ int pc_dp_assign_slots(struct pc_dp *dp, struct pc_ruleset *rs)
 		if (dp->slot_dirty[a.fresh[i]])
 			a.fresh[nz++] = a.fresh[i];
 	if (r >= 0)
-		r = counters_zero(dp, a.fresh, nz);
+		r = pc_dp_counters_zero(dp, a.fresh, nz);
 	for (uint32_t i = 0; r >= 0 && i < nz; i++)
 		dp->slot_dirty[a.fresh[i]] = false;
 	free(a.fresh);
@@ -283,9 +261,27 @@ int pc_dp_slots_release(struct pc_dp *dp, const struct pc_ruleset *rs)
 /* ---- attachment slots ------------------------------------------------------ */
 int pc_dp_counters_create(struct pc_dp *dp, int *ret)
 {
-	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "pc_counters", 4, sizeof(struct pc_counter),
-				dp->slot_cap, NULL);
+	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "pc_counters", 4, sizeof(struct pc_cnt_chunk),
+				dp->slot_cap / PC_CNT_CHUNK, NULL);
 
+	if (fd < 0)
+		return -errno;
+	*ret = fd;
+	return 0;
+}
+
+/* A new, empty "cnt": an array of maps whose inner maps are counter arrays. */
+int pc_dp_cnt_create(struct pc_dp *dp, int *ret)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	_cleanup_close_ int tmpl = -1;
+	int r, fd;
+
+	r = pc_dp_counters_create(dp, &tmpl);
+	if (r < 0)
+		return r;
+	opts.inner_map_fd = tmpl;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "pc_cnt", 4, 4, PC_MAX_ATTACH, &opts);
 	if (fd < 0)
 		return -errno;
 	*ret = fd;
@@ -302,7 +298,7 @@ static int attach_write(struct pc_dp *dp, uint32_t a)
  * daemon and pktclassctl open it without CAP_SYS_ADMIN (which reaching it by
  * id through "cnt" would need).  "cnt" itself is what the classifier uses.
  * (Not "cnt.<slot>": bpffs refuses names with a dot, EPERM.) */
-static int cnt_pin_file(const struct pc_dp *dp, uint32_t a, char *buf, size_t len)
+int pc_dp_cnt_pin_file(const struct pc_dp *dp, uint32_t a, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/cnt_%u", dp->pin_path, a);
 
@@ -312,7 +308,7 @@ static int cnt_pin_file(const struct pc_dp *dp, uint32_t a, char *buf, size_t le
 static int counters_unpin(const struct pc_dp *dp, uint32_t a)
 {
 	char p[PC_PATH_MAX + 32];
-	int r = cnt_pin_file(dp, a, p, sizeof(p));
+	int r = pc_dp_cnt_pin_file(dp, a, p, sizeof(p));
 
 	if (r < 0)
 		return r;
@@ -320,13 +316,13 @@ static int counters_unpin(const struct pc_dp *dp, uint32_t a)
 }
 
 /* Pin fd as cnt_<a>, replacing what is pinned there. */
-static int counters_pin(const struct pc_dp *dp, uint32_t a, int fd)
+int pc_dp_counters_pin(const struct pc_dp *dp, uint32_t a, int fd)
 {
 	char p[PC_PATH_MAX + 32];
 	int r = counters_unpin(dp, a);
 
 	if (r >= 0)
-		r = cnt_pin_file(dp, a, p, sizeof(p));
+		r = pc_dp_cnt_pin_file(dp, a, p, sizeof(p));
 	if (r < 0)
 		return r;
 	return bpf_obj_pin(fd, p) < 0 ? -errno : 0;
@@ -354,7 +350,7 @@ static int map_info(int fd, struct bpf_map_info *info)
 }
 
 /* The pinned cnt_<a>: fd, -ENOENT, or -EPROTO when it is not a counter
- * array of slot_cap entries. */
+ * array of slot_cap / PC_CNT_CHUNK chunks. */
 static int counters_open_pinned(const struct pc_dp *dp, uint32_t a, uint32_t *id)
 {
 	_cleanup_close_ int fd = -1;
@@ -362,7 +358,7 @@ static int counters_open_pinned(const struct pc_dp *dp, uint32_t a, uint32_t *id
 	struct bpf_map_info info;
 	int r;
 
-	r = cnt_pin_file(dp, a, p, sizeof(p));
+	r = pc_dp_cnt_pin_file(dp, a, p, sizeof(p));
 	if (r < 0)
 		return r;
 	fd = bpf_obj_get(p);
@@ -372,7 +368,8 @@ static int counters_open_pinned(const struct pc_dp *dp, uint32_t a, uint32_t *id
 	if (r < 0)
 		return r;
 	if (info.type != BPF_MAP_TYPE_PERCPU_ARRAY || info.key_size != sizeof(__u32) ||
-	    info.value_size != sizeof(struct pc_counter) || info.max_entries != dp->slot_cap)
+	    info.value_size != sizeof(struct pc_cnt_chunk) ||
+	    info.max_entries != dp->slot_cap / PC_CNT_CHUNK)
 		return -EPROTO;
 	*id = info.id;
 	return TAKE_FD(fd);
@@ -395,7 +392,7 @@ static int counters_adopt_by_id(struct pc_dp *dp, uint32_t a, uint32_t id)
 		if (bpf_map_update_elem(dp->cnt_fd, &a, &fd, BPF_ANY) < 0)
 			return -errno;
 	}
-	r = counters_pin(dp, a, fd);
+	r = pc_dp_counters_pin(dp, a, fd);
 	if (r < 0)
 		return r;
 	dp->att_fd[a] = TAKE_FD(fd);
@@ -471,7 +468,7 @@ int pc_dp_attach_slot_get(struct pc_dp *dp, const char *ifname, uint32_t ifindex
 		r = pc_dp_counters_create(dp, &dp->att_fd[a]);
 		if (r < 0)
 			return r;
-		r = counters_pin(dp, a, dp->att_fd[a]);
+		r = pc_dp_counters_pin(dp, a, dp->att_fd[a]);
 		if (r >= 0 && bpf_map_update_elem(dp->cnt_fd, &key, &dp->att_fd[a], BPF_ANY) < 0)
 			r = -errno;
 		if (r < 0) {

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* stats.c - read the pinned state maps and every attachment's per-CPU
- * counters (pinned as cnt_<attach slot>).  Arrays are read with BPF_MAP_LOOKUP_BATCH in chunks, falling
- * back to one lookup per element where the kernel lacks batch support. */
+ * counters (pinned as cnt_<attach slot>, chunks of PC_CNT_CHUNK slots).
+ * The state arrays are read with BPF_MAP_LOOKUP_BATCH in chunks, falling
+ * back to one lookup per element where the kernel lacks batch support; the
+ * counter arrays one element (ncpus x 16 KiB) at a time. */
 #include <errno.h>
 #include <stdbool.h>
 #include <limits.h>
@@ -184,37 +186,49 @@ static int open_counters(const char *pin_path, int cnt_fd, uint32_t slot)
 	return fd < 0 ? -errno : fd; /* ENOENT: replaced meanwhile */
 }
 
-/* Sum one attachment's per-CPU counters into a->by_slot.  An inner array
- * smaller than slot_cap leaves the remaining slots at zero. */
+/* Add chunk k (ncpus values of struct pc_cnt_chunk in v) to by_slot,
+ * slots below slot_cap only. */
+static void add_chunk(struct pc_count *by_slot, uint32_t k, const struct pc_cnt_chunk *v,
+		      uint32_t slot_cap, int ncpus)
+{
+	uint64_t first = (uint64_t)k * PC_CNT_CHUNK;
+	uint32_t n = first >= slot_cap ? 0 : slot_cap - first < PC_CNT_CHUNK ? slot_cap - first
+									   : PC_CNT_CHUNK;
+
+	for (int c = 0; c < ncpus; c++)
+		for (uint32_t i = 0; i < n; i++) {
+			by_slot[first + i].packets += v[c].c[i].packets;
+			by_slot[first + i].bytes += v[c].c[i].bytes;
+		}
+}
+
+/* Sum one attachment's per-CPU counters into a->by_slot, one chunk of
+ * PC_CNT_CHUNK slots (ncpus x 16 KiB) at a time.  An inner array of fewer
+ * than slot_cap slots leaves the remaining slots at zero. */
 static int read_counters(const char *pin_path, int cnt_fd, struct pc_stats_attach *a,
 			 uint32_t slot_cap, int ncpus)
 {
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ struct pc_counter *pcpu = NULL;
+	_cleanup_free_ struct pc_cnt_chunk *v = NULL;
 	__u32 n;
 	int r;
 
 	fd = open_counters(pin_path, cnt_fd, a->slot);
 	if (fd < 0)
 		return fd == -ENOENT ? 0 : fd;
-	r = check_array(fd, BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(struct pc_counter), &n);
+	r = check_array(fd, BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(struct pc_cnt_chunk), &n);
 	if (r < 0)
 		return r;
-	if (n > slot_cap)
-		n = slot_cap;
-	if (n == 0)
-		return 0;
-	pcpu = calloc((size_t)n * ncpus, sizeof(*pcpu));
-	if (!pcpu)
+	if (n > ((uint64_t)slot_cap + PC_CNT_CHUNK - 1) / PC_CNT_CHUNK)
+		n = ((uint64_t)slot_cap + PC_CNT_CHUNK - 1) / PC_CNT_CHUNK;
+	v = calloc(ncpus, sizeof(*v));
+	if (!v)
 		return -ENOMEM;
-	r = read_array(fd, n, sizeof(*pcpu) * ncpus, pcpu);
-	if (r < 0)
-		return r;
-	for (__u32 i = 0; i < n; i++)
-		for (int c = 0; c < ncpus; c++) {
-			a->by_slot[i].packets += pcpu[(size_t)i * ncpus + c].packets;
-			a->by_slot[i].bytes += pcpu[(size_t)i * ncpus + c].bytes;
-		}
+	for (__u32 k = 0; k < n; k++) {
+		if (bpf_map_lookup_elem(fd, &k, v) < 0)
+			return -errno;
+		add_chunk(a->by_slot, k, v, slot_cap, ncpus);
+	}
 	return 0;
 }
 

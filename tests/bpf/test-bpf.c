@@ -42,6 +42,7 @@
 #include "../../daemon/datapath.h"
 #include "../../daemon/stats.h"
 #include "../../daemon/util.h"
+#include "cntzero.skel.h"
 #include "../lib/pktgen.h"
 #include "../lib/testrules.h"
 #include "../lib/privtest.h"
@@ -347,13 +348,28 @@ static int trace_read(int fd, struct pc_trace *ret, uint32_t *total)
 	return 0;
 }
 
+/* Slot slot of a counter array (chunks of PC_CNT_CHUNK), per CPU into
+ * v[ncpus]; chunk: a buffer of ncpus chunks. */
+static int slot_read_cpus(int fd, uint32_t slot, struct pc_counter *v)
+{
+	struct pc_cnt_chunk *chunk = calloc(ncpus, sizeof(*chunk));
+	uint32_t k = slot / PC_CNT_CHUNK;
+	int r = 0;
+
+	if (fd < 0 || !chunk || bpf_map_lookup_elem(fd, &k, chunk) < 0)
+		r = -ENOENT;
+	for (int i = 0; r == 0 && i < ncpus; i++)
+		v[i] = chunk[i].c[slot % PC_CNT_CHUNK];
+	free(chunk);
+	return r;
+}
+
 static int counter_read(uint32_t a, uint32_t slot, struct pc_counter *ret)
 {
-	int fd = pc_dp_attach_counters_fd(dp, a);
 	struct pc_counter *v = calloc(ncpus, sizeof(*v));
 
 	memset(ret, 0, sizeof(*ret));
-	if (fd < 0 || !v || bpf_map_lookup_elem(fd, &slot, v) < 0) {
+	if (!v || slot_read_cpus(pc_dp_attach_counters_fd(dp, a), slot, v) < 0) {
 		free(v);
 		return -ENOENT;
 	}
@@ -1231,8 +1247,8 @@ static int reopen(uint32_t slot_cap)
 static void test_adopt_and_slots(struct tr_set *hand)
 {
 	uint32_t ids[PC_HOOK_MAX], sip_slot = hand->rs.outs[R_SIP].slot, newer;
+	struct pc_counter c, before[PC_HOOK_MAX][64];
 	struct tr_set s2, s3;
-	struct pc_counter c;
 
 	for (int h = 0; h < PC_HOOK_MAX; h++) {
 		ids[h] = pc_dp_entry_id(dp, h);
@@ -1276,16 +1292,72 @@ static void test_adopt_and_slots(struct tr_set *hand)
 	CHECK(counter_read(att[0], sip_slot, &c) == 0 && c.packets > 0, "sip counted nothing");
 	rule_set_build(&s3, false, "newer");
 	CHECK(tr_build(&s3, 2) == 0, "tree s3");
+	for (int h = 0; h < PC_HOOK_MAX; h++)
+		for (uint32_t i = 0; i < 64; i++)
+			counter_read(att[h], i, &before[h][i]);
 	g = gen_load(&s3, 4);
 	newer = s3.rs.outs[s3.rs.nrules - 1].slot;
 	CHECK(newer == sip_slot, "freed slot %u not reused (got %u)", sip_slot, newer);
 	for (int h = 0; h < PC_HOOK_MAX; h++)
 		CHECK(counter_read(att[h], newer, &c) == 0 && c.packets == 0 && c.bytes == 0,
 		      "reused slot not zeroed on %s", hook_name(h));
+	/* the slot's chunk was rewritten: its other slots keep their counts */
+	for (int h = 0; h < PC_HOOK_MAX; h++)
+		for (uint32_t i = 0; i < 64; i++)
+			CHECK(i == newer || (counter_read(att[h], i, &c) == 0 &&
+					     c.packets == before[h][i].packets &&
+					     c.bytes == before[h][i].bytes),
+			      "%s slot %u changed by zeroing slot %u", hook_name(h), i, newer);
 	if (g)
 		CHECK(pc_dp_gen_commit(dp, g, &s3.rs, "/test/config.yaml") == 0, "commit s3");
 	tr_free(&s2);
 	tr_free(&s3);
+}
+
+/* pc_cnt_zero (bpf/cntzero.bpf.c), run on CPU 0: zeroes the listed slots
+ * of CPU 0's values and nothing else (chunk 1: no rule counts there). */
+static void test_cnt_zero(void)
+{
+	struct pc_cnt_chunk *v = calloc(ncpus, sizeof(*v));
+	struct pc_cntzero *z = pc_cntzero__open();
+	int fd = pc_dp_attach_counters_fd(dp, att[0]), cnt = pinned_get("cnt"), bad = 0;
+	__u64 args[2] = { att[0], 2 };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = args, .ctx_size_in = sizeof(args),
+		    .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = 0);
+	uint32_t k = 1, list[2] = { 5, 7 };
+
+	CHECK(v && z && cnt >= 0 && bpf_map__reuse_fd(z->maps.cnt, cnt) == 0 &&
+	      pc_cntzero__load(z) == 0, "load pc_cnt_zero");
+	if (!v || !z || cnt < 0)
+		goto out;
+	for (int c = 0; c < ncpus; c++)
+		for (uint32_t i = 0; i < PC_CNT_CHUNK; i++)
+			v[c].c[i] = (struct pc_counter){ 1 + i + 10000u * c, 2 + i };
+	CHECK(bpf_map_update_elem(fd, &k, v, BPF_ANY) == 0, "write chunk 1");
+	for (uint32_t i = 0; i < 2; i++) {
+		uint32_t slot = PC_CNT_CHUNK + list[i];
+
+		CHECK(bpf_map_update_elem(bpf_map__fd(z->maps.zero_list), &i, &slot, BPF_ANY) == 0,
+		      "zero list");
+	}
+	CHECK(bpf_prog_test_run_opts(bpf_program__fd(z->progs.pc_cnt_zero), &o) == 0 &&
+	      o.retval == 2, "pc_cnt_zero: %m, returned %u", o.retval);
+	CHECK(bpf_map_lookup_elem(fd, &k, v) == 0, "read chunk 1");
+	for (int c = 0; c < ncpus; c++)
+		for (uint32_t i = 0; i < PC_CNT_CHUNK; i++) {
+			bool zeroed = c == 0 && (i == list[0] || i == list[1]);
+
+			bad += zeroed ? v[c].c[i].packets || v[c].c[i].bytes
+				      : v[c].c[i].packets != 1 + i + 10000u * c || v[c].c[i].bytes != 2 + i;
+		}
+	CHECK(bad == 0, "pc_cnt_zero: %d slots wrong", bad);
+	memset(v, 0, ncpus * sizeof(*v));
+	CHECK(bpf_map_update_elem(fd, &k, v, BPF_ANY) == 0, "clear chunk 1");
+out:
+	pc_cntzero__destroy(z);
+	if (cnt >= 0)
+		close(cnt);
+	free(v);
 }
 
 /* Without monitor hooks no socket program is loaded: "jmp_sock" is emptied
@@ -1391,6 +1463,22 @@ static void test_bad_tables(struct tr_set *s)
 	}
 }
 
+/* n rules r<i>, each in a class c<i> of its own (2n + 1 slots). */
+static void many_rules(struct tr_set *s, int n)
+{
+	tr_init(s);
+	for (int i = 0; i < n; i++) {
+		char name[16], class_name[16];
+
+		snprintf(name, sizeof(name), "r%d", i);
+		snprintf(class_name, sizeof(class_name), "c%d", i);
+		tr_rule(s, name, class_name);
+		tr_box(s);
+	}
+	tr_finish(s);
+}
+
+/* slot_cap 8 is rounded up to one chunk of counters. */
 static void test_small_slot_cap(void)
 {
 	char p2[160];
@@ -1411,21 +1499,18 @@ static void test_small_slot_cap(void)
 	CHECK(r == 0, "open second datapath: %s", strerror(-r));
 	if (r < 0)
 		return;
-	CHECK(pc_dp_slot_cap(d2) == 8, "slot cap");
-	rule_set_build(&s, true, NULL);
-	CHECK(pc_dp_assign_slots(d2, &s.rs) == -ENOSPC, "12 rules in 8 slots did not fail");
+	CHECK(pc_dp_slot_cap(d2) == PC_CNT_CHUNK, "slot cap %u, want %u", pc_dp_slot_cap(d2),
+	      PC_CNT_CHUNK);
+	many_rules(&s, PC_CNT_CHUNK / 2);
+	r = pc_dp_assign_slots(d2, &s.rs);
+	CHECK(r == -ENOSPC, "%u rules and classes in %u slots did not fail: %d", PC_CNT_CHUNK + 1,
+	      PC_CNT_CHUNK - PC_SLOT_FIRST, r);
 	tr_free(&s);
-	/* a rule set that fits still does: nothing leaked from the failure */
-	tr_init(&s);
-	for (int i = 0; i < 3; i++) {
-		char name[8];
-
-		snprintf(name, sizeof(name), "r%d", i);
-		tr_rule(&s, name, "c");
-		tr_box(&s);
-	}
-	tr_finish(&s);
-	CHECK(pc_dp_assign_slots(d2, &s.rs) == 0, "3 rules + 2 classes in 6 free slots");
+	/* a rule set that just fits still does: nothing leaked from the failure */
+	many_rules(&s, (PC_CNT_CHUNK - PC_SLOT_FIRST - 1) / 2);
+	r = pc_dp_assign_slots(d2, &s.rs);
+	CHECK(r == 0, "%u rules and classes in %u free slots: %s", 2 * s.rs.nrules + 1,
+	      PC_CNT_CHUNK - PC_SLOT_FIRST, strerror(-r));
 	tr_free(&s);
 	pc_dp_close(d2, false);
 	CHECK(stat(p2, &st) < 0 && errno == ENOENT, "pins of the second datapath left behind");
@@ -1490,7 +1575,7 @@ static int adopt_without_sys_admin(uint32_t old_in, uint32_t old_eg)
 		return 5;
 	if (!id_eg || id_eg == old_eg || id_eg != cnt_pin_id(att[PC_HOOK_EGRESS]))
 		return 6;
-	if (bpf_map_lookup_elem(fd, &k, v) < 0 || v[0].packets != 0)
+	if (slot_read_cpus(fd, k, v) < 0 || v[0].packets != 0)
 		return 7;
 	pc_dp_close(d, true);
 	return 0;
@@ -1500,15 +1585,15 @@ static void test_adopt_without_sys_admin(void)
 {
 	uint32_t old_in = map_id(pc_dp_attach_counters_fd(dp, att[PC_HOOK_INGRESS]));
 	int fd = pc_dp_attach_counters_fd(dp, att[PC_HOOK_EGRESS]);
-	uint32_t old_eg = map_id(fd), k = 3;
-	struct pc_counter *v = calloc(ncpus, sizeof(*v));
+	uint32_t old_eg = map_id(fd), k = 0;
+	struct pc_cnt_chunk *v = calloc(ncpus, sizeof(*v));
 	int st = -1;
 	pid_t pid;
 
 	CHECK(v != NULL, "out of memory");
 	if (!v)
 		return;
-	v[0].packets = 5; /* must not show in the fresh array */
+	v[0].c[3].packets = 5; /* slot 3: must not show in the fresh array */
 	CHECK(bpf_map_update_elem(fd, &k, v, BPF_ANY) == 0, "write egress counter");
 	free(v);
 	cnt_unpin(att[PC_HOOK_EGRESS]);
@@ -1562,6 +1647,7 @@ static int run_tests(void)
 	test_bad_tables(&hand);
 	test_pinned_state(&hand, 2);
 	test_adopt_and_slots(&hand);
+	test_cnt_zero();
 	test_no_monitor();
 	tr_free(&hand);
 	test_small_slot_cap();

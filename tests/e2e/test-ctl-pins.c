@@ -437,21 +437,23 @@ static void put_meta(const struct pc_meta *m)
 		die("meta update: %m");
 }
 
+/* One chunk of PC_CNT_CHUNK slots (SLOT_CAP < PC_CNT_CHUNK); the slots from
+ * SLOT_CAP on hold 1s, which no slot pktclassctl shows may pick up. */
 static int inner_counters(uint32_t att)
 {
-	struct pc_counter *v = calloc(ncpus, sizeof(*v));
-	int fd = array(BPF_MAP_TYPE_PERCPU_ARRAY, "ctltest_inner", sizeof(*v), SLOT_CAP, NULL);
+	struct pc_cnt_chunk *v = calloc(ncpus, sizeof(*v));
+	int fd = array(BPF_MAP_TYPE_PERCPU_ARRAY, "ctltest_inner", sizeof(*v), 1, NULL);
+	uint32_t k = 0;
 
 	if (!v)
 		die("out of memory");
-	for (uint32_t slot = 0; slot < SLOT_CAP; slot++) {
+	for (uint32_t slot = 0; slot < PC_CNT_CHUNK; slot++)
 		for (int c = 0; c < ncpus; c++) {
-			v[c].packets = fake_packets(att, slot, c);
-			v[c].bytes = fake_bytes(att, slot, c);
+			v[c].c[slot].packets = slot < SLOT_CAP ? fake_packets(att, slot, c) : 1;
+			v[c].c[slot].bytes = slot < SLOT_CAP ? fake_bytes(att, slot, c) : 1;
 		}
-		if (bpf_map_update_elem(fd, &slot, v, 0) < 0)
-			die("counter update: %m");
-	}
+	if (bpf_map_update_elem(fd, &k, v, 0) < 0)
+		die("counter update: %m");
 	free(v);
 	return fd;
 }
