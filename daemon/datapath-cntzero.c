@@ -50,6 +50,11 @@ static int cntzero_load(struct pc_dp *dp)
 	return 0;
 }
 
+bool pc_dp_cntzero_bpf(const struct pc_dp *dp)
+{
+	return dp->cntzero && !dp->cntzero_failed;
+}
+
 void pc_dp_cntzero_free(struct pc_dp *dp)
 {
 	pc_cntzero__destroy(dp->cntzero);

@@ -38,6 +38,10 @@ void pc_dp_close(struct pc_dp *dp, bool keep);
 int pc_dp_unpin(struct pc_dp *dp);
 
 uint32_t pc_dp_slot_cap(const struct pc_dp *dp);
+/* true once reused counter slots have been zeroed by the pc_cnt_zero BPF
+ * program (per CPU, race-free), false before that or when it would not
+ * load (then a chunk is rewritten from user space: datapath-cntzero.c). */
+bool pc_dp_cntzero_bpf(const struct pc_dp *dp);
 /* fd of the entry program for hook (PC_HOOK_*), to attach. */
 int pc_dp_entry_fd(const struct pc_dp *dp, int hook);
 uint32_t pc_dp_entry_id(const struct pc_dp *dp, int hook);

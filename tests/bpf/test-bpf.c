@@ -1301,6 +1301,7 @@ static void test_adopt_and_slots(struct tr_set *hand)
 	for (int h = 0; h < PC_HOOK_MAX; h++)
 		CHECK(counter_read(att[h], newer, &c) == 0 && c.packets == 0 && c.bytes == 0,
 		      "reused slot not zeroed on %s", hook_name(h));
+	CHECK(pc_dp_cntzero_bpf(dp), "reused slot zeroed from user space, not by pc_cnt_zero");
 	/* the slot's chunk was rewritten: its other slots keep their counts */
 	for (int h = 0; h < PC_HOOK_MAX; h++)
 		for (uint32_t i = 0; i < 64; i++)
