@@ -85,21 +85,7 @@ struct {
 	__type(value, struct pc_iface);
 } ifarr SEC(".maps");
 
-/* Persistent: the daemon passes its pinned map in (bpf_map__reuse_fd), so
- * this definition only describes the shape. */
-struct pc_cnt_inner {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(struct pc_cnt_chunk));
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, PC_MAX_ATTACH);
-	__type(key, __u32);
-	__array(values, struct pc_cnt_inner);
-} cnt SEC(".maps");
+#include "cnt-map.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

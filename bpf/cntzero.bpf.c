@@ -19,19 +19,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define PC_ZERO_LIST 1024
 
-struct pc_cnt_inner {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(struct pc_cnt_chunk));
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, PC_MAX_ATTACH);
-	__type(key, __u32);
-	__array(values, struct pc_cnt_inner);
-} cnt SEC(".maps");
+#include "cnt-map.h"
 
 /* The slots to zero, written by the daemon before each run. */
 struct {
