@@ -50,6 +50,11 @@ uint32_t pc_dp_entry_id(const struct pc_dp *dp, int hook);
  * across generations and restarts (through the pinned "slots" map).
  * -ENOSPC when slot_cap is too small. */
 int pc_dp_assign_slots(struct pc_dp *dp, struct pc_ruleset *rs);
+/* A generation whose slots were assigned did not go live: give back the
+ * slots of names that the live ruleset does not have, so that a rejected
+ * config leaves no names in the pinned slot table.  live NULL (nothing
+ * committed yet): a no-op. */
+int pc_dp_slots_rollback(struct pc_dp *dp, const struct pc_ruleset *live);
 
 /* Load a generation's classifier programs and fill its tables; nothing
  * live changes.  On failure the verifier log tail has gone to the log. */

@@ -127,27 +127,13 @@ static bool cfg_has_monitor(const struct pc_config *cfg)
 	return false;
 }
 
-/* The transaction: everything is built beside the live generation; only
- * pc_dp_gen_commit() switches.  On success l moves into d->live. */
-static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen)
+/* apply(), once the slots are assigned. */
+static int apply_slotted(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen)
 {
 	uint32_t gen = d->generation + 1;
 	struct pc_gen *g = NULL;
 	int r;
 
-	/* Checks that can fail come before the slots are assigned: assigning
-	 * publishes the new rule names in the pinned slot table. */
-	r = resolve_redirects(l->rs, why, whylen);
-	if (r < 0)
-		return r;
-	r = pc_dp_assign_slots(d->dp, l->rs);
-	if (r < 0) {
-		snprintf(why, whylen, "assigning counter slots: %s", strerror(-r));
-		if (r == -ENOSPC)
-			log_error("out of counter slots (%u per attachment): stop the daemon with "
-				  "keep_on_exit off to let it size them anew", pc_dp_slot_cap(d->dp));
-		return log_error_errno(r, "assigning counter slots");
-	}
 	pc_dp_set_log_rate(d->dp, l->cfg->settings.log_rate);
 	pc_dp_set_monitor(d->dp, cfg_has_monitor(l->cfg));
 	r = pc_dp_gen_prepare(d->dp, l->rs, l->tree, gen, &g);
@@ -179,6 +165,37 @@ static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen
 	d->live = *l;
 	*l = (struct pc_loaded){};
 	return 0;
+}
+
+/* The transaction: everything is built beside the live generation; only
+ * pc_dp_gen_commit() switches.  On success l moves into d->live. */
+static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen)
+{
+	int r;
+
+	/* Checks that can fail come before the slots are assigned: assigning
+	 * publishes the new rule names in the pinned slot table (given back
+	 * below if the generation does not go live). */
+	r = resolve_redirects(l->rs, why, whylen);
+	if (r < 0)
+		return r;
+	r = pc_dp_assign_slots(d->dp, l->rs);
+	if (r < 0) {
+		snprintf(why, whylen, "assigning counter slots: %s", strerror(-r));
+		if (r == -ENOSPC)
+			log_error("out of counter slots (%u per attachment): stop the daemon with "
+				  "keep_on_exit off to let it size them anew", pc_dp_slot_cap(d->dp));
+		return log_error_errno(r, "assigning counter slots");
+	}
+	r = apply_slotted(d, l, why, whylen);
+	if (r < 0) {
+		/* the new names go again: only the live rules keep slots */
+		int q = pc_dp_slots_rollback(d->dp, d->live.rs);
+
+		if (q < 0)
+			log_warning_errno(q, "giving back the counter slots of the rejected config");
+	}
+	return r;
 }
 
 static void status_line(struct daemon *d, char *buf, size_t len)

@@ -258,6 +258,11 @@ int pc_dp_slots_release(struct pc_dp *dp, const struct pc_ruleset *rs)
 	return r;
 }
 
+int pc_dp_slots_rollback(struct pc_dp *dp, const struct pc_ruleset *live)
+{
+	return live ? pc_dp_slots_release(dp, live) : 0;
+}
+
 /* ---- attachment slots ------------------------------------------------------ */
 int pc_dp_counters_create(struct pc_dp *dp, int *ret)
 {

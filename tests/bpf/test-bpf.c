@@ -1244,6 +1244,42 @@ static int reopen(uint32_t slot_cap)
 	return r;
 }
 
+/* The name of slot in the pinned "slots" table ("" when free). */
+static const char *pinned_slot_name(uint32_t slot, char *buf, size_t len)
+{
+	_cleanup_(pc_stats_freep) struct pc_stats *st = NULL;
+
+	buf[0] = 0;
+	if (pc_stats_read(pin, &st) == 0 && slot < st->slot_cap)
+		snprintf(buf, len, "%s", st->slots[slot].name);
+	return buf;
+}
+
+/* A config whose generation does not go live (the daemon: the verifier
+ * rejects it after its slots were assigned) gives its new names back:
+ * pc_dp_slots_rollback() against the live ruleset. */
+static void slots_rollback(const struct tr_set *live)
+{
+	struct tr_set s4;
+	uint32_t ph, web = live->rs.outs[R_WEB].slot;
+	char buf[PC_NAME_MAX];
+
+	rule_set_build(&s4, false, "phantom");
+	CHECK(pc_dp_assign_slots(dp, &s4.rs) == 0, "assign s4");
+	ph = s4.rs.outs[s4.rs.nrules - 1].slot;
+	CHECK(!strcmp(pinned_slot_name(ph, buf, sizeof(buf)), "phantom"),
+	      "assigned slot %u not named phantom (%s)", ph, buf);
+	CHECK(pc_dp_slots_rollback(dp, &live->rs) == 0, "rollback");
+	CHECK(!pinned_slot_name(ph, buf, sizeof(buf))[0], "slot %u still named %s after rollback",
+	      ph, buf);
+	CHECK(pc_dp_slot_name(dp, ph) == NULL || !pc_dp_slot_name(dp, ph)->name[0],
+	      "slot %u still named in the daemon's mirror", ph);
+	CHECK(!strcmp(pinned_slot_name(web, buf, sizeof(buf)), "web"),
+	      "live rule web lost its slot %u (%s)", web, buf);
+	CHECK(pc_dp_slots_rollback(dp, NULL) == 0, "rollback without a live ruleset");
+	tr_free(&s4);
+}
+
 static void test_adopt_and_slots(struct tr_set *hand)
 {
 	uint32_t ids[PC_HOOK_MAX], sip_slot = hand->rs.outs[R_SIP].slot, newer;
@@ -1311,6 +1347,7 @@ static void test_adopt_and_slots(struct tr_set *hand)
 			      "%s slot %u changed by zeroing slot %u", hook_name(h), i, newer);
 	if (g)
 		CHECK(pc_dp_gen_commit(dp, g, &s3.rs, "/test/config.yaml") == 0, "commit s3");
+	slots_rollback(&s3);
 	tr_free(&s2);
 	tr_free(&s3);
 }
