@@ -60,6 +60,8 @@ int pc_dp_counters_unpin_all(const struct pc_dp *dp);
 /* A new empty "cnt" (array of maps of counter arrays), not pinned. */
 int pc_dp_cnt_create(struct pc_dp *dp, int *ret);
 /* The path of cnt_<a>; pin fd there, replacing what is pinned. */
+/* pin_path/name into buf; -ENAMETOOLONG when it does not fit. */
+int pc_dp_pin_file(const struct pc_dp *dp, const char *name, char *buf, size_t len);
 int pc_dp_cnt_pin_file(const struct pc_dp *dp, uint32_t a, char *buf, size_t len);
 int pc_dp_counters_pin(const struct pc_dp *dp, uint32_t a, int fd);
 

@@ -102,8 +102,9 @@ static int cnt_replace(struct pc_dp *dp)
 	char p[PC_PATH_MAX + 32];
 	int fd, r;
 
-	if ((size_t)snprintf(p, sizeof(p), "%s/cnt", dp->pin_path) >= sizeof(p))
-		return -ENAMETOOLONG;
+	r = pc_dp_pin_file(dp, "cnt", p, sizeof(p));
+	if (r < 0)
+		return r;
 	r = pc_dp_cnt_create(dp, &fd);
 	if (r < 0)
 		return r;

@@ -40,7 +40,7 @@ static const char *const pin_names[] = {
 	"entry_ingress", "entry_egress", "entry_sock", "log", "log_limit",
 };
 
-static int pin_file(const struct pc_dp *dp, const char *name, char *buf, size_t len)
+int pc_dp_pin_file(const struct pc_dp *dp, const char *name, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/%s", dp->pin_path, name);
 
@@ -52,7 +52,7 @@ static int obj_get(const struct pc_dp *dp, const char *name)
 	char p[PC_PATH_MAX + 32];
 	int fd, r;
 
-	r = pin_file(dp, name, p, sizeof(p));
+	r = pc_dp_pin_file(dp, name, p, sizeof(p));
 	if (r < 0)
 		return r;
 	fd = bpf_obj_get(p);
@@ -64,7 +64,7 @@ static int obj_pin(const struct pc_dp *dp, int fd, const char *name)
 	char p[PC_PATH_MAX + 32];
 	int r;
 
-	r = pin_file(dp, name, p, sizeof(p));
+	r = pc_dp_pin_file(dp, name, p, sizeof(p));
 	if (r < 0)
 		return r;
 	return bpf_obj_pin(fd, p) < 0 ? -errno : 0;
@@ -76,7 +76,7 @@ static int unpin_all(const struct pc_dp *dp)
 	int ret = 0;
 
 	for (size_t i = 0; i < sizeof(pin_names) / sizeof(pin_names[0]); i++) {
-		if (pin_file(dp, pin_names[i], p, sizeof(p)) < 0)
+		if (pc_dp_pin_file(dp, pin_names[i], p, sizeof(p)) < 0)
 			return -ENAMETOOLONG;
 		if (unlink(p) < 0 && errno != ENOENT)
 			ret = -errno;

@@ -305,9 +305,10 @@ static int attach_write(struct pc_dp *dp, uint32_t a)
  * (Not "cnt.<slot>": bpffs refuses names with a dot, EPERM.) */
 int pc_dp_cnt_pin_file(const struct pc_dp *dp, uint32_t a, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s/cnt_%u", dp->pin_path, a);
+	char name[32];
 
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	snprintf(name, sizeof(name), "cnt_%u", a);
+	return pc_dp_pin_file(dp, name, buf, len);
 }
 
 static int counters_unpin(const struct pc_dp *dp, uint32_t a)
