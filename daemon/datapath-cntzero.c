@@ -33,8 +33,8 @@ static int cntzero_load(struct pc_dp *dp)
 
 	if (dp->cntzero)
 		return 0;
-	if (dp->cntzero_failed)
-		return -EOPNOTSUPP;
+	if (dp->cntzero_err < 0)
+		return dp->cntzero_err;
 	skel = pc_cntzero__open();
 	if (!skel)
 		return -errno;
@@ -43,7 +43,7 @@ static int cntzero_load(struct pc_dp *dp)
 		r = pc_cntzero__load(skel);
 	if (r < 0) {
 		pc_cntzero__destroy(skel);
-		dp->cntzero_failed = true;
+		dp->cntzero_err = r;
 		return r;
 	}
 	dp->cntzero = skel;
@@ -52,7 +52,13 @@ static int cntzero_load(struct pc_dp *dp)
 
 bool pc_dp_cntzero_bpf(const struct pc_dp *dp)
 {
-	return dp->cntzero && !dp->cntzero_failed;
+	return dp->cntzero && dp->cntzero_err == 0;
+}
+
+int pc_dp_cntzero_state(const struct pc_dp *dp, uint64_t *rewrites)
+{
+	*rewrites = dp->cnt_rewrites;
+	return dp->cntzero_err;
 }
 
 void pc_dp_cntzero_free(struct pc_dp *dp)
@@ -96,7 +102,7 @@ static void zero_bpf(struct pc_dp *dp, const uint32_t *s, uint32_t n)
 /* Read each chunk holding a slot of s[0..n) (ascending); where one of them
  * is not zero on some CPU, clear them and write the chunk back whole.  v
  * holds one chunk per CPU. */
-static int chunks_check(const struct pc_dp *dp, int fd, const uint32_t *s, uint32_t n,
+static int chunks_check(struct pc_dp *dp, int fd, const uint32_t *s, uint32_t n,
 			struct pc_cnt_chunk *v)
 {
 	static const struct pc_counter zero;
@@ -114,8 +120,11 @@ static int chunks_check(const struct pc_dp *dp, int fd, const uint32_t *s, uint3
 				dirty |= memcmp(x, &zero, sizeof(zero)) != 0;
 				*x = zero;
 			}
-		if (dirty && bpf_map_update_elem(fd, &k, v, BPF_EXIST) < 0)
+		if (!dirty)
+			continue;
+		if (bpf_map_update_elem(fd, &k, v, BPF_EXIST) < 0)
 			return -errno;
+		dp->cnt_rewrites++;
 	}
 	return 0;
 }

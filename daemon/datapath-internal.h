@@ -44,7 +44,9 @@ struct pc_dp {
 	int att_fd[PC_MAX_ATTACH];            /* inner counter arrays or -1 */
 
 	struct pc_cntzero *cntzero;           /* datapath-cntzero.c, loaded on use */
-	bool cntzero_failed;                  /* it would not load: user space only */
+	int cntzero_err;                      /* it would not load (-errno): user
+					       * space only */
+	uint64_t cnt_rewrites;                /* chunks written back from user space */
 
 	struct pc_gen *cur;
 	char log[PC_DP_LOG_SIZE];

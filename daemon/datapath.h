@@ -42,6 +42,10 @@ uint32_t pc_dp_slot_cap(const struct pc_dp *dp);
  * program (per CPU, race-free), false before that or when it would not
  * load (then a chunk is rewritten from user space: datapath-cntzero.c). */
 bool pc_dp_cntzero_bpf(const struct pc_dp *dp);
+/* 0, or the -errno with which pc_cnt_zero would not load; *rewrites: how
+ * many chunks have been written back whole from user space so far (each
+ * may have lost what was counted into it during the rewrite). */
+int pc_dp_cntzero_state(const struct pc_dp *dp, uint64_t *rewrites);
 /* fd of the entry program for hook (PC_HOOK_*), to attach. */
 int pc_dp_entry_fd(const struct pc_dp *dp, int hook);
 uint32_t pc_dp_entry_id(const struct pc_dp *dp, int hook);

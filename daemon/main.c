@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* main.c - pktclassd: startup, the event loop, reload transactions, stop. */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <limits.h>
 #include <net/if.h>
@@ -51,6 +52,8 @@ struct daemon {
 	bool reload_failed;       /* the last reload was rejected */
 	char status[128];         /* last STATUS= line */
 	struct pc_stats_log stats; /* the last stats record, for the deltas */
+	bool cntzero_warned;      /* said that pc_cnt_zero would not load */
+	uint64_t cnt_rewrites;    /* chunk rewrites already reported */
 };
 
 static uint64_t now_usec(clockid_t clock)
@@ -167,6 +170,27 @@ static int apply_slotted(struct daemon *d, struct pc_loaded *l, char *why, size_
 	return 0;
 }
 
+/* Reused counter slots are zeroed by a BPF program per CPU; where that
+ * could not be done, a chunk was written back whole, and what the classifier
+ * counted into it meanwhile is lost: say so. */
+static void cntzero_report(struct daemon *d)
+{
+	uint64_t n;
+	int r = pc_dp_cntzero_state(d->dp, &n);
+
+	if (r < 0 && !d->cntzero_warned) {
+		log_warning_errno(r, "the counter-zeroing program (pc_cnt_zero) would not load; "
+				  "reused counter slots are zeroed from user space, which can lose "
+				  "counts made meanwhile");
+		d->cntzero_warned = true;
+	}
+	if (n > d->cnt_rewrites)
+		log_warning("zeroing reused counter slots rewrote %" PRIu64 " counter chunk(s) from "
+			    "user space: counts made meanwhile in them may be lost",
+			    n - d->cnt_rewrites);
+	d->cnt_rewrites = n;
+}
+
 /* The transaction: everything is built beside the live generation; only
  * pc_dp_gen_commit() switches.  On success l moves into d->live. */
 static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen)
@@ -187,6 +211,7 @@ static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen
 				  "keep_on_exit off to let it size them anew", pc_dp_slot_cap(d->dp));
 		return log_error_errno(r, "assigning counter slots");
 	}
+	cntzero_report(d);
 	r = apply_slotted(d, l, why, whylen);
 	if (r < 0) {
 		/* the new names go again: only the live rules keep slots */

@@ -40,6 +40,7 @@
 
 #include "../../bpf/parse.h"
 #include "../../daemon/datapath.h"
+#include "../../daemon/datapath-internal.h" /* cntzero_fallback(): cntzero_err */
 #include "../../daemon/stats.h"
 #include "../../daemon/util.h"
 #include "cntzero.skel.h"
@@ -1280,6 +1281,58 @@ static void slots_rollback(const struct tr_set *live)
 	tr_free(&s4);
 }
 
+/* Without pc_cnt_zero (it would not load: a kernel or capability set
+ * without raw_tp test runs), a reused slot is zeroed by writing its chunk
+ * back from user space; the datapath reports the load error and counts the
+ * rewrite, which the daemon logs.  No traffic runs here, so the chunk's other
+ * slots must keep their counts exactly. */
+static void cntzero_fallback(const struct tr_set *live)
+{
+	struct pc_counter c, before[64];
+	struct tr_set s5;
+	uint64_t n0, n1;
+	uint32_t ph;
+	int fd = pc_dp_attach_counters_fd(dp, att[0]);
+
+	rule_set_build(&s5, false, "phantom2");
+	CHECK(pc_dp_assign_slots(dp, &s5.rs) == 0, "assign s5");
+	ph = s5.rs.outs[s5.rs.nrules - 1].slot;
+	CHECK(pc_dp_slots_rollback(dp, &live->rs) == 0, "rollback s5");
+	/* counts in the freed slot, as if it had counted before */
+	struct pc_cnt_chunk *v = calloc(ncpus, sizeof(*v));
+	uint32_t k = ph / PC_CNT_CHUNK;
+
+	CHECK(v && bpf_map_lookup_elem(fd, &k, v) == 0, "read chunk of slot %u", ph);
+	if (!v)
+		return;
+	for (int cpu = 0; cpu < ncpus; cpu++)
+		v[cpu].c[ph % PC_CNT_CHUNK] = (struct pc_counter){ 7 + cpu, 700 };
+	CHECK(bpf_map_update_elem(fd, &k, v, BPF_EXIST) == 0, "dirty slot %u", ph);
+	free(v);
+	for (uint32_t i = 0; i < 64; i++)
+		counter_read(att[0], i, &before[i]);
+
+	pc_dp_cntzero_free(dp);
+	dp->cntzero_err = -EPERM;
+	CHECK(pc_dp_cntzero_state(dp, &n0) == -EPERM, "load error not reported");
+	CHECK(pc_dp_assign_slots(dp, &s5.rs) == 0, "assign s5 again");
+	CHECK(s5.rs.outs[s5.rs.nrules - 1].slot == ph, "slot %u not reused", ph);
+	CHECK(counter_read(att[0], ph, &c) == 0 && c.packets == 0 && c.bytes == 0,
+	      "reused slot %u not zeroed from user space (%llu packets)", ph,
+	      (unsigned long long)c.packets);
+	CHECK(pc_dp_cntzero_state(dp, &n1) == -EPERM && n1 > n0,
+	      "chunk rewrite not counted (%llu -> %llu)", (unsigned long long)n0,
+	      (unsigned long long)n1);
+	CHECK(!pc_dp_cntzero_bpf(dp), "fallback reported as the BPF path");
+	for (uint32_t i = 0; i < 64; i++)
+		CHECK(i == ph || (counter_read(att[0], i, &c) == 0 && c.packets == before[i].packets &&
+				  c.bytes == before[i].bytes),
+		      "slot %u changed by the user-space zeroing of slot %u", i, ph);
+	CHECK(pc_dp_slots_rollback(dp, &live->rs) == 0, "rollback s5 again");
+	dp->cntzero_err = 0;
+	tr_free(&s5);
+}
+
 static void test_adopt_and_slots(struct tr_set *hand)
 {
 	uint32_t ids[PC_HOOK_MAX], sip_slot = hand->rs.outs[R_SIP].slot, newer;
@@ -1348,6 +1401,7 @@ static void test_adopt_and_slots(struct tr_set *hand)
 	if (g)
 		CHECK(pc_dp_gen_commit(dp, g, &s3.rs, "/test/config.yaml") == 0, "commit s3");
 	slots_rollback(&s3);
+	cntzero_fallback(&s3);
 	tr_free(&s2);
 	tr_free(&s3);
 }
