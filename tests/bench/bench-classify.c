@@ -3,7 +3,7 @@
  * BPF_PROG_TEST_RUN, next to two yardsticks measured the same way in the
  * same run: an empty TC program and a one-hash-lookup 5-tuple program.
  *
- *   bench-classify [-p PACKETS] [-r REPEAT] [-k ROUNDS] [-o OUT.md] NAME RULES TRACE ...
+ *   bench-classify [-p PACKETS] [-r REPEAT] [-k ROUNDS] [-e MIB] [-o OUT.md] NAME RULES TRACE ...
  *
  * Per set: the ClassBench rules become a config in memory (tests/lib/cbset.c),
  * timed through pc_compile, pc_tree_build and pc_dp_assign_slots +
@@ -13,6 +13,11 @@
  * mean per run), for ROUNDS rounds; within a round every packet goes through
  * the empty program, the one-lookup program and the classifier in turn, so
  * drift hits all three alike.  ns/packet = mean over packets and rounds.
+ * With -e MIB, every run is preceded by writing one byte per cache line of
+ * a MIB MiB buffer in 4 KiB pages (use -r 1): the tables are then as cold in
+ * the caches and TLBs as on a real path, where much else runs between two
+ * packets; a low-noise stand-in for scripts/bench-peers when comparing data
+ * layouts (daemon/datapath.md, "Real traffic").
  * Map memory: the "memlock" of every map the classifier uses (fdinfo), plus
  * the counter array of its attachment (sized 2 slots a rule).
  *
@@ -20,6 +25,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,9 +48,30 @@
 #define IFINDEX 1
 
 struct opts {
-	unsigned packets, repeat, rounds;
+	unsigned packets, repeat, rounds, evict_mib;
 	const char *out;
 };
+
+static uint8_t *evict_buf;
+static size_t evict_len;
+
+static int evict_init(unsigned mib)
+{
+	evict_len = (size_t)mib << 20;
+	evict_buf = mmap(NULL, evict_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (evict_buf == MAP_FAILED)
+		return -errno;
+	/* small pages, so that the TLBs are swept too */
+	(void)madvise(evict_buf, evict_len, MADV_NOHUGEPAGE);
+	memset(evict_buf, 1, evict_len);
+	return 0;
+}
+
+static void evict(void)
+{
+	for (size_t i = 0; i < evict_len; i += 64)
+		evict_buf[i]++;
+}
 
 struct row {
 	char name[48];
@@ -184,6 +211,8 @@ static int measure(const int fds[3], const struct frames *f, const struct opts *
 	for (unsigned round = 0; round < o->rounds; round++)
 		for (size_t i = 0; i < f->n; i++)
 			for (int k = 0; k < 3; k++) {
+				if (evict_len)
+					evict();
 				r = run_ns(fds[k], f->buf[i], f->len[i], o->repeat, &d);
 				if (r < 0)
 					return r;
@@ -322,8 +351,12 @@ static void header(FILE *f, const struct opts *o)
 	fprintf(f, "Kernel %s, %s, %ld CPUs. BPF_PROG_TEST_RUN of the TC programs, %u packets of "
 		   "the trace each run %u times in one call, %u rounds; ns/packet is the mean over "
 		   "packets and rounds. Map memory: memlock of the classifier's maps (MiB) + its "
-		   "counter array.\n\n", u.release, model, sysconf(_SC_NPROCESSORS_ONLN), o->packets,
+		   "counter array.", u.release, model, sysconf(_SC_NPROCESSORS_ONLN), o->packets,
 		o->repeat, o->rounds);
+	if (o->evict_mib)
+		fprintf(f, " Before each run %u MiB were written (one byte a cache line, 4 KiB "
+			   "pages): cold caches and TLBs.", o->evict_mib);
+	fprintf(f, "\n\n");
 	fprintf(f, "| set | rules | boxes | trees | nodes | depth | ns/packet | empty ns | one-lookup ns "
 		   "| ratio to one-lookup | map MiB | counters MiB | compile ms | tree ms | load ms "
 		   "| compile+tree+load ms |\n");
@@ -345,6 +378,10 @@ static int run(int argc, char **argv, const struct opts *o)
 
 	if (unshare(CLONE_NEWNET) < 0) {
 		perror("unshare(CLONE_NEWNET)");
+		return 1;
+	}
+	if (o->evict_mib && evict_init(o->evict_mib) < 0) {
+		perror("mmap");
 		return 1;
 	}
 	if (o->out) {
@@ -394,7 +431,7 @@ int main(int argc, char **argv)
 	int c, status;
 	pid_t pid;
 
-	while ((c = getopt(argc, argv, "p:r:k:o:")) != -1)
+	while ((c = getopt(argc, argv, "p:r:k:e:o:")) != -1)
 		switch (c) {
 		case 'p':
 			o.packets = (unsigned)atoi(optarg);
@@ -404,6 +441,9 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			o.rounds = (unsigned)atoi(optarg);
+			break;
+		case 'e':
+			o.evict_mib = (unsigned)atoi(optarg);
 			break;
 		case 'o':
 			o.out = optarg;
@@ -427,7 +467,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "could not remove %s\n", pin);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 usage:
-	fprintf(stderr, "usage: %s [-p PACKETS] [-r REPEAT] [-k ROUNDS] [-o OUT] NAME RULES TRACE...\n",
+	fprintf(stderr, "usage: %s [-p PACKETS] [-r REPEAT] [-k ROUNDS] [-e MIB] [-o OUT] NAME RULES "
+			"TRACE...\n",
 		argv[0]);
 	return 2;
 }
