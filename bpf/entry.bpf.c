@@ -17,15 +17,9 @@
 #include <bpf/bpf_helpers.h>
 
 #include "pktclass.h"
+#include "jmp-map.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, PC_JMP_TC_MAX);
-	__type(key, __u32);
-	__type(value, __u32);
-} jmp_tc SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);

@@ -14,6 +14,10 @@
  * them.  A version 1 state whose slot_cap is not whole chunks is not
  * adopted (created afresh).
  *
+ * Entry programs of a build from before the shared TC classifier (they put
+ * no hook in cb: legacy_entry.bpf.c) are adopted as they are, and each
+ * hook's tail call must reach a classifier of that hook.
+ *
  * Root, a private network namespace; otherwise exit 77 (or fail when
  * CI=true). */
 #include <errno.h>
@@ -32,6 +36,7 @@
 #include "../lib/pktgen.h"
 #include "../lib/testrules.h"
 #include "../lib/privtest.h"
+#include "legacy_entry.skel.h"
 
 #define SLOT_CAP (2 * PC_CNT_CHUNK)
 #define IFINDEX 1 /* lo of the private netns */
@@ -372,6 +377,78 @@ out:
 	tr_free(&s);
 }
 
+static uint32_t prog_id(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ? 0 : info.id;
+}
+
+/* The ssh packet through entry program fd with the other hook in cb: counted
+ * on attachment att[h], not on att[!h]. */
+static void check_hook(struct pc_dp *dp, struct tr_set *s, const uint32_t *att, int fd, int h)
+{
+	struct pg_pkt p = pg_ipv4(0xc0000201, 0xc0000202, 6, 40000, 22);
+	struct __sk_buff ctx = { .ifindex = IFINDEX };
+	uint8_t buf[PG_FRAME_MAX];
+	int len = pg_build(&p, buf, sizeof(buf));
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf, .data_size_in = len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1);
+	uint32_t rs = s->rs.outs[0].slot;
+	struct pc_counter mine = counter(dp, att[h], rs), other = counter(dp, att[!h], rs), c;
+
+	ctx.cb[PC_CB_HOOK] = h == PC_HOOK_INGRESS ? PC_HOOK_EGRESS : PC_HOOK_INGRESS;
+	CHECK(len > 0 && bpf_prog_test_run_opts(fd, &o) == 0, "legacy entry %d: test run: %m", h);
+	c = counter(dp, att[h], rs);
+	CHECK(c.packets == mine.packets + 1, "legacy entry %d: %llu packets on its attachment, "
+	      "want %llu + 1", h, (unsigned long long)c.packets, (unsigned long long)mine.packets);
+	c = counter(dp, att[!h], rs);
+	CHECK(c.packets == other.packets, "legacy entry %d: counted on the other hook's attachment",
+	      h);
+}
+
+static void test_legacy_entry(void)
+{
+	struct legacy_entry *le = NULL;
+	uint32_t att[2], entry_id[2];
+	struct pc_dp *dp = NULL;
+	struct tr_set s;
+	int fd[2], jmp, r;
+
+	rules(&s);
+	CHECK(tr_build(&s, 2) == 0, "tree");
+	if (make_state(&s, att, entry_id) < 0)
+		goto out;
+	le = legacy_entry__open();
+	jmp = pinned_get("jmp_tc");
+	r = le && jmp >= 0 ? bpf_map__reuse_fd(le->maps.jmp_tc, jmp) : -ENOENT;
+	r = r ?: legacy_entry__load(le);
+	if (jmp >= 0)
+		close(jmp);
+	CHECK(r == 0, "load the legacy entry programs: %s", strerror(-r));
+	if (r < 0)
+		goto out;
+	fd[0] = bpf_program__fd(le->progs.legacy_ingress);
+	fd[1] = bpf_program__fd(le->progs.legacy_egress);
+	CHECK(pin_replace(fd[0], "entry_ingress") == 0 && pin_replace(fd[1], "entry_egress") == 0,
+	      "pin the legacy entry programs");
+	dp = open_dp(0);
+	if (!dp)
+		goto out;
+	for (int h = 0; h < 2; h++)
+		CHECK(pc_dp_entry_id(dp, h) == prog_id(fd[h]) && prog_id(fd[h]),
+		      "legacy entry program %d not adopted", h);
+	r = commit(dp, &s, att, 12);
+	CHECK(r == 0, "generation on legacy entry programs: %s", strerror(-r));
+	for (int h = 0; r == 0 && h < 2; h++)
+		check_hook(dp, &s, att, fd[h], h);
+	pc_dp_close(dp, false);
+out:
+	legacy_entry__destroy(le);
+	tr_free(&s);
+}
+
 static int run(void)
 {
 	struct stat st;
@@ -382,6 +459,7 @@ static int run(void)
 	if (ncpus <= 0)
 		return pt_unavailable("no CPU count");
 	test_migrate();
+	test_legacy_entry();
 	CHECK(stat(pin, &st) < 0 && errno == ENOENT, "pin dir left behind");
 	printf("# %u checks, %u failures\n", checks, failures);
 	return failures ? 1 : 0;
