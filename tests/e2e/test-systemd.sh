@@ -174,12 +174,18 @@ write_config() {
 	sd_sh "cat >'$UNIT_CONF'" || sd_fail "writing $UNIT_CONF"
 }
 
-# ---- start ---------------------------------------------------------------------------
-write_config <<YAML
+# the test config: stats_interval $1; with $2 = dns, a rule for udp/53 too
+test_config() {
+	local dns=
+	[[ ${2:-} == dns ]] && dns='
+  - name: dns
+    match: { proto: udp, dst_port: 53 }
+    class: names'
+	write_config <<YAML
 version: 1
 settings:
   pin_path: $PIN
-  stats_interval: "0"
+  stats_interval: $1
   log_rate: 1000
 interfaces:
   - name: r0
@@ -190,7 +196,7 @@ classes:
 rules:
   - name: sip
     match: { proto: udp, dst_port: 5060 }
-    class: voice
+    class: voice$dns
   - name: audited
     match: { proto: udp, dst_port: 7000 }
     class: audit
@@ -199,6 +205,10 @@ default:
   class: other
   action: pass
 YAML
+}
+
+# ---- start ---------------------------------------------------------------------------
+test_config '"0"'
 sd_run pktclassctl check -c "$UNIT_CONF" >/dev/null || sd_fail "pktclassctl check rejects the test config"
 
 sd_run systemctl start pktclassd || sd_fail "systemctl start pktclassd failed"
@@ -290,33 +300,7 @@ sd_run journalctl -x -u pktclassd --no-pager MESSAGE_ID=$MID_PKTLOG |
 sd_log "ok: journalctl -x shows the catalog text"
 
 # ---- reload ---------------------------------------------------------------------------
-write_config <<YAML
-version: 1
-settings:
-  pin_path: $PIN
-  stats_interval: 1s
-  log_rate: 1000
-interfaces:
-  - name: r0
-    hooks: [ingress]
-classes:
-  - name: voice
-    description: SIP
-rules:
-  - name: sip
-    match: { proto: udp, dst_port: 5060 }
-    class: voice
-  - name: dns
-    match: { proto: udp, dst_port: 53 }
-    class: names
-  - name: audited
-    match: { proto: udp, dst_port: 7000 }
-    class: audit
-    log: true
-default:
-  class: other
-  action: pass
-YAML
+test_config 1s dns
 sd_run systemctl reload pktclassd || sd_fail "systemctl reload pktclassd failed"
 # Right after the reload returns the new rule classifies: no waiting.
 send 53 9
