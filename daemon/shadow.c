@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "shadow.h"
+#include "util.h"
 
 static const uint8_t word_width[PC_KEY_WORDS] = PC_WORD_WIDTHS;
 
@@ -253,24 +254,9 @@ struct index {
 	size_t nents, cap_ents;
 };
 
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	size_t c = *cap ? *cap * 2 : 1024;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	p = reallocarray(*v, c, size);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = c;
-	return 0;
-}
-
 static int new_node(struct index *ix, uint32_t *ret)
 {
-	if (grow((void **)&ix->nodes, &ix->cap_nodes, ix->nnodes, sizeof(*ix->nodes)) < 0)
+	if (pc_grow((void **)&ix->nodes, &ix->cap_nodes, ix->nnodes + 1, sizeof(*ix->nodes)) < 0)
 		return -ENOMEM;
 	ix->nodes[ix->nnodes] = (struct tnode){};
 	*ret = (uint32_t)ix->nnodes++;
@@ -312,7 +298,7 @@ static int index_add(struct index *ix, const struct pc_box *b, uint32_t box)
 		}
 		n = ix->nodes[n].sub;
 	}
-	if (grow((void **)&ix->ents, &ix->cap_ents, ix->nents, sizeof(*ix->ents)) < 0)
+	if (pc_grow((void **)&ix->ents, &ix->cap_ents, ix->nents + 1, sizeof(*ix->ents)) < 0)
 		return -ENOMEM;
 	ix->ents[ix->nents] = (struct entry){ .box = box, .next = ix->nodes[n].list };
 	ix->nodes[n].list = (uint32_t)++ix->nents;

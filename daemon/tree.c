@@ -159,23 +159,6 @@ struct builder {
 	uint32_t max_depth, max_leaf;
 };
 
-static int grow(void **v, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 1024;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*v, ncap * elem);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = ncap;
-	return 0;
-}
-
 static int leafmap_rehash(struct builder *B)
 {
 	struct leafmap nm = { .cap = B->lm.cap ? B->lm.cap * 2 : 4096 };
@@ -227,7 +210,7 @@ static int leaf_store(struct builder *B, const uint32_t *v, uint32_t n, uint32_t
 			*base = B->lm.slot[j] - 1;
 			return 0;
 		}
-	r = grow((void **)&B->leaf, &B->cap_leaf, B->nleaf + n, sizeof(*B->leaf));
+	r = pc_grow((void **)&B->leaf, &B->cap_leaf, B->nleaf + n, sizeof(*B->leaf));
 	if (r < 0)
 		return r;
 	memcpy(B->leaf + B->nleaf, v, n * sizeof(*v));
@@ -542,7 +525,7 @@ static int build_cut(struct builder *B, uint32_t slot, const struct region *R,
 	r = children_fill(B, R, c, v, n, &ch);
 	if (r < 0)
 		goto out;
-	r = grow((void **)&B->nodes, &B->cap_nodes, B->nnodes + ch.nch, sizeof(*B->nodes));
+	r = pc_grow((void **)&B->nodes, &B->cap_nodes, B->nnodes + ch.nch, sizeof(*B->nodes));
 	if (r < 0)
 		goto out;
 	base = (uint32_t)B->nnodes;
@@ -675,7 +658,7 @@ static int build_trees(struct builder *B, struct group *g, uint32_t ngroups, str
 			continue;
 		for (unsigned w = 0; w < W; w++)
 			R.m[w] = word_width[w];
-		r = grow((void **)&B->nodes, &B->cap_nodes, B->nnodes + 1, sizeof(*B->nodes));
+		r = pc_grow((void **)&B->nodes, &B->cap_nodes, B->nnodes + 1, sizeof(*B->nodes));
 		if (r < 0)
 			return r;
 		root = (uint32_t)B->nnodes++;

@@ -8,6 +8,7 @@
 #include <yaml.h>
 
 #include "yamldom.h"
+#include "util.h"
 
 #define PC_YAML_MAX_INPUT (1u << 30)
 #define BLOCK_MIN (256u * 1024)
@@ -108,21 +109,6 @@ static struct pc_pos mark_pos(yaml_mark_t m)
 	return (struct pc_pos){ .line = m.line + 1, .col = m.column + 1 };
 }
 
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	size_t c = *cap ? *cap * 2 : 64;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	p = reallocarray(*v, c, size);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = c;
-	return 0;
-}
-
 /* The new node becomes the root, or a child of the open collection. */
 static int attach(struct builder *b, struct pc_ynode *node)
 {
@@ -130,7 +116,7 @@ static int attach(struct builder *b, struct pc_ynode *node)
 		b->doc->root = node;
 		return 0;
 	}
-	if (grow((void **)&b->pend, &b->cap_pend, b->npend, sizeof(*b->pend)) < 0)
+	if (pc_grow((void **)&b->pend, &b->cap_pend, b->npend + 1, sizeof(*b->pend)) < 0)
 		return -ENOMEM;
 	b->pend[b->npend++] = node;
 	return 0;
@@ -174,7 +160,7 @@ static int on_start(struct builder *b, const yaml_event_t *e, enum pc_ykind kind
 
 	if (!n || attach(b, n) < 0)
 		return -ENOMEM;
-	if (grow((void **)&b->frames, &b->cap_frames, b->nframes, sizeof(*b->frames)) < 0)
+	if (pc_grow((void **)&b->frames, &b->cap_frames, b->nframes + 1, sizeof(*b->frames)) < 0)
 		return -ENOMEM;
 	b->frames[b->nframes++] = (struct frame){ .node = n, .start = b->npend };
 	return 0;
