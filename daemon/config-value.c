@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -187,6 +189,15 @@ int pc_parse_proto(const char *s, uint32_t *ret)
 		return -EINVAL;
 	*ret = v;
 	return 0;
+}
+
+const char *pc_proto_name(uint32_t proto, char *buf, size_t len)
+{
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		if (protos[i].value == proto)
+			return protos[i].name;
+	snprintf(buf, len, "%" PRIu32, proto);
+	return buf;
 }
 
 bool pc_cfg_proto_has_ports(uint32_t proto)

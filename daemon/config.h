@@ -130,4 +130,6 @@ int pc_config_check_perms(const char *path, uid_t owner, struct pc_diags *diags)
  * would.  0 or -EINVAL. */
 int pc_parse_prefix(const char *s, struct pc_prefix *ret);
 int pc_parse_proto(const char *s, uint32_t *ret);
+/* The config's name of an IP protocol ("tcp"), or its number written to buf. */
+const char *pc_proto_name(uint32_t proto, char *buf, size_t len);
 int pc_parse_duration_usec(const char *s, uint64_t *ret);

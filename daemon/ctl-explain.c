@@ -263,23 +263,6 @@ void ctl_packet_key(const struct ctl_packet *p, const struct pc_ruleset *rs, str
 }
 
 /* ---- output ------------------------------------------------------------- */
-static const char *proto_name(uint32_t proto, char *buf, size_t len)
-{
-	switch (proto) {
-	case 1: return "icmp";
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 47: return "gre";
-	case 50: return "esp";
-	case 51: return "ah";
-	case 58: return "icmpv6";
-	case 132: return "sctp";
-	case 136: return "udplite";
-	}
-	snprintf(buf, len, "%" PRIu32, proto);
-	return buf;
-}
-
 static const char *l3_name(uint32_t l3, char *buf, size_t len)
 {
 	switch (l3) {
@@ -339,7 +322,7 @@ static void text_packet(const struct ctl_packet *p)
 	if (ctl_is_ip(p->l3)) {
 		addr_str(&p->src, s, sizeof(s));
 		addr_str(&p->dst, d, sizeof(d));
-		printf(" %s ", proto_name(p->proto, pb, sizeof(pb)));
+		printf(" %s ", pc_proto_name(p->proto, pb, sizeof(pb)));
 		if (ctl_has_ports(p->proto))
 			printf(v6 ? "[%s]:%" PRIu32 " -> [%s]:%" PRIu32 : "%s:%" PRIu32 " -> %s:%" PRIu32,
 			       s, p->sport, d, p->dport);
@@ -410,7 +393,7 @@ static void json_packet(struct pc_json *j, const struct ctl_packet *p)
 	if (ctl_is_ip(p->l3)) {
 		addr_str(&p->src, s, sizeof(s));
 		addr_str(&p->dst, d, sizeof(d));
-		pc_json_kv_string(j, "proto", proto_name(p->proto, pb, sizeof(pb)));
+		pc_json_kv_string(j, "proto", pc_proto_name(p->proto, pb, sizeof(pb)));
 		pc_json_kv_string(j, "src", s);
 		pc_json_kv_string(j, "dst", d);
 		if (ctl_has_ports(p->proto)) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "config.h"
 #include "log.h"
 #include "records.h"
 #include "util.h"
@@ -172,22 +173,6 @@ void pc_stats_log_clear(struct pc_stats_log *sl)
 
 /* ---- packet log --------------------------------------------------------------- */
 
-static const char *proto_name(uint32_t p)
-{
-	switch (p) {
-	case 1: return "icmp";
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 47: return "gre";
-	case 50: return "esp";
-	case 51: return "ah";
-	case 58: return "icmpv6";
-	case 132: return "sctp";
-	case 136: return "udplite";
-	}
-	return NULL;
-}
-
 static void format_l3(uint32_t l3, char *buf, size_t len)
 {
 	if (l3 == 0x0800)
@@ -214,16 +199,6 @@ static bool format_addr(const struct pc_key *k, uint32_t l3, int first, char *bu
 	for (int i = 0; i < 4; i++)
 		a[i] = htonl(k->w[first + i]);
 	return inet_ntop(AF_INET6, a, buf, (socklen_t)len) != NULL;
-}
-
-static void format_proto(uint32_t p, char *buf, size_t len)
-{
-	const char *n = proto_name(p);
-
-	if (n)
-		snprintf(buf, len, "%s", n);
-	else
-		snprintf(buf, len, "%u", p);
 }
 
 static const char *hook_name(uint32_t hook)
@@ -262,7 +237,8 @@ void pc_record_build_pktlog(struct pc_record *r, const struct pc_log_rec *rec, c
 	const struct pc_key *k = &rec->key;
 	uint32_t l3 = k->w[PC_W_L3];
 	const char *dir = k->w[PC_W_DIR] == PC_DIR_EGRESS ? "egress" : "ingress";
-	char src[64] = "", dst[64] = "", proto[16] = "", l3s[16], what[200];
+	char src[64] = "", dst[64] = "", pb[16], l3s[16], what[200];
+	const char *proto = "";
 
 	record_init(r, LOG_INFO, PC_MID_PKTLOG);
 	rule = rule ? rule : "?";
@@ -272,7 +248,7 @@ void pc_record_build_pktlog(struct pc_record *r, const struct pc_log_rec *rec, c
 	if (format_addr(k, l3, PC_W_SRC0, src, sizeof(src)))
 		format_addr(k, l3, PC_W_DST0, dst, sizeof(dst));
 	if (k->w[PC_W_PROTO] != PC_PROTO_NONE)
-		format_proto(k->w[PC_W_PROTO], proto, sizeof(proto));
+		proto = pc_proto_name(k->w[PC_W_PROTO], pb, sizeof(pb));
 	pktlog_summary(rec, src, dst, proto, what, sizeof(what));
 	/* "rule web (class www): eth0 ingress, tcp 10.0.0.1:4000 -> 10.0.0.2:80, 74 bytes";
 	 * a monitor hook says the direction too: "br0 monitor egress" */

@@ -607,6 +607,7 @@ static void test_value_parsers(void)
 	struct pc_prefix p;
 	uint64_t us;
 	uint32_t v;
+	char pb[16];
 
 	CHECK(pc_parse_prefix("10.1.2.3/16", &p) == 0 && p.len == 16);
 	CHECK(!memcmp(p.addr, "\x0a\x01\0\0", 4));
@@ -622,6 +623,8 @@ static void test_value_parsers(void)
 	CHECK(pc_parse_proto("255", &v) == 0 && v == 255);
 	CHECK(pc_parse_proto("256", &v) == -EINVAL);
 	CHECK(pc_parse_proto("tcpx", &v) == -EINVAL);
+	CHECK(!strcmp(pc_proto_name(136, pb, sizeof(pb)), "udplite"));
+	CHECK(!strcmp(pc_proto_name(200, pb, sizeof(pb)), "200") && pc_proto_name(200, pb, 4) == pb);
 	CHECK(pc_parse_duration_usec("0", &us) == 0 && us == 0);
 	CHECK(pc_parse_duration_usec("0s", &us) == 0 && us == 0);
 	CHECK(pc_parse_duration_usec("250ms", &us) == 0 && us == 250000);
