@@ -2,27 +2,18 @@
 /* grow.h - growing arrays, for the test helpers. */
 #pragma once
 
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
-/* Make the array *p of *cap elements of size bytes hold at least need: the
- * capacity doubles, from 16; new elements are zeroed.  0 or -ENOMEM (*p and
- * *cap unchanged). */
+#include "util.h"
+
+/* pc_grow() (daemon/util.h), and the new elements are zeroed.  0 or -ENOMEM
+ * (*p and *cap unchanged). */
 static inline int tl_grow(void **p, size_t *cap, size_t need, size_t size)
 {
-	size_t n = *cap ? *cap : 16;
-	void *q;
+	size_t old = *cap;
+	int r = pc_grow(p, cap, need, size);
 
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	q = realloc(*p, n * size);
-	if (!q)
-		return -ENOMEM;
-	memset((char *)q + *cap * size, 0, (n - *cap) * size);
-	*p = q;
-	*cap = n;
-	return 0;
+	if (r == 0 && *cap > old)
+		memset((char *)*p + old * size, 0, (*cap - old) * size);
+	return r;
 }
