@@ -65,6 +65,7 @@ int pc_dp_cnt_create(struct pc_dp *dp, int *ret);
 /* pin_path/name into buf; -ENAMETOOLONG when it does not fit. */
 int pc_dp_pin_file(const struct pc_dp *dp, const char *name, char *buf, size_t len);
 int pc_dp_cnt_pin_file(const struct pc_dp *dp, uint32_t a, char *buf, size_t len);
+int pc_dp_cnt_pin_open(const struct pc_dp *dp, uint32_t a, struct bpf_map_info *info);
 int pc_dp_counters_pin(const struct pc_dp *dp, uint32_t a, int fd);
 
 /* datapath-cntzero.c: zero slots s[0..n) (reordered) in every

@@ -29,20 +29,11 @@ enum { V1_SKIP, V1_OLD, V1_DONE };
  * version 2) or V1_SKIP (no pin); -EPROTO for anything else. */
 static int v1_open(const struct pc_dp *dp, uint32_t a, int *ret)
 {
-	_cleanup_close_ int fd = -1;
-	char p[PC_PATH_MAX + 32];
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	int r;
+	struct bpf_map_info info;
+	_cleanup_close_ int fd = pc_dp_cnt_pin_open(dp, a, &info);
 
-	r = pc_dp_cnt_pin_file(dp, a, p, sizeof(p));
-	if (r < 0)
-		return r;
-	fd = bpf_obj_get(p);
 	if (fd < 0)
-		return errno == ENOENT ? V1_SKIP : -errno;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
-		return -errno;
+		return fd == -ENOENT ? V1_SKIP : fd;
 	if (info.type != BPF_MAP_TYPE_PERCPU_ARRAY || info.key_size != sizeof(__u32))
 		return -EPROTO;
 	if (info.value_size == sizeof(struct pc_cnt_chunk) &&

@@ -355,13 +355,11 @@ static int map_info(int fd, struct bpf_map_info *info)
 	return bpf_obj_get_info_by_fd(fd, info, &len) < 0 ? -errno : 0;
 }
 
-/* The pinned cnt_<a>: fd, -ENOENT, or -EPROTO when it is not a counter
- * array of slot_cap / PC_CNT_CHUNK chunks. */
-static int counters_open_pinned(const struct pc_dp *dp, uint32_t a, uint32_t *id)
+/* The pinned cnt_<a> and its map info: an fd, or -ENOENT without that pin. */
+int pc_dp_cnt_pin_open(const struct pc_dp *dp, uint32_t a, struct bpf_map_info *info)
 {
 	_cleanup_close_ int fd = -1;
 	char p[PC_PATH_MAX + 32];
-	struct bpf_map_info info;
 	int r;
 
 	r = pc_dp_cnt_pin_file(dp, a, p, sizeof(p));
@@ -370,9 +368,19 @@ static int counters_open_pinned(const struct pc_dp *dp, uint32_t a, uint32_t *id
 	fd = bpf_obj_get(p);
 	if (fd < 0)
 		return -errno;
-	r = map_info(fd, &info);
-	if (r < 0)
-		return r;
+	r = map_info(fd, info);
+	return r < 0 ? r : TAKE_FD(fd);
+}
+
+/* The pinned cnt_<a>: fd, -ENOENT, or -EPROTO when it is not a counter
+ * array of slot_cap / PC_CNT_CHUNK chunks. */
+static int counters_open_pinned(const struct pc_dp *dp, uint32_t a, uint32_t *id)
+{
+	struct bpf_map_info info;
+	_cleanup_close_ int fd = pc_dp_cnt_pin_open(dp, a, &info);
+
+	if (fd < 0)
+		return fd;
 	if (info.type != BPF_MAP_TYPE_PERCPU_ARRAY || info.key_size != sizeof(__u32) ||
 	    info.value_size != sizeof(struct pc_cnt_chunk) ||
 	    info.max_entries != dp->slot_cap / PC_CNT_CHUNK)
