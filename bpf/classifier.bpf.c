@@ -576,20 +576,6 @@ int pc_tc(struct __sk_buff *skb)
 	return pc_tc_run(skb, skb->cb[PC_CB_HOOK] & 1);
 }
 
-/* One program per hook, for entry programs of an older build adopted from
- * the pins, which do not set cb[PC_CB_HOOK].  Loaded only then ("?"). */
-SEC("?tc")
-int pc_tc_ingress(struct __sk_buff *skb)
-{
-	return pc_tc_run(skb, PC_HOOK_INGRESS);
-}
-
-SEC("?tc")
-int pc_tc_egress(struct __sk_buff *skb)
-{
-	return pc_tc_run(skb, PC_HOOK_EGRESS);
-}
-
 /* Monitor hook: counts, never enforces, never delivers to the socket.
  * Loaded for a capture, it delivers exactly the packets of one class. */
 SEC("socket")

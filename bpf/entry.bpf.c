@@ -9,17 +9,22 @@
  *
  * Both TC hooks jump to one classifier program (one verification per
  * generation instead of two): the hook goes in skb->cb[0] (PC_CB_HOOK),
- * which a tail call keeps.  The table still has a slot per hook, both
- * holding that program (or, for pins adopted from an older build whose
- * entry programs do not set cb[0], the per-hook programs). */
+ * which a tail call keeps.  The table has a slot per hook, both holding
+ * that program. */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
 #include "pktclass.h"
-#include "jmp-map.h"
 
 char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, PC_JMP_TC_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} jmp_tc SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);

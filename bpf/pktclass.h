@@ -19,9 +19,7 @@
 
 #include <linux/types.h>
 
-/* 2: counters in per-CPU chunks of PC_CNT_CHUNK slots (struct pc_cnt_chunk);
- * 1: one per-CPU struct pc_counter per slot.  The daemon carries the counts of
- * a version-1 state over (daemon/datapath-migrate.c). */
+/* The layout of the pinned state: a state of another version is not adopted. */
 #define PC_ABI_VERSION 2
 
 /* ---- key words ---------------------------------------------------------- */
@@ -253,8 +251,7 @@ struct pc_counter {
  * s / PC_CNT_CHUNK.  A chunk instead of one entry per slot saves the
  * classifier a dependent cache miss per count (the per-slot pointer of a
  * per-CPU array).  slot_cap is a multiple of PC_CNT_CHUNK, a power of
- * two (a per-CPU value may be at most 32 KiB: a chunk is 16 KiB).  ABI
- * version 1 had one struct pc_counter per entry, slot_cap entries. */
+ * two (a per-CPU value may be at most 32 KiB: a chunk is 16 KiB). */
 #define PC_CNT_CHUNK 1024u
 
 struct pc_cnt_chunk {

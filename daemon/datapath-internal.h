@@ -27,9 +27,6 @@ struct pc_dp {
 	int ncpus;
 	bool trace;
 	bool no_sock;                         /* pc_dp_set_monitor(dp, false) */
-	bool tc_legacy;                       /* adopted entry programs of an older
-					       * build: no hook in cb, per-hook
-					       * classifier programs */
 
 	int entry_fd[PC_HOOK_MAX];
 	uint32_t entry_id[PC_HOOK_MAX];
@@ -72,14 +69,6 @@ int pc_dp_counters_pin(const struct pc_dp *dp, uint32_t a, int fd);
  * attachment's counter array; and free what that loaded. */
 int pc_dp_counters_zero(struct pc_dp *dp, uint32_t *s, uint32_t n);
 void pc_dp_cntzero_free(struct pc_dp *dp);
-
-/* datapath-migrate.c: the counters of an ABI version 1 state, in the
- * version 2 shape: every cnt_<a> of version 1 replaced by a version 2 array
- * with the same counts (summed over CPUs, in CPU 0's value), and a new
- * empty "cnt" pinned and put in dp->cnt_fd (pc_dp_attach_load() fills it
- * from the pins).  Needs dp->slot_cap, dp->ncpus and dp->cnt_fd (the old
- * "cnt"). */
-int pc_dp_migrate_v1(struct pc_dp *dp);
 
 /* datapath-log.c: adopt the pinned "log" and "log_limit", or create and
  * pin them. */

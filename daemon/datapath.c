@@ -6,9 +6,7 @@
  * entry programs entry_ingress, entry_egress, entry_sock.  "meta" is
  * pinned last, so a half-created directory is never adopted: without it, or
  * with another magic or ABI version, the old pins are removed and everything
- * is created afresh.  ABI version 1 (one counter per per-CPU entry) is
- * adopted, its counters carried over into the chunked arrays of version 2
- * (datapath-migrate.c). */
+ * is created afresh. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -218,51 +216,10 @@ static int create_all(struct pc_dp *dp)
 	return obj_pin(dp, dp->meta_fd, "meta");
 }
 
-static int prog_tag(int fd, __u8 tag[BPF_TAG_SIZE])
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
-		return -errno;
-	memcpy(tag, info.tag, BPF_TAG_SIZE);
-	return 0;
-}
-
-/* Whether the adopted TC entry programs are this build's (they pass the hook
- * in cb; a tag depends on neither map fds nor names).  An older build's are
- * served by per-hook classifier programs. */
-static int entry_check_legacy(struct pc_dp *dp)
-{
-	__u8 mine[BPF_TAG_SIZE], pinned[BPF_TAG_SIZE];
-	struct pc_entry *skel;
-	int r;
-
-	skel = pc_entry__open_and_load();
-	if (!skel)
-		return -errno;
-	dp->tc_legacy = false;
-	for (int h = PC_HOOK_INGRESS; h <= PC_HOOK_EGRESS; h++) {
-		struct bpf_program *p = h == PC_HOOK_INGRESS ? skel->progs.pc_entry_ingress :
-							       skel->progs.pc_entry_egress;
-
-		r = prog_tag(bpf_program__fd(p), mine);
-		r = r ?: prog_tag(dp->entry_fd[h], pinned);
-		if (r < 0)
-			break;
-		if (memcmp(mine, pinned, BPF_TAG_SIZE) != 0)
-			dp->tc_legacy = true;
-	}
-	pc_entry__destroy(skel);
-	return r;
-}
-
-/* Our magic, and this ABI version or version 1 (whose counters
- * pc_dp_migrate_v1() carries over); slot_cap in whole chunks. */
+/* Our magic and ABI version; slot_cap in whole chunks. */
 static bool meta_adoptable(const struct pc_meta *m)
 {
-	return m->magic == PC_META_MAGIC &&
-	       (m->abi_version == PC_ABI_VERSION || m->abi_version == 1) &&
+	return m->magic == PC_META_MAGIC && m->abi_version == PC_ABI_VERSION &&
 	       m->slot_cap > PC_SLOT_FIRST && m->slot_cap % PC_CNT_CHUNK == 0;
 }
 
@@ -294,18 +251,9 @@ static int adopt_all(struct pc_dp *dp)
 		return -EPROTO;
 	if (map_max_entries(dp->slots_fd) != (int)dp->slot_cap)
 		return -EPROTO;
-	r = entry_check_legacy(dp);
-	if (r < 0)
-		return r == -ENOMEM ? r : -EPROTO;
 	r = pc_dp_slots_init(dp, false);
 	if (r < 0)
 		return r == -ENOMEM ? r : -EPROTO;
-	if (dp->meta.abi_version != PC_ABI_VERSION) {
-		r = pc_dp_migrate_v1(dp);
-		if (r < 0)
-			return r == -ENOMEM ? r : -EPROTO;
-		dp->meta.abi_version = PC_ABI_VERSION; /* written below */
-	}
 	r = pc_dp_attach_load(dp);
 	if (r < 0)
 		return r == -ENOMEM ? r : -EPROTO;
@@ -616,15 +564,11 @@ static void gen_set_log(struct pc_dp *dp, struct pc_gen *g)
 		bpf_program__set_log_buf(p, dp->log, sizeof(dp->log));
 }
 
-/* One TC program for both hooks (or one per hook for older entry programs);
- * the socket program only for monitor hooks. */
+/* One TC program for both hooks; the socket program only for monitor hooks. */
 static void gen_set_progs(const struct pc_dp *dp, struct pc_gen *g)
 {
 	struct pc_classifier *s = g->skel;
 
-	bpf_program__set_autoload(s->progs.pc_tc, !dp->tc_legacy);
-	bpf_program__set_autoload(s->progs.pc_tc_ingress, dp->tc_legacy);
-	bpf_program__set_autoload(s->progs.pc_tc_egress, dp->tc_legacy);
 	bpf_program__set_autoload(s->progs.pc_sock, !dp->no_sock);
 }
 
@@ -717,10 +661,8 @@ static struct bpf_program *gen_prog(const struct pc_gen *g, int hook)
 
 	switch (hook) {
 	case PC_HOOK_INGRESS:
-		p = bpf_program__autoload(s->progs.pc_tc) ? s->progs.pc_tc : s->progs.pc_tc_ingress;
-		break;
 	case PC_HOOK_EGRESS:
-		p = bpf_program__autoload(s->progs.pc_tc) ? s->progs.pc_tc : s->progs.pc_tc_egress;
+		p = s->progs.pc_tc;
 		break;
 	case PC_HOOK_MONITOR:
 		p = s->progs.pc_sock;

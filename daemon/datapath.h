@@ -29,8 +29,7 @@ struct pc_dp_opts {
 };
 
 /* Mount bpffs under pin_path's parent if needed, then create the
- * persistent objects or adopt the pinned ones (same ABI version; a version 1
- * state is adopted with its counters carried into the version 2 arrays). */
+ * persistent objects or adopt the pinned ones (same magic and ABI version). */
 int pc_dp_open(const struct pc_dp_opts *o, struct pc_dp **ret);
 /* keep: leave everything pinned (and attached programs running). */
 void pc_dp_close(struct pc_dp *dp, bool keep);
