@@ -5,7 +5,7 @@
  * from the entry program) and pc_sock (socket filter, observe only; loaded
  * only when the configuration has monitor hooks) share the parser (parse.h)
  * and the decision-tree walk
- * (pktclass.h, pc_tree_classify() in daemon/compile.h): trees sorted by
+ * (pktclass.h, pc_tree_classify() in daemon/classifier/compile.h): trees sorted by
  * min_rule, a tree is skipped when its min_rule is not better than the best
  * rule found so far; CUT nodes index a child by a bit field of one key word;
  * a LEAF lists candidate boxes best first and the scan stops at the first

@@ -149,7 +149,7 @@ struct pc_node {
  *
  * Why so tight: on real traffic the scan's first read of an entry is a cache
  * miss; at 100 bytes an entry and the next one spanned three or four lines,
- * at 64 bytes each is one (daemon/datapath.md, "Real traffic"). */
+ * at 64 bytes each is one (daemon/datapath/README.md, "Real traffic"). */
 #define PC_LEAF_CHECKS 5
 #define PC_LE_MORE     0x1u /* the box has checks beyond c[0 .. n - 1] */
 #define PC_LE_FULL_OUT 0x2u /* read outs[rule] for the outcome */

@@ -2,7 +2,7 @@
 """ClassBench rules for the peer benchmark: parsing, the reference classifier
 (first match, pktclassd's semantics), overlap layers, and 100k-rule scaling.
 
-Semantics (same as scripts/classbench2yaml and daemon/compile.c): a /0 prefix,
+Semantics (same as scripts/classbench2yaml and daemon/classifier/compile.c): a /0 prefix,
 a 0 : 65535 port range and protocol 0x00/0x00 match anything; a port range
 other than 0 : 65535 only matches TCP, UDP, UDP-Lite and SCTP (so a rule with
 ports and another protocol never matches).  Internally a packet without ports

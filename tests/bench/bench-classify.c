@@ -17,7 +17,7 @@
  * a MIB MiB buffer in 4 KiB pages (use -r 1): the tables are then as cold in
  * the caches and TLBs as on a real path, where much else runs between two
  * packets; a low-noise stand-in for scripts/bench-peers when comparing data
- * layouts (daemon/datapath.md, "Real traffic").
+ * layouts (daemon/datapath/README.md, "Real traffic").
  * Map memory: the "memlock" of every map the classifier uses (fdinfo), plus
  * the counter array of its attachment (sized 2 slots a rule).
  *
@@ -37,11 +37,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "../../daemon/datapath.h"
-#include "../../daemon/diag.h"
-#include "../../daemon/util.h"
+#include "datapath/datapath.h"
+#include "lib/diag.h"
+#include "lib/util.h"
 #include "../lib/cbset.h"
-#include "../lib/pktgen.h"
+#include "lib/pktgen.h"
 #include "bench_empty.skel.h"
 #include "bench_onelookup.skel.h"
 

@@ -20,7 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "../../daemon/util.h"
+#include "lib/util.h"
 #include "bench_hops.h"
 #include "bench_hops.skel.h"
 

@@ -5,7 +5,7 @@
  * Crafted packets go through pc_tc_ingress, pc_tc_egress and pc_sock (and
  * the entry programs); the classifier is loaded with pc_trace_on, so the
  * "trace" map tells which key and rule it derived.  Those must equal the key
- * computed from the packet's description (tests/lib/pktgen.c) and the rule
+ * computed from the packet's description (daemon/lib/pktgen.c) and the rule
  * of the reference first-match classifier; return codes, skb mark/priority,
  * rewritten bytes and counters are checked too.
  *
@@ -38,13 +38,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "../../bpf/parse.h"
-#include "../../daemon/datapath.h"
-#include "../../daemon/datapath-internal.h" /* cntzero_fallback(): cntzero_err */
-#include "../../daemon/stats.h"
-#include "../../daemon/util.h"
+#include "parse.h"
+#include "datapath/datapath.h"
+#include "datapath/internal.h" /* cntzero_fallback(): cntzero_err */
+#include "datapath/stats.h"
+#include "lib/util.h"
 #include "cntzero.skel.h"
-#include "../lib/pktgen.h"
+#include "lib/pktgen.h"
 #include "../lib/testrules.h"
 #include "../lib/privtest.h"
 

@@ -29,11 +29,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "../../daemon/datapath.h"
-#include "../../daemon/diag.h"
-#include "../../daemon/util.h"
+#include "datapath/datapath.h"
+#include "lib/diag.h"
+#include "lib/util.h"
 #include "../lib/cbset.h"
-#include "../lib/pktgen.h"
+#include "lib/pktgen.h"
 #include "../lib/privtest.h"
 
 #define IFINDEX 1 /* lo of the private netns: what BPF_PROG_TEST_RUN uses */

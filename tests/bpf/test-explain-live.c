@@ -29,11 +29,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "../../daemon/compile.h"
-#include "../../daemon/datapath.h"
-#include "../../daemon/diag.h"
-#include "../../daemon/stats.h"
-#include "../../daemon/util.h"
+#include "classifier/compile.h"
+#include "datapath/datapath.h"
+#include "lib/diag.h"
+#include "datapath/stats.h"
+#include "lib/util.h"
 #include "../lib/privtest.h"
 
 static char pin[128], dir[128], conf[192], conf2[192];

@@ -5,7 +5,7 @@
  * The deterministic, bounded counterpart of tests/fuzz/fuzz-packet.c (which
  * needs clang and libFuzzer): the same check (tests/lib/pktcheck.c) on
  * PC_RANDOM_FRAMES frames (default 20000) from PC_RANDOM_SEED: crafted
- * frames (tests/lib/pktgen.c) mutated a few times each (bits, bytes, length
+ * frames (daemon/lib/pktgen.c) mutated a few times each (bits, bytes, length
  * fields, extension header chains, cuts, extensions), and frames of random
  * bytes behind a plausible L2/L3 start.  Any disagreement is printed with a
  * hex dump of the frame, and fails the test.
@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "../lib/pktcheck.h"
-#include "../lib/pktgen.h"
+#include "lib/pktgen.h"
 
 #include "../lib/privtest.h"
 

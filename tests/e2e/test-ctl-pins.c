@@ -27,7 +27,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "../../bpf/pktclass.h"
+#include "pktclass.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
 #define SLOT_CAP 10

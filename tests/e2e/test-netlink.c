@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * test-netlink.c - netlink.c and nlmon.c against the running kernel.
+ * test-netlink.c - netlink.c and netlink/monitor.c against the running kernel.
  *
  * Needs root.  The test moves itself into a network namespace of its own
  * (unshare(CLONE_NEWNET)) before it creates anything: the veths, qdiscs
@@ -24,7 +24,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 
-#include "netlink.h"
+#include "netlink/netlink.h"
 #include "pktclass.h"
 
 #define MISSING_IFINDEX 1000000

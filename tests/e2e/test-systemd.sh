@@ -18,11 +18,11 @@
 # shellcheck source-path=SCRIPTDIR source=systemd-lib.sh
 . "$(dirname "$0")/systemd-lib.sh"
 
-MID_STATS=5b0a3b6e0e2c4b1f9c4a2f1d7e6c5a01
-MID_RELOAD=5b0a3b6e0e2c4b1f9c4a2f1d7e6c5a02
-MID_START=5b0a3b6e0e2c4b1f9c4a2f1d7e6c5a03
-MID_PKTLOG=5b0a3b6e0e2c4b1f9c4a2f1d7e6c5a04
-MID_ATTACH=5b0a3b6e0e2c4b1f9c4a2f1d7e6c5a05
+MID_STATS=b75b0345bcf44dbdb2c019e013228ae1
+MID_RELOAD=86b59119d1484cc181b41cb4e8d1450c
+MID_START=2f5b4883aa93487087f39c1c9ee07ef1
+MID_PKTLOG=217ba1817a2c4541998a651c116b7f13
+MID_ATTACH=819de0b7f77541a790ef0bd33d0502df
 
 sd_init systemd
 command -v python3 >/dev/null || sd_skip "python3 not found"

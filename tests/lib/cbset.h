@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../../bpf/pktclass.h"
+#include "pktclass.h"
 
-#include "../../daemon/config.h"
+#include "config/config.h"
 
 struct cb_rule {
 	uint32_t src, dst;

@@ -4,9 +4,9 @@
 
 #include <string.h>
 
-#include "util.h"
+#include "lib/util.h"
 
-/* pc_grow() (daemon/util.h), and the new elements are zeroed.  0 or -ENOMEM
+/* pc_grow() (daemon/lib/util.h), and the new elements are zeroed.  0 or -ENOMEM
  * (*p and *cap unchanged). */
 static inline int tl_grow(void **p, size_t *cap, size_t need, size_t size)
 {

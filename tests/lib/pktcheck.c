@@ -14,10 +14,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "../../bpf/parse.h"
-#include "../../daemon/compile.h"
-#include "../../daemon/datapath.h"
-#include "../../daemon/diag.h"
+#include "parse.h"
+#include "classifier/compile.h"
+#include "datapath/datapath.h"
+#include "lib/diag.h"
 #include "pktcheck.h"
 
 #define IFINDEX 1 /* what BPF_PROG_TEST_RUN uses: lo */

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../../daemon/compile.h"
+#include "classifier/compile.h"
 
 struct tr_set {
 	struct pc_ruleset rs;

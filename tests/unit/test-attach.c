@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attach-plan.h"
+#include "attach/plan.h"
 
 #define CHECK(c) do { \
 	if (!(c)) { \

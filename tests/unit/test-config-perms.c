@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "testlib.h"
-#include "config.h"
+#include "config/config.h"
 
 static int check_mode(const char *path, mode_t mode, uid_t owner, char *msg, size_t len)
 {

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../bpf/pktclass.h"
-#include "config.h"
+#include "pktclass.h"
+#include "config/config.h"
 
 static unsigned failures;
 

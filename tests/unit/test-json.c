@@ -5,7 +5,7 @@
 #include <string.h>
 #include <math.h>
 
-#include "json.h"
+#include "lib/json.h"
 
 static int failures;
 

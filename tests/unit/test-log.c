@@ -12,7 +12,7 @@
 
 #include <bpf/libbpf.h>
 
-#include "log.h"
+#include "lib/log.h"
 
 #define CHECK(c) do { \
 	if (!(c)) { \

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "preflight.h"
+#include "pktclassd/preflight.h"
 
 #define CHECK(c) do { \
 	if (!(c)) { \

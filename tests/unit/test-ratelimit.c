@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* test-ratelimit - the token bucket of the packet log (daemon/ratelimit.c). */
+/* test-ratelimit - the token bucket of the packet log (daemon/lib/ratelimit.c). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ratelimit.h"
+#include "lib/ratelimit.h"
 
 static int failures;
 

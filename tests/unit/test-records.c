@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* test-records - the journal records the daemon builds (daemon/records.c):
+/* test-records - the journal records the daemon builds (daemon/pktclassd/records.c):
  * fields, MESSAGE_IDs, readable messages; and the catalog has an entry for
  * every MESSAGE_ID in log.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "records.h"
+#include "lib/log.h"
+#include "pktclassd/records.h"
 
 static int failures;
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rsdiff.h"
+#include "classifier/rsdiff.h"
 
 #define CHECK(c) do { \
 	if (!(c)) { \

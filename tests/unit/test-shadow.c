@@ -10,10 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../bpf/pktclass.h"
-#include "compile.h"
-#include "config.h"
-#include "shadow.h"
+#include "pktclass.h"
+#include "classifier/compile.h"
+#include "config/config.h"
+#include "classifier/shadow.h"
 
 static unsigned failures;
 

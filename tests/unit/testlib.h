@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* testlib.h - shared by the compile and tree tests: a CHECK macro that
  * counts failures, a fixed-seed RNG, configs built in C, and a stand-in
- * for daemon/diag.c while it is not in the tree (weak: diag.c wins). */
+ * for daemon/lib/diag.c while it is not in the tree (weak: diag.c wins). */
 #pragma once
 
 #include <arpa/inet.h>
@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile.h"
-#include "config.h"
-#include "diag.h"
-#include "util.h"
+#include "classifier/compile.h"
+#include "config/config.h"
+#include "lib/diag.h"
+#include "lib/util.h"
 
 __attribute__((weak)) void pc_diags_init(struct pc_diags *d, const char *file)
 {

@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* config.c - load a YAML config, check it against the schema of spec
+ * section 2 and fill a struct pc_config; every problem becomes a diag. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pktclass.h"
+#include "config/internal.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define PC_CONFIG_MAX_SIZE (64u << 20)
+
+/* ---- settings ---------------------------------------------------------------- */
+static void v_duration(struct pc_vctx *v, const struct pc_ynode *n, uint64_t *ret)
+{
+	const char *s = pc_v_str(v, n, "settings.stats_interval");
+
+	if (s && pc_parse_duration_usec(s, ret) < 0)
+		pc_v_err(v, n, "settings.stats_interval: invalid duration \"%s\" (a number with "
+			 "unit ms, s, m or h, or \"0\")", s);
+}
+
+static void v_pin_path(struct pc_vctx *v, const struct pc_ynode *n, char *buf, size_t size)
+{
+	const char *s = pc_v_str(v, n, "settings.pin_path");
+
+	if (!s)
+		return;
+	if (s[0] != '/')
+		pc_v_err(v, n, "settings.pin_path: \"%s\" is not an absolute path", s);
+	else if (strlen(s) >= size)
+		pc_v_err(v, n, "settings.pin_path: longer than %zu characters", size - 1);
+	else
+		strcpy(buf, s);
+}
+
+static void v_settings(struct pc_vctx *v, const struct pc_ynode *n, struct pc_settings *s)
+{
+	struct pc_vfield f[] = {
+		PC_VF("stats_interval"), PC_VF("pin_path"), PC_VF("log_rate"),
+		PC_VF("keep_on_exit"),
+	};
+
+	if (!pc_v_map(v, n, "settings", f, ARRAY_SIZE(f)))
+		return;
+	if (f[0].val)
+		v_duration(v, f[0].val, &s->stats_interval_usec);
+	if (f[1].val)
+		v_pin_path(v, f[1].val, s->pin_path, sizeof(s->pin_path));
+	if (f[2].val)
+		pc_v_u32(v, f[2].val, "settings.log_rate", &s->log_rate);
+	if (f[3].val)
+		pc_v_bool(v, f[3].val, "settings.keep_on_exit", &s->keep_on_exit);
+}
+
+/* ---- interfaces -------------------------------------------------------------- */
+static const char *const hook_names[PC_HOOK_MAX] = {
+	[PC_HOOK_INGRESS] = "ingress", [PC_HOOK_EGRESS] = "egress", [PC_HOOK_MONITOR] = "monitor",
+};
+
+static void v_hook(struct pc_vctx *v, const struct pc_ynode *n, unsigned *hooks)
+{
+	const char *s = pc_v_str(v, n, "hooks");
+
+	if (!s)
+		return;
+	for (unsigned h = 0; h < PC_HOOK_MAX; h++) {
+		if (strcmp(s, hook_names[h]))
+			continue;
+		if (*hooks & (1u << h))
+			pc_v_err(v, n, "hooks: \"%s\" given twice", s);
+		*hooks |= 1u << h;
+		return;
+	}
+	pc_v_err(v, n, "hooks: unknown hook \"%s\" (ingress, egress or monitor)", s);
+}
+
+static void v_iface_name(struct pc_vctx *v, const struct pc_ynode *iface,
+			 const struct pc_ynode *n, struct pc_iface_cfg *ic)
+{
+	struct pc_pos first;
+	const char *s;
+	int r;
+
+	if (!n) {
+		pc_v_err(v, iface, "interface: missing required key \"name\"");
+		return;
+	}
+	s = pc_v_str(v, n, "name");
+	if (!s)
+		return;
+	r = pc_cfg_ifname_check(s, true);
+	if (r == -ENAMETOOLONG)
+		pc_v_err(v, n, "name: interface name \"%s\" is longer than %u characters", s,
+			 PC_IFNAME_MAX - 1);
+	else if (r < 0)
+		pc_v_err(v, n, "name: invalid interface name \"%s\"", s);
+	else if ((r = pc_strset_add(&v->iface_names, s, n->pos, &first)) > 0)
+		pc_v_err(v, n, "duplicate interface \"%s\" (first at line %u)", s, first.line);
+	else if (r < 0)
+		v->oom = true;
+	else
+		strcpy(ic->name, s);
+}
+
+static void v_iface(struct pc_vctx *v, const struct pc_ynode *n, struct pc_iface_cfg *ic)
+{
+	struct pc_vfield f[] = { PC_VF("name"), PC_VF("hooks") };
+	struct pc_vlist l;
+
+	ic->pos = n->pos;
+	if (!pc_v_map(v, n, "interface", f, ARRAY_SIZE(f)))
+		return;
+	v_iface_name(v, n, f[0].val, ic);
+	if (!f[1].val) {
+		pc_v_err(v, n, "interface: missing required key \"hooks\"");
+		return;
+	}
+	if (!pc_v_list(v, f[1].val, "hooks", &l))
+		return;
+	for (size_t i = 0; i < l.n; i++)
+		v_hook(v, pc_vlist_at(&l, i), &ic->hooks);
+}
+
+static void v_interfaces(struct pc_vctx *v, const struct pc_ynode *n, struct pc_config *c)
+{
+	if (!pc_v_seq(v, n, "interfaces") || n->kind != PC_Y_SEQ || n->n == 0)
+		return;
+	c->ifaces = calloc(n->n, sizeof(*c->ifaces));
+	if (!c->ifaces) {
+		v->oom = true;
+		return;
+	}
+	c->n_ifaces = n->n;
+	for (size_t i = 0; i < n->n; i++)
+		v_iface(v, n->items[i], &c->ifaces[i]);
+}
+
+/* ---- classes ----------------------------------------------------------------- */
+static void v_class(struct pc_vctx *v, const struct pc_ynode *n, struct pc_class_cfg *cc)
+{
+	struct pc_vfield f[] = { PC_VF("name"), PC_VF("description") };
+	struct pc_pos first;
+	const char *s;
+	int r;
+
+	cc->pos = n->pos;
+	if (!pc_v_map(v, n, "class", f, ARRAY_SIZE(f)))
+		return;
+	if (!f[0].val)
+		pc_v_err(v, n, "class: missing required key \"name\"");
+	else if (pc_v_name(v, f[0].val, "name", cc->name)) {
+		r = pc_strset_add(&v->class_names, f[0].val->str, f[0].val->pos, &first);
+		if (r > 0)
+			pc_v_err(v, f[0].val, "duplicate class \"%s\" (first at line %u)",
+				 cc->name, first.line);
+		else if (r < 0)
+			v->oom = true;
+	}
+	if (!f[1].val || !(s = pc_v_str(v, f[1].val, "description")))
+		return;
+	cc->description = strdup(s);
+	if (!cc->description)
+		v->oom = true;
+}
+
+static void v_classes(struct pc_vctx *v, const struct pc_ynode *n, struct pc_config *c)
+{
+	if (!pc_v_seq(v, n, "classes") || n->kind != PC_Y_SEQ || n->n == 0)
+		return;
+	c->classes = calloc(n->n, sizeof(*c->classes));
+	if (!c->classes) {
+		v->oom = true;
+		return;
+	}
+	c->n_classes = n->n;
+	for (size_t i = 0; i < n->n; i++)
+		v_class(v, n->items[i], &c->classes[i]);
+}
+
+/* ---- default, version, top level ------------------------------------------- */
+static void v_default(struct pc_vctx *v, const struct pc_ynode *n, struct pc_config *c)
+{
+	struct pc_vfield f[] = { PC_VF("class"), PC_VF("action") };
+	const char *s;
+
+	if (!pc_v_map(v, n, "default", f, ARRAY_SIZE(f)))
+		return;
+	if (f[0].val)
+		pc_v_name(v, f[0].val, "default.class", c->default_class);
+	if (!f[1].val || !(s = pc_v_str(v, f[1].val, "default.action")))
+		return;
+	if (!strcmp(s, "pass"))
+		c->default_action = PC_ACT_PASS;
+	else if (!strcmp(s, "drop"))
+		c->default_action = PC_ACT_DROP;
+	else
+		pc_v_err(v, f[1].val, "default.action: expected pass or drop, got \"%s\"", s);
+}
+
+static void v_version(struct pc_vctx *v, const struct pc_ynode *root, const struct pc_ynode *n)
+{
+	const char *s;
+
+	if (!n) {
+		pc_v_err(v, root, "missing required key \"version\"");
+		return;
+	}
+	s = pc_v_str(v, n, "version");
+	if (s && (n->quoted || strcmp(s, "1")))
+		pc_v_err(v, n, "version: unsupported version %s%s%s (only 1 is supported)",
+			 n->quoted ? "\"" : "", s, n->quoted ? "\"" : "");
+}
+
+static void v_root(struct pc_vctx *v, const struct pc_ynode *root)
+{
+	struct pc_vfield f[] = {
+		PC_VF("version"), PC_VF("settings"), PC_VF("interfaces"),
+		PC_VF("classes"), PC_VF("rules"), PC_VF("default"),
+	};
+
+	if (!root || pc_ynode_is_null(root)) {
+		pc_v_err(v, NULL, "empty configuration; \"version: 1\" is required");
+		return;
+	}
+	if (root->kind != PC_Y_MAP) {
+		pc_v_err(v, root, "configuration: expected a mapping, got %s", pc_ykind_name(root));
+		return;
+	}
+	pc_v_map(v, root, "configuration", f, ARRAY_SIZE(f));
+	v_version(v, root, f[0].val);
+	if (f[1].val)
+		v_settings(v, f[1].val, &v->c->settings);
+	if (f[2].val)
+		v_interfaces(v, f[2].val, v->c);
+	if (f[3].val)
+		v_classes(v, f[3].val, v->c);
+	if (f[4].val)
+		pc_v_rules(v, f[4].val);
+	if (f[5].val)
+		v_default(v, f[5].val, v->c);
+}
+
+/* ---- entry points ------------------------------------------------------------ */
+static struct pc_config *config_new(const char *name)
+{
+	struct pc_config *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->path = strdup(name ? name : "");
+	if (!c->path) {
+		free(c);
+		return NULL;
+	}
+	c->settings.stats_interval_usec = 60 * 1000000ull;
+	strcpy(c->settings.pin_path, PC_DEFAULT_PIN_PATH);
+	c->settings.log_rate = 20;
+	strcpy(c->default_class, "default");
+	c->default_action = PC_ACT_PASS;
+	return c;
+}
+
+void pc_config_free(struct pc_config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_rules; i++)
+		pc_match_free(&c->rules[i].match);
+	free(c->rules);
+	for (size_t i = 0; i < c->n_classes; i++)
+		free(c->classes[i].description);
+	free(c->classes);
+	free(c->ifaces);
+	free(c->path);
+	free(c);
+}
+
+static void vctx_done(struct pc_vctx *v)
+{
+	pc_strset_free(&v->rule_names);
+	pc_strset_free(&v->class_names);
+	pc_strset_free(&v->iface_names);
+	pc_strset_free(&v->iface_patterns);
+}
+
+static void ydoc_freep(struct pc_ydoc **d)
+{
+	pc_ydoc_free(*d);
+}
+
+int pc_config_parse(const char *name, const char *buf, size_t len,
+		    struct pc_config **ret, struct pc_diags *diags)
+{
+	_cleanup_(pc_config_freep) struct pc_config *c = NULL;
+	_cleanup_(ydoc_freep) struct pc_ydoc *doc = NULL;
+	size_t nerrors = diags->nerrors;
+	struct pc_vctx v = { .d = diags };
+	int r;
+
+	if (!diags->file && name)
+		diags->file = strdup(name);
+	r = pc_ydoc_parse(buf, len, &doc, diags);
+	if (r < 0) {
+		pc_diags_sort(diags);
+		return r;
+	}
+	c = config_new(name);
+	if (!c)
+		return -ENOMEM;
+	v.c = c;
+	v_root(&v, doc->root);
+	vctx_done(&v);
+	pc_diags_sort(diags);
+	if (v.oom)
+		return -ENOMEM;
+	if (diags->nerrors > nerrors)
+		return -EINVAL;
+	*ret = c;
+	c = NULL;
+	return 0;
+}
+
+static void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+static void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+/* The whole file, up to PC_CONFIG_MAX_SIZE. */
+static int read_file(const char *path, char **ret, size_t *ret_len)
+{
+	_cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_(freep) char *buf = NULL;
+	size_t len = 0, cap = 64 * 1024;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	while ((n = read(fd, buf + len, cap - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		len += (size_t)n;
+		if (len > PC_CONFIG_MAX_SIZE)
+			return -EFBIG;
+		if (len == cap) {
+			size_t c = cap * 2 > PC_CONFIG_MAX_SIZE ? PC_CONFIG_MAX_SIZE + 1 : cap * 2;
+			char *p = realloc(buf, c);
+
+			if (!p)
+				return -ENOMEM;
+			buf = p, cap = c;
+		}
+	}
+	*ret = buf;
+	*ret_len = len;
+	buf = NULL;
+	return 0;
+}
+
+int pc_config_load(const char *path, struct pc_config **ret, struct pc_diags *diags)
+{
+	_cleanup_(freep) char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!diags->file)
+		diags->file = strdup(path);
+	r = read_file(path, &buf, &len);
+	if (r < 0) {
+		if (pc_diags_add(diags, PC_SEV_ERROR, (struct pc_pos){}, "cannot read: %s",
+				 strerror(-r)) < 0)
+			return -ENOMEM;
+		return r;
+	}
+	return pc_config_parse(path, buf, len, ret, diags);
+}

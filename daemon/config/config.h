@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* config.h - the YAML configuration, parsed and validated (spec section 2).
+ * The parser owns no policy beyond the schema: compile.c turns a config
+ * into classifier tables. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lib/diag.h"
+
+#define PC_IFNAME_MAX 16 /* IFNAMSIZ */
+#define PC_RULE_NAME_MAX 63
+#define PC_MAX_RULES 200000
+#define PC_MAX_IFACE_PATTERNS 32 /* distinct `match.iface` patterns */
+
+struct pc_range {
+	uint32_t lo, hi;
+	struct pc_pos pos;
+};
+
+struct pc_ranges {
+	struct pc_range *v;
+	size_t n; /* 0 = key absent = any */
+};
+
+struct pc_prefix {
+	uint8_t family;    /* 4 or 6 */
+	uint8_t len;       /* prefix length */
+	uint8_t addr[16];  /* network byte order; IPv4 in the first 4 bytes;
+			    * host bits cleared (a warning says so) */
+	struct pc_pos pos;
+};
+
+struct pc_prefixes {
+	struct pc_prefix *v;
+	size_t n;
+};
+
+struct pc_strs {
+	char **v;
+	struct pc_pos *pos;
+	size_t n;
+};
+
+enum pc_dir_match {
+	PC_MATCH_DIR_ANY = -1, /* else PC_DIR_INGRESS / PC_DIR_EGRESS */
+};
+
+struct pc_match {
+	struct pc_strs iface;       /* names or fnmatch globs */
+	int direction;              /* PC_MATCH_DIR_ANY or PC_DIR_* */
+	struct pc_ranges vlan;      /* 0..4095 */
+	struct pc_ranges l3;        /* ethertypes, lo == hi */
+	struct pc_prefixes src, dst;
+	struct pc_ranges proto;     /* 0..255, lo == hi */
+	struct pc_ranges src_port, dst_port;
+	bool has_tcp_flags;
+	uint8_t tcp_flags_mask;     /* flags named, with or without '!' */
+	uint8_t tcp_flags_value;    /* flags named without '!' */
+	struct pc_ranges dscp;      /* 0..63, lo == hi */
+	struct pc_ranges length;    /* one range */
+};
+
+struct pc_rule {
+	char name[PC_RULE_NAME_MAX + 1];
+	struct pc_pos pos;          /* of the rule's mapping */
+	struct pc_match match;
+	int action;                 /* PC_ACT_PASS / PC_ACT_DROP / PC_ACT_REDIRECT */
+	char redirect[PC_IFNAME_MAX];
+	bool set_mark, set_priority, set_dscp;
+	uint32_t mark, priority;
+	uint8_t dscp;
+	char class_name[PC_RULE_NAME_MAX + 1]; /* the rule's name when absent */
+	bool log;
+};
+
+struct pc_iface_cfg {
+	char name[PC_IFNAME_MAX];   /* name or glob */
+	unsigned hooks;             /* bit (1 << PC_HOOK_*) */
+	struct pc_pos pos;
+};
+
+struct pc_class_cfg {
+	char name[PC_RULE_NAME_MAX + 1];
+	char *description;
+	struct pc_pos pos;
+};
+
+struct pc_settings {
+	uint64_t stats_interval_usec; /* 0 = disabled; default 60 s */
+	char pin_path[256];           /* default /sys/fs/bpf/pktclassd */
+	uint32_t log_rate;            /* default 20 */
+	bool keep_on_exit;            /* default false */
+};
+
+struct pc_config {
+	char *path;
+	struct pc_settings settings;
+	struct pc_iface_cfg *ifaces;
+	size_t n_ifaces;
+	struct pc_class_cfg *classes;
+	size_t n_classes;
+	struct pc_rule *rules;
+	size_t n_rules;
+	char default_class[PC_RULE_NAME_MAX + 1]; /* default "default" */
+	int default_action;                        /* PC_ACT_PASS or _DROP */
+};
+
+#define PC_DEFAULT_PIN_PATH "/sys/fs/bpf/pktclassd"
+#define PC_DEFAULT_CONFIG "/etc/pktclassd/pktclassd.yaml"
+
+/* Parse and validate. Every problem found goes to diags.  Returns 0 with
+ * *ret set when there is no error (warnings allowed), -EINVAL when diags
+ * holds errors, or another negative errno (file unreadable: also a diag). */
+int pc_config_load(const char *path, struct pc_config **ret, struct pc_diags *diags);
+int pc_config_parse(const char *name, const char *buf, size_t len,
+		    struct pc_config **ret, struct pc_diags *diags);
+void pc_config_free(struct pc_config *c);
+static inline void pc_config_freep(struct pc_config **c) { if (*c) pc_config_free(*c); }
+
+/* The daemon refuses a config file that anyone but `owner` (root) could
+ * change: owned by someone else, writable by others, or by a group other
+ * than root.  0, or -EPERM / -errno with one diag at no position. */
+int pc_config_check_perms(const char *path, uid_t owner, struct pc_diags *diags);
+
+/* Helpers shared with pktclassctl explain: parse one value as the config
+ * would.  0 or -EINVAL. */
+int pc_parse_prefix(const char *s, struct pc_prefix *ret);
+int pc_parse_proto(const char *s, uint32_t *ret);
+/* The config's name of an IP protocol ("tcp"), or its number written to buf. */
+const char *pc_proto_name(uint32_t proto, char *buf, size_t len);
+int pc_parse_duration_usec(const char *s, uint64_t *ret);

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* diag.c - collected diagnostics: errors and warnings with a position. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/diag.h"
+
+void pc_diags_init(struct pc_diags *d, const char *file)
+{
+	*d = (struct pc_diags){ .file = file ? strdup(file) : NULL };
+}
+
+/* Releases everything, file name included; pc_diags_init() again to reuse. */
+void pc_diags_clear(struct pc_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->v[i].msg);
+	free(d->v);
+	free(d->file);
+	*d = (struct pc_diags){};
+}
+
+static int diags_grow(struct pc_diags *d)
+{
+	size_t cap = d->cap ? d->cap * 2 : 16;
+	struct pc_diag *v;
+
+	if (d->n < d->cap)
+		return 0;
+	v = reallocarray(d->v, cap, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	d->v = v;
+	d->cap = cap;
+	return 0;
+}
+
+int pc_diags_addv(struct pc_diags *d, enum pc_severity sev, struct pc_pos pos,
+		  const char *fmt, va_list ap)
+{
+	char *msg;
+
+	if (diags_grow(d) < 0)
+		return -ENOMEM;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return -ENOMEM;
+	d->v[d->n++] = (struct pc_diag){ .sev = sev, .pos = pos, .msg = msg };
+	if (sev == PC_SEV_ERROR)
+		d->nerrors++;
+	else
+		d->nwarnings++;
+	return 0;
+}
+
+int pc_diags_add(struct pc_diags *d, enum pc_severity sev, struct pc_pos pos,
+		 const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = pc_diags_addv(d, sev, pos, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int pos_cmp(struct pc_pos a, struct pc_pos b)
+{
+	if (a.line != b.line)
+		return a.line < b.line ? -1 : 1;
+	if (a.col != b.col)
+		return a.col < b.col ? -1 : 1;
+	return 0;
+}
+
+/* Stable: merge sort, bottom up, between v and tmp. */
+static void merge_sort(struct pc_diag *v, struct pc_diag *tmp, size_t n)
+{
+	struct pc_diag *src = v, *dst = tmp, *t;
+
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n;
+			size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, j = mid, k = lo;
+
+			while (i < mid && j < hi) {
+				if (pos_cmp(src[j].pos, src[i].pos) < 0)
+					dst[k++] = src[j++];
+				else
+					dst[k++] = src[i++];
+			}
+			while (i < mid)
+				dst[k++] = src[i++];
+			while (j < hi)
+				dst[k++] = src[j++];
+		}
+		t = src, src = dst, dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+}
+
+static void insertion_sort(struct pc_diag *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct pc_diag x = v[i];
+		size_t j = i;
+
+		for (; j > 0 && pos_cmp(x.pos, v[j - 1].pos) < 0; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+void pc_diags_sort(struct pc_diags *d)
+{
+	struct pc_diag *tmp;
+
+	if (d->n < 2)
+		return;
+	tmp = calloc(d->n, sizeof(*tmp));
+	if (!tmp) {
+		insertion_sort(d->v, d->n); /* slow but needs no memory */
+		return;
+	}
+	merge_sort(d->v, tmp, d->n);
+	free(tmp);
+}
+
+static const char *sev_name(enum pc_severity sev)
+{
+	return sev == PC_SEV_WARNING ? "warning" : "error";
+}
+
+int pc_diag_format(const struct pc_diags *d, size_t i, char *buf, size_t len)
+{
+	const struct pc_diag *g;
+	const char *file = d->file ? d->file : "<config>";
+
+	if (i >= d->n)
+		return -EINVAL;
+	g = &d->v[i];
+	if (g->pos.line == 0)
+		return snprintf(buf, len, "%s: %s: %s", file, sev_name(g->sev), g->msg);
+	return snprintf(buf, len, "%s:%u:%u: %s: %s", file, g->pos.line, g->pos.col,
+			sev_name(g->sev), g->msg);
+}
+
+void pc_diags_print(const struct pc_diags *d, FILE *f)
+{
+	const char *file = d->file ? d->file : "<config>";
+
+	for (size_t i = 0; i < d->n; i++) {
+		const struct pc_diag *g = &d->v[i];
+
+		if (g->pos.line == 0)
+			fprintf(f, "%s: %s: %s\n", file, sev_name(g->sev), g->msg);
+		else
+			fprintf(f, "%s:%u:%u: %s: %s\n", file, g->pos.line, g->pos.col,
+				sev_name(g->sev), g->msg);
+	}
+}

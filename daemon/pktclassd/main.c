@@ -1,0 +1,651 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* main.c - pktclassd: startup, the event loop, reload transactions, stop. */
+#include <errno.h>
+#include <inttypes.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "attach/attach.h"
+#include "classifier/compile.h"
+#include "config/config.h"
+#include "datapath/datapath.h"
+#include "pktclassd/load.h"
+#include "lib/log.h"
+#include "netlink/netlink.h"
+#include "pktclassd/pktlog.h"
+#include "pktclassd/preflight.h"
+#include "pktclassd/records.h"
+#include "classifier/rsdiff.h"
+#include "datapath/stats.h"
+#include "lib/util.h"
+
+#define SLOT_CAP_MIN 4096u
+/* Packet-log suppression summaries: every stats_interval, or this often
+ * when stats records are off. */
+#define PKTLOG_SUMMARY_USEC (60 * 1000000ull)
+
+struct daemon {
+	char config_path[PATH_MAX];
+	char pin_path[PC_PATH_MAX];
+	sd_event *event;
+	sd_event_source *stats_timer;
+	uint64_t stats_interval;  /* what stats_timer runs at */
+	struct pc_nl *nl;
+	struct pc_nlmon *nlmon;
+	struct pc_dp *dp;
+	struct pc_am *am;
+	struct pc_pktlog *pktlog;
+	struct pc_loaded live;
+	bool keep_on_exit;        /* of the config we started with or run now */
+	uint32_t generation;
+	bool reload_failed;       /* the last reload was rejected */
+	char status[128];         /* last STATUS= line */
+	struct pc_stats_log stats; /* the last stats record, for the deltas */
+	bool cntzero_warned;      /* said that pc_cnt_zero would not load */
+	uint64_t cnt_rewrites;    /* chunk rewrites already reported */
+};
+
+static uint64_t now_usec(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int run_check(const char *path)
+{
+	struct pc_loaded l = {};
+	size_t nwarn = 0;
+	char why[256];
+
+	if (pc_load_config(path, &l, &nwarn, why, sizeof(why)) < 0) {
+		log_error("rejected: %s", why);
+		return EXIT_FAILURE;
+	}
+	pc_print_summary(stdout, path, &l, nwarn);
+	pc_loaded_clear(&l);
+	return EXIT_SUCCESS;
+}
+
+/* ---- loading a generation -------------------------------------------------- */
+
+static int resolve_redirects(struct pc_ruleset *rs, char *why, size_t whylen)
+{
+	int r = 0;
+
+	for (uint32_t i = 0; i <= rs->nrules; i++) {
+		unsigned idx;
+
+		if (!rs->redirect[i][0])
+			continue;
+		idx = if_nametoindex(rs->redirect[i]);
+		if (idx == 0) {
+			log_error("rule %s: redirect interface %s does not exist", rs->rule_name[i],
+				  rs->redirect[i]);
+			snprintf(why, whylen, "redirect interface %s does not exist", rs->redirect[i]);
+			r = -ENODEV;
+			continue;
+		}
+		rs->outs[i].redirect_ifindex = idx;
+	}
+	return r;
+}
+
+/* A rejected program: the end of what the verifier said, line by line. */
+static void log_verifier_tail(const char *text)
+{
+	const char *p = text, *nl;
+
+	if (!text || !*text)
+		return;
+	log_error("the verifier rejected the classifier; the end of its log:");
+	for (; *p; p = nl ? nl + 1 : p + strlen(p)) {
+		nl = strchr(p, '\n');
+		if (nl != p)
+			log_error("  %.*s", nl ? (int)(nl - p) : (int)strlen(p), p);
+		if (!nl)
+			break;
+	}
+}
+
+/* Whether any interface of cfg has the monitor hook (the socket classifier
+ * is loaded only then). */
+static bool cfg_has_monitor(const struct pc_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_ifaces; i++)
+		if (cfg->ifaces[i].hooks & (1u << PC_HOOK_MONITOR))
+			return true;
+	return false;
+}
+
+/* apply(), once the slots are assigned. */
+static int apply_slotted(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen)
+{
+	uint32_t gen = d->generation + 1;
+	struct pc_gen *g = NULL;
+	int r;
+
+	pc_dp_set_log_rate(d->dp, l->cfg->settings.log_rate);
+	pc_dp_set_monitor(d->dp, cfg_has_monitor(l->cfg));
+	r = pc_dp_gen_prepare(d->dp, l->rs, l->tree, gen, &g);
+	if (r < 0) {
+		snprintf(why, whylen, "loading the classifier: %s", strerror(-r));
+		log_error_errno(r, "loading generation %u", gen);
+		log_verifier_tail(pc_dp_verifier_log(d->dp));
+		return r;
+	}
+	r = pc_am_prepare(d->am, l->cfg, l->rs, g);
+	if (r < 0) {
+		snprintf(why, whylen, "preparing the attachments: %s", strerror(-r));
+		pc_dp_gen_free(g);
+		return r;
+	}
+	r = pc_dp_gen_commit(d->dp, g, l->rs, d->config_path);
+	if (r < 0 && pc_dp_current(d->dp) != g) {
+		snprintf(why, whylen, "switching to generation %u: %s", gen, strerror(-r));
+		pc_am_abort(d->am);
+		pc_dp_gen_free(g);
+		return log_error_errno(r, "switching to generation %u", gen);
+	}
+	/* Once switched, g belongs to the datapath whatever else failed. */
+	if (r < 0)
+		log_warning_errno(r, "generation %u is live, but recording its state failed", gen);
+	d->generation = gen;
+	pc_am_commit(d->am);
+	pc_loaded_clear(&d->live);
+	d->live = *l;
+	*l = (struct pc_loaded){};
+	return 0;
+}
+
+/* Reused counter slots are zeroed by a BPF program per CPU; where that
+ * could not be done, a chunk was written back whole, and what the classifier
+ * counted into it meanwhile is lost: say so. */
+static void cntzero_report(struct daemon *d)
+{
+	uint64_t n;
+	int r = pc_dp_cntzero_state(d->dp, &n);
+
+	if (r < 0 && !d->cntzero_warned) {
+		log_warning_errno(r, "the counter-zeroing program (pc_cnt_zero) would not load; "
+				  "reused counter slots are zeroed from user space, which can lose "
+				  "counts made meanwhile");
+		d->cntzero_warned = true;
+	}
+	if (n > d->cnt_rewrites)
+		log_warning("zeroing reused counter slots rewrote %" PRIu64 " counter chunk(s) from "
+			    "user space: counts made meanwhile in them may be lost",
+			    n - d->cnt_rewrites);
+	d->cnt_rewrites = n;
+}
+
+/* The transaction: everything is built beside the live generation; only
+ * pc_dp_gen_commit() switches.  On success l moves into d->live. */
+static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen)
+{
+	int r;
+
+	/* Checks that can fail come before the slots are assigned: assigning
+	 * publishes the new rule names in the pinned slot table (given back
+	 * below if the generation does not go live). */
+	r = resolve_redirects(l->rs, why, whylen);
+	if (r < 0)
+		return r;
+	r = pc_dp_assign_slots(d->dp, l->rs);
+	if (r < 0) {
+		snprintf(why, whylen, "assigning counter slots: %s", strerror(-r));
+		if (r == -ENOSPC)
+			log_error("out of counter slots (%u per attachment): stop the daemon with "
+				  "keep_on_exit off to let it size them anew", pc_dp_slot_cap(d->dp));
+		return log_error_errno(r, "assigning counter slots");
+	}
+	cntzero_report(d);
+	r = apply_slotted(d, l, why, whylen);
+	if (r < 0) {
+		/* the new names go again: only the live rules keep slots */
+		int q = pc_dp_slots_rollback(d->dp, d->live.rs);
+
+		if (q < 0)
+			log_warning_errno(q, "giving back the counter slots of the rejected config");
+	}
+	return r;
+}
+
+static void status_line(struct daemon *d, char *buf, size_t len)
+{
+	snprintf(buf, len, "generation %u, %u rules, %zu attachments", d->generation,
+		 d->live.rs ? d->live.rs->nrules : 0, pc_am_count(d->am));
+}
+
+/* STATUS= and the pinned status line, when they changed. */
+static void publish_status(struct daemon *d, const char *status, bool failed)
+{
+	if (failed == d->reload_failed && strcmp(status, d->status) == 0)
+		return;
+	d->reload_failed = failed;
+	strscpy_ok(d->status, sizeof(d->status), status);
+	pc_dp_set_status(d->dp, failed ? PC_META_RELOAD_FAILED : 0, status);
+	sd_notifyf(false, "STATUS=%s", status);
+}
+
+/* ---- stats timer ------------------------------------------------------------ */
+
+static int on_stats_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+	uint64_t interval = d->live.cfg->settings.stats_interval_usec;
+
+	pc_stats_log_snapshot(&d->stats, d->pin_path, true);
+	if (interval > 0) {
+		sd_event_source_set_time_relative(s, interval);
+		sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	}
+	return 0;
+}
+
+/* Follow settings.stats_interval; an unchanged period keeps its rhythm. */
+static int stats_timer_update(struct daemon *d)
+{
+	uint64_t interval = d->live.cfg->settings.stats_interval_usec;
+	int r;
+
+	if (d->stats_timer && interval == d->stats_interval)
+		return 0;
+	d->stats_interval = interval;
+	if (interval == 0)
+		return d->stats_timer ? sd_event_source_set_enabled(d->stats_timer, SD_EVENT_OFF) : 0;
+	if (!d->stats_timer)
+		return sd_event_add_time_relative(d->event, &d->stats_timer, CLOCK_MONOTONIC,
+						  interval, 0, on_stats_timer, d);
+	r = sd_event_source_set_time_relative(d->stats_timer, interval);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(d->stats_timer, SD_EVENT_ONESHOT);
+	return r;
+}
+
+static uint64_t pktlog_interval(const struct daemon *d)
+{
+	uint64_t i = d->live.cfg->settings.stats_interval_usec;
+
+	return i > 0 ? i : PKTLOG_SUMMARY_USEC;
+}
+
+/* ---- reload ------------------------------------------------------------------ */
+
+static void reload(struct daemon *d)
+{
+	uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+	struct pc_rs_diff diff = {};
+	struct pc_loaded l = {};
+	char why[256] = "", status[128], msg[512];
+	size_t nwarn;
+	uint32_t rules = d->live.rs ? d->live.rs->nrules : 0;
+	int r;
+
+	sd_notifyf(false, "RELOADING=1\nSTATUS=reloading %s\nMONOTONIC_USEC=%llu",
+		   d->config_path, (unsigned long long)t0);
+	log_info("reloading %s", d->config_path);
+	r = pc_load_config(d->config_path, &l, &nwarn, why, sizeof(why));
+	if (r >= 0) {
+		rules = l.rs->nrules;
+		if (strcmp(l.cfg->settings.pin_path, d->pin_path) != 0)
+			log_warning("settings.pin_path changed to %s: that needs a restart; "
+				    "staying with %s", l.cfg->settings.pin_path, d->pin_path);
+		if (pc_ruleset_diff(d->live.rs, l.rs, &diff) < 0)
+			diff = (struct pc_rs_diff){};
+		r = apply(d, &l, why, sizeof(why));
+	}
+	pc_loaded_clear(&l);
+	if (r >= 0) {
+		status_line(d, status, sizeof(status));
+		snprintf(msg, sizeof(msg), "reloaded: %s (%zu added, %zu removed, %zu changed)",
+			 status, diff.added, diff.removed, diff.changed);
+		publish_status(d, status, false);
+		stats_timer_update(d);
+		if (d->pktlog)
+			pc_pktlog_set(d->pktlog, d->live.cfg->settings.log_rate, pktlog_interval(d));
+	} else {
+		snprintf(status, sizeof(status), "reload failed: %s", why);
+		snprintf(msg, sizeof(msg), "%s; generation %u stays", status, d->generation);
+		publish_status(d, status, true);
+	}
+	pc_record_generation(false, r >= 0, d->generation, rules, now_usec(CLOCK_MONOTONIC) - t0,
+			     &diff, msg);
+	sd_notifyf(false, "READY=1\nSTATUS=%s", d->status);
+}
+
+/* ---- event sources ------------------------------------------------------------- */
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	switch (si->ssi_signo) {
+	case SIGHUP:
+		/* The reload runs to its end before the next signal is read: the
+		 * SIGHUPs that arrive meanwhile are one pending signal, so they
+		 * make exactly one more reload. */
+		reload(d);
+		break;
+	case SIGUSR1:
+		pc_stats_log_snapshot(&d->stats, d->pin_path, true);
+		pc_pktlog_flush(d->pktlog);
+		break;
+	default:
+		log_info("got %s, stopping", strsignal((int)si->ssi_signo));
+		sd_event_exit(sd_event_source_get_event(s), 0);
+	}
+	return 0;
+}
+
+static void on_link(enum pc_link_event ev, int ifindex, const char *name, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	pc_am_link_event(d->am, ev, ifindex, name);
+}
+
+static int on_nlmon(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct daemon *d = userdata;
+	int r;
+
+	r = pc_nlmon_process(d->nlmon, on_link, d);
+	if (r == -ENOBUFS) {
+		log_warning("link events were lost: scanning the interfaces again");
+		pc_am_resync(d->am);
+	} else if (r < 0) {
+		log_warning_errno(r, "reading link events");
+	}
+	/* the attachment count in STATUS= follows the links */
+	if (!d->reload_failed) {
+		char status[128];
+
+		status_line(d, status, sizeof(status));
+		publish_status(d, status, false);
+	}
+	return 0;
+}
+
+static int setup_events(struct daemon *d)
+{
+	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+	int r;
+
+	r = sd_event_default(&d->event);
+	if (r < 0)
+		return log_error_errno(r, "sd-event");
+	for (size_t i = 0; i < ELEMENTSOF(sigs); i++) {
+		r = sd_event_add_signal(d->event, NULL, sigs[i], on_signal, d);
+		if (r < 0)
+			return log_error_errno(r, "watching signal %d", sigs[i]);
+	}
+	r = sd_event_add_io(d->event, NULL, pc_nlmon_fd(d->nlmon), EPOLLIN, on_nlmon, d);
+	if (r < 0)
+		return log_error_errno(r, "watching link events");
+	r = stats_timer_update(d);
+	if (r < 0)
+		return log_error_errno(r, "stats timer");
+	r = pc_pktlog_new(d->event, d->dp, d->live.cfg->settings.log_rate, pktlog_interval(d),
+			  &d->pktlog);
+	if (r < 0)
+		return log_error_errno(r, "packet log");
+	r = sd_event_set_watchdog(d->event, true);
+	if (r < 0)
+		return log_error_errno(r, "watchdog");
+	return 0;
+}
+
+/* ---- startup and stop ------------------------------------------------------------- */
+
+static uint32_t slot_cap_for(const struct pc_ruleset *rs)
+{
+	uint64_t want = 2 * ((uint64_t)rs->nrules + pc_count_classes(rs) + 2);
+	uint32_t cap = SLOT_CAP_MIN;
+
+	while (cap < want && cap < (1u << 31))
+		cap <<= 1;
+	return cap;
+}
+
+/* What an earlier run left pinned: its attachments and generation. */
+static int adopt_pinned(struct daemon *d)
+{
+	_cleanup_(pc_stats_freep) struct pc_stats *s = NULL;
+
+	if (pc_stats_read(d->pin_path, &s) < 0)
+		return 0;
+	if (s->meta.magic == PC_META_MAGIC && (s->meta.generation > 0 || s->natt > 0)) {
+		d->generation = s->meta.generation;
+		log_info("found state of an earlier run under %s (generation %u, %zu attachments)",
+			 d->pin_path, d->generation, s->natt);
+	}
+	return pc_am_adopt(d->am, s);
+}
+
+static int start(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen)
+{
+	struct pc_dp_opts o = { .pin_path = d->pin_path, .slot_cap = slot_cap_for(l->rs) };
+	int r;
+
+	r = pc_nl_open(&d->nl);
+	if (r < 0)
+		return log_error_errno(r, "rtnetlink");
+	r = pc_dp_open(&o, &d->dp);
+	if (r < 0) {
+		snprintf(why, whylen, "opening the datapath: %s", strerror(-r));
+		return log_error_errno(r, "loading the BPF programs under %s", d->pin_path);
+	}
+	r = pc_am_new(d->dp, d->nl, &d->am);
+	if (r >= 0)
+		r = adopt_pinned(d);
+	if (r < 0)
+		return log_error_errno(r, "attachment manager");
+	r = pc_nlmon_open(&d->nlmon);
+	if (r < 0)
+		return log_error_errno(r, "link monitor");
+	return apply(d, l, why, whylen);
+}
+
+static void stop(struct daemon *d)
+{
+	bool keep = d->live.cfg ? d->live.cfg->settings.keep_on_exit : d->keep_on_exit;
+	int r;
+
+	sd_notify(false, "STOPPING=1\nSTATUS=stopping");
+	if (d->am)
+		pc_am_stop(d->am, keep);
+	if (d->dp && !keep) {
+		r = pc_dp_unpin(d->dp);
+		if (r < 0)
+			log_warning_errno(r, "removing the pins under %s", d->pin_path);
+	}
+	if (d->dp)
+		pc_dp_close(d->dp, keep);
+	d->dp = NULL;
+	if (keep)
+		log_info("stopped; programs left attached and pinned under %s (keep_on_exit)",
+			 d->pin_path);
+	else
+		log_info("stopped; detached and unpinned");
+}
+
+static void daemon_free(struct daemon *d)
+{
+	pc_pktlog_free(d->pktlog);
+	sd_event_source_unref(d->stats_timer);
+	sd_event_unref(d->event);
+	pc_am_free(d->am);
+	if (d->nlmon)
+		pc_nlmon_close(d->nlmon);
+	pc_nl_closep(&d->nl);
+	pc_loaded_clear(&d->live);
+	pc_stats_log_clear(&d->stats);
+}
+
+static int run(struct daemon *d)
+{
+	uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+	struct pc_rs_diff diff = {};
+	struct pc_loaded l = {};
+	char why[256] = "", status[128], msg[512];
+	size_t nwarn;
+	uint32_t rules;
+	int r;
+
+	if (pc_preflight() < 0)
+		return EXIT_FAILURE;
+	if (pc_load_config(d->config_path, &l, &nwarn, why, sizeof(why)) < 0) {
+		log_error("rejected: %s", why);
+		return EXIT_FAILURE;
+	}
+	rules = l.rs->nrules;
+	diff.added = rules;
+	strscpy_ok(d->pin_path, sizeof(d->pin_path), l.cfg->settings.pin_path);
+	d->keep_on_exit = l.cfg->settings.keep_on_exit;
+	r = start(d, &l, why, sizeof(why));
+	pc_loaded_clear(&l);
+	if (r >= 0)
+		r = setup_events(d);
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "start failed: %s", why[0] ? why : strerror(-r));
+		pc_record_generation(true, false, d->generation, rules,
+				     now_usec(CLOCK_MONOTONIC) - t0, &diff, msg);
+		stop(d);
+		return EXIT_FAILURE;
+	}
+	pc_stats_log_snapshot(&d->stats, d->pin_path, false);
+	status_line(d, status, sizeof(status));
+	publish_status(d, status, false);
+	snprintf(msg, sizeof(msg), "started: %s", status);
+	pc_record_generation(true, true, d->generation, rules, now_usec(CLOCK_MONOTONIC) - t0,
+			     &diff, msg);
+	sd_notifyf(false, "READY=1\nSTATUS=%s", status);
+	r = sd_event_loop(d->event);
+	if (r < 0)
+		log_error_errno(r, "event loop");
+	pc_pktlog_flush(d->pktlog);
+	stop(d);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* ---- command line ---------------------------------------------------------------- */
+
+static void help(void)
+{
+	printf("Usage: pktclassd [OPTIONS]\n\n"
+	       "Classify packets with eBPF, by the rules of a YAML config.\n\n"
+	       "  -c, --config FILE        configuration (default %s)\n"
+	       "      --check              validate and compile the config, print a summary, exit\n"
+	       "      --log-target TARGET  auto, journal or stderr (default auto)\n"
+	       "  -d, --debug              log debug messages too\n"
+	       "  -h, --help               show this help\n",
+	       PC_DEFAULT_CONFIG);
+}
+
+enum { ARG_CHECK = 0x100, ARG_LOG_TARGET };
+
+struct args {
+	const char *config;
+	bool check;
+	bool debug;
+	enum pc_log_target target;
+};
+
+/* 1: go on, 0: done (help), -EINVAL: bad usage. */
+static int parse_args(int argc, char *argv[], struct args *a)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, ARG_CHECK },
+		{ "log-target", required_argument, NULL, ARG_LOG_TARGET },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+
+	*a = (struct args){ .config = PC_DEFAULT_CONFIG, .target = PC_LOG_AUTO };
+	while ((c = getopt_long(argc, argv, "c:dh", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'c':
+			a->config = optarg;
+			break;
+		case ARG_CHECK:
+			a->check = true;
+			break;
+		case ARG_LOG_TARGET:
+			if (pc_log_target_parse(optarg, &a->target) < 0) {
+				fprintf(stderr, "pktclassd: unknown log target \"%s\": "
+					"use auto, journal or stderr\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'd':
+			a->debug = true;
+			break;
+		case 'h':
+			help();
+			return 0;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pktclassd: unexpected argument \"%s\"\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 1;
+}
+
+static int block_signals(void)
+{
+	sigset_t ss;
+
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGHUP);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGUSR1);
+	return sigprocmask(SIG_BLOCK, &ss, NULL) < 0 ? -errno : 0;
+}
+
+int main(int argc, char *argv[])
+{
+	struct daemon d = {};
+	struct args a;
+	int r;
+
+	r = parse_args(argc, argv, &a);
+	if (r <= 0)
+		return r == 0 ? EXIT_SUCCESS : 2;
+	pc_log_init(a.target, a.debug ? LOG_DEBUG : LOG_INFO);
+	pc_log_hook_libbpf();
+	if (a.check)
+		return run_check(a.config);
+
+	/* Signals are held from the start: one during startup waits for the
+	 * event loop instead of killing us half way. */
+	r = block_signals();
+	if (r < 0) {
+		log_error_errno(r, "blocking signals");
+		return EXIT_FAILURE;
+	}
+	if (!realpath(a.config, d.config_path))
+		strscpy_ok(d.config_path, sizeof(d.config_path), a.config);
+	r = run(&d);
+	daemon_free(&d);
+	return r;
+}
