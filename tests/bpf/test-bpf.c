@@ -791,7 +791,7 @@ static const char *classbench_dir(void)
 {
 	const char *d = getenv("PC_CLASSBENCH_DIR");
 
-	return d ? d : "/work/shared/classbench";
+	return d ? d : "tests/data/classbench";
 }
 
 static void test_classbench(const char *name, uint32_t generation)

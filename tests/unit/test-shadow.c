@@ -869,12 +869,14 @@ int main(void)
 	test_random_rulesets();
 	test_compiled();
 	if (!cb)
-		cb = "/work/shared/classbench";
+		cb = "tests/data/classbench";
 	snprintf(probe, sizeof(probe), "%s/acl1_1k", cb);
-	if (access(probe, R_OK) == 0)
+	if (access(probe, R_OK) == 0) {
 		test_classbench(cb);
-	else
-		printf("classbench: %s not found, set PC_CLASSBENCH_DIR\n", cb);
+	} else {
+		fprintf(stderr, "classbench: %s not found (PC_CLASSBENCH_DIR)\n", cb);
+		failures++;
+	}
 	if (failures)
 		fprintf(stderr, "%u check(s) failed\n", failures);
 	return failures ? 1 : 0;

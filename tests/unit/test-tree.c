@@ -3,7 +3,14 @@
  * answer, on ClassBench sets and on random synthetic rule sets. */
 #include "testlib.h"
 
-#define CB_DIR "../shared/classbench"
+/* The ClassBench sets: $PC_CLASSBENCH_DIR (meson sets it), else the copy in
+ * the source tree, relative to the source root the test runs from. */
+static const char *cb_dir(void)
+{
+	const char *d = getenv("PC_CLASSBENCH_DIR");
+
+	return d ? d : "tests/data/classbench";
+}
 
 /* ---- ClassBench ------------------------------------------------------------ */
 
@@ -341,7 +348,7 @@ static void run_classbench(const char *name, size_t sample, bool stats)
 	size_t n, nwarn = 0;
 	int r;
 
-	assert(asprintf(&path, "%s/%s", CB_DIR, name) > 0);
+	assert(asprintf(&path, "%s/%s", cb_dir(), name) > 0);
 	n = cb_load(path, &v);
 	CHECK(n > 500, "%s: %zu rules loaded (run from the source root)", path, n);
 	if (n == 0)
@@ -534,7 +541,7 @@ static void run_scale(const char *base, size_t total)
 	int r;
 
 	snprintf(what, sizeof(what), "%s-100k", base);
-	snprintf(path, sizeof(path), CB_DIR "/%s_10k", base);
+	snprintf(path, sizeof(path), "%s/%s_10k", cb_dir(), base);
 	n = cb_load(path, &v);
 	CHECK(n > 0, "%s", path);
 	if (!n)
