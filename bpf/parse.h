@@ -44,22 +44,6 @@
 #define PC_INLINE static inline __attribute__((always_inline))
 #endif
 
-#define PC_ETH_P_IP     0x0800u
-#define PC_ETH_P_ARP    0x0806u
-#define PC_ETH_P_8021Q  0x8100u
-#define PC_ETH_P_8021AD 0x88a8u
-#define PC_ETH_P_IPV6   0x86ddu
-
-#define PC_IPPROTO_HOPOPTS  0
-#define PC_IPPROTO_ICMP     1
-#define PC_IPPROTO_TCP      6
-#define PC_IPPROTO_UDP      17
-#define PC_IPPROTO_ROUTING  43
-#define PC_IPPROTO_FRAGMENT 44
-#define PC_IPPROTO_ICMPV6   58
-#define PC_IPPROTO_DSTOPTS  60
-#define PC_IPPROTO_SCTP     132
-#define PC_IPPROTO_UDPLITE  136
 
 #ifdef __bpf__
 /* Needs bpf_helpers.h first.  ctx is a struct pc_src: the skb, and whether

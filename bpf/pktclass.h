@@ -67,6 +67,29 @@ enum pc_word {
 #define PC_TCP_ECE 0x40u
 #define PC_TCP_CWR 0x80u
 
+/* Values of PC_W_L3 and PC_W_PROTO that the parser and the compiler name. */
+#define PC_ETH_P_IP     0x0800u
+#define PC_ETH_P_ARP    0x0806u
+#define PC_ETH_P_8021Q  0x8100u
+#define PC_ETH_P_8021AD 0x88a8u
+#define PC_ETH_P_IPV6   0x86ddu
+
+#define PC_IPPROTO_HOPOPTS  0
+#define PC_IPPROTO_ICMP     1
+#define PC_IPPROTO_TCP      6
+#define PC_IPPROTO_UDP      17
+#define PC_IPPROTO_ROUTING  43
+#define PC_IPPROTO_FRAGMENT 44
+#define PC_IPPROTO_ICMPV6   58
+#define PC_IPPROTO_DSTOPTS  60
+#define PC_IPPROTO_SCTP     132
+#define PC_IPPROTO_UDPLITE  136
+
+/* The protocols whose packets have ports: port matches apply to these only. */
+#define PC_PROTO_HAS_PORTS(p)                                                   \
+	((p) == PC_IPPROTO_TCP || (p) == PC_IPPROTO_UDP || (p) == PC_IPPROTO_SCTP || \
+	 (p) == PC_IPPROTO_UDPLITE)
+
 /* Width in bits of each word's value space (values are < 1 << width).  The
  * tree builder cuts a word from its top bit down within this width. */
 #define PC_WORD_WIDTHS { 32, 32, 32, 32, 32, 32, 32, 32, \

@@ -19,9 +19,6 @@
 
 static const uint8_t word_width[PC_KEY_WORDS] = PC_WORD_WIDTHS;
 
-#define ETH_P_IPV4 0x0800u
-#define ETH_P_IPV6 0x86ddu
-#define IPPROTO_TCP_ 6u
 
 static uint32_t word_max(unsigned w)
 {
@@ -58,8 +55,8 @@ static bool pbox_prefix(struct pbox *p, unsigned w0, const struct pc_prefix *pf)
 {
 	unsigned nwords = pf->family == 4 ? 1 : 4;
 
-	if (!pbox_range(p, PC_W_L3, pf->family == 4 ? ETH_P_IPV4 : ETH_P_IPV6,
-			pf->family == 4 ? ETH_P_IPV4 : ETH_P_IPV6))
+	if (!pbox_range(p, PC_W_L3, pf->family == 4 ? PC_ETH_P_IP : PC_ETH_P_IPV6,
+			pf->family == 4 ? PC_ETH_P_IP : PC_ETH_P_IPV6))
 		return false;
 	for (unsigned i = 0; i < nwords; i++) {
 		int bits = (int)pf->len - 32 * (int)i;
@@ -76,7 +73,9 @@ static bool pbox_prefix(struct pbox *p, unsigned w0, const struct pc_prefix *pf)
 
 static bool proto_has_ports(uint32_t lo, uint32_t hi)
 {
-	static const uint32_t port_protos[] = { 6, 17, 132, 136 };
+	static const uint32_t port_protos[] = {
+		PC_IPPROTO_TCP, PC_IPPROTO_UDP, PC_IPPROTO_SCTP, PC_IPPROTO_UDPLITE,
+	};
 
 	for (size_t i = 0; i < ELEMENTSOF(port_protos); i++)
 		if (lo <= port_protos[i] && port_protos[i] <= hi)
@@ -279,7 +278,7 @@ static bool rule_base(const struct pc_rule *r, struct pbox *base, const struct r
 	if (x->tcp_flags) {
 		if (x->tf_value & ~x->tf_mask)
 			return false;
-		if (!pbox_range(base, PC_W_PROTO, IPPROTO_TCP_, IPPROTO_TCP_))
+		if (!pbox_range(base, PC_W_PROTO, PC_IPPROTO_TCP, PC_IPPROTO_TCP))
 			return false;
 	}
 	return true;
@@ -446,18 +445,10 @@ static int ruleset_alloc(size_t nrules, struct pc_ruleset **ret)
 	return 0;
 }
 
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 int pc_compile(const struct pc_config *cfg, struct pc_ruleset **ret, struct pc_diags *diags)
 {
 	struct pc_ruleset *rs = NULL;
-	uint64_t start = now_usec();
+	uint64_t start = pc_now_usec(CLOCK_MONOTONIC);
 	size_t cap = 0, nerrors = diags->nerrors;
 	int r;
 
@@ -486,7 +477,7 @@ int pc_compile(const struct pc_config *cfg, struct pc_ruleset **ret, struct pc_d
 		r = -EINVAL;
 		goto fail;
 	}
-	rs->compile_usec = now_usec() - start;
+	rs->compile_usec = pc_now_usec(CLOCK_MONOTONIC) - start;
 	*ret = rs;
 	return 0;
 fail:

@@ -710,14 +710,6 @@ static void builder_reset(struct builder *B)
 	B->max_depth = B->max_leaf = 0;
 }
 
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* Kernel memory we allow for nodes and leaves, beside the boxes. */
 #define PC_TREE_MEM_MAX (64ull << 20)
 
@@ -743,7 +735,7 @@ static int groups_make(const struct bx *bx, size_t nboxes, struct group *g)
 int pc_tree_build(const struct pc_ruleset *rs, struct pc_tree **ret)
 {
 	static const double spfacs[] = { 16.0, 4.0, 2.0, 1.2 };
-	uint64_t start = now_usec();
+	uint64_t start = pc_now_usec(CLOCK_MONOTONIC);
 	struct group g[N_GROUPS] = { 0 };
 	struct builder B = { 0 };
 	_cleanup_free_ struct bx *bx = NULL;
@@ -782,7 +774,7 @@ int pc_tree_build(const struct pc_ruleset *rs, struct pc_tree **ret)
 	t->nnodes = B.nnodes;
 	t->leaf = TAKE_PTR(B.leaf);
 	t->nleaf = B.nleaf;
-	t->build_usec = now_usec() - start;
+	t->build_usec = pc_now_usec(CLOCK_MONOTONIC) - start;
 	*ret = TAKE_PTR(t);
 out:
 	for (unsigned k = 0; k < N_GROUPS; k++)

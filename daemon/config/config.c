@@ -11,7 +11,6 @@
 #include "pktclass.h"
 #include "config/internal.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PC_CONFIG_MAX_SIZE (64u << 20)
 
 /* ---- settings ---------------------------------------------------------------- */
@@ -45,7 +44,7 @@ static void v_settings(struct pc_vctx *v, const struct pc_ynode *n, struct pc_se
 		PC_VF("keep_on_exit"),
 	};
 
-	if (!pc_v_map(v, n, "settings", f, ARRAY_SIZE(f)))
+	if (!pc_v_map(v, n, "settings", f, ELEMENTSOF(f)))
 		return;
 	if (f[0].val)
 		v_duration(v, f[0].val, &s->stats_interval_usec);
@@ -113,7 +112,7 @@ static void v_iface(struct pc_vctx *v, const struct pc_ynode *n, struct pc_iface
 	struct pc_vlist l;
 
 	ic->pos = n->pos;
-	if (!pc_v_map(v, n, "interface", f, ARRAY_SIZE(f)))
+	if (!pc_v_map(v, n, "interface", f, ELEMENTSOF(f)))
 		return;
 	v_iface_name(v, n, f[0].val, ic);
 	if (!f[1].val) {
@@ -149,7 +148,7 @@ static void v_class(struct pc_vctx *v, const struct pc_ynode *n, struct pc_class
 	int r;
 
 	cc->pos = n->pos;
-	if (!pc_v_map(v, n, "class", f, ARRAY_SIZE(f)))
+	if (!pc_v_map(v, n, "class", f, ELEMENTSOF(f)))
 		return;
 	if (!f[0].val)
 		pc_v_err(v, n, "class: missing required key \"name\"");
@@ -188,7 +187,7 @@ static void v_default(struct pc_vctx *v, const struct pc_ynode *n, struct pc_con
 	struct pc_vfield f[] = { PC_VF("class"), PC_VF("action") };
 	const char *s;
 
-	if (!pc_v_map(v, n, "default", f, ARRAY_SIZE(f)))
+	if (!pc_v_map(v, n, "default", f, ELEMENTSOF(f)))
 		return;
 	if (f[0].val)
 		pc_v_name(v, f[0].val, "default.class", c->default_class);
@@ -231,7 +230,7 @@ static void v_root(struct pc_vctx *v, const struct pc_ynode *root)
 		pc_v_err(v, root, "configuration: expected a mapping, got %s", pc_ykind_name(root));
 		return;
 	}
-	pc_v_map(v, root, "configuration", f, ARRAY_SIZE(f));
+	pc_v_map(v, root, "configuration", f, ELEMENTSOF(f));
 	v_version(v, root, f[0].val);
 	if (f[1].val)
 		v_settings(v, f[1].val, &v->c->settings);
@@ -325,22 +324,11 @@ int pc_config_parse(const char *name, const char *buf, size_t len,
 	return 0;
 }
 
-static void closep(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-
-static void freep(void *p)
-{
-	free(*(void **)p);
-}
-
 /* The whole file, up to PC_CONFIG_MAX_SIZE. */
 static int read_file(const char *path, char **ret, size_t *ret_len)
 {
-	_cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC);
-	_cleanup_(freep) char *buf = NULL;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 64 * 1024;
 	ssize_t n;
 
@@ -374,7 +362,7 @@ static int read_file(const char *path, char **ret, size_t *ret_len)
 
 int pc_config_load(const char *path, struct pc_config **ret, struct pc_diags *diags)
 {
-	_cleanup_(freep) char *buf = NULL;
+	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	int r;
 

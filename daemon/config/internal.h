@@ -8,11 +8,8 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "lib/util.h"
 #include "lib/yamldom.h"
-
-#ifndef _cleanup_
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#endif
 
 #define PC_MAX_PORT 65535u
 #define PC_MAX_VLAN 4095u
@@ -34,7 +31,6 @@ int pc_cfg_parse_dscp(const char *s, uint32_t *ret);      /* -EINVAL, -ERANGE */
 int pc_cfg_parse_ethertype(const char *s, uint32_t *ret); /* -EINVAL, -ERANGE */
 int pc_cfg_parse_priority(const char *s, uint32_t *ret);  /* -EINVAL, -ERANGE */
 int pc_cfg_parse_tcp_flag(const char *s, uint8_t *ret);   /* one name, no '!' */
-bool pc_cfg_proto_has_ports(uint32_t proto);
 /* [A-Za-z0-9_.-]{1,63} */
 bool pc_cfg_name_ok(const char *s);
 /* An interface name, or with allow_glob an fnmatch pattern for one.

@@ -8,7 +8,6 @@
 #include "pktclass.h"
 #include "config/internal.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- lists of checked items ------------------------------------------------ */
 /* Checks item n into *out (arg: the kind of item); false when it is bad. */
@@ -276,7 +275,12 @@ static bool proto_has(const struct pc_ranges *p, bool (*pred)(uint32_t))
 
 static bool is_tcp(uint32_t proto)
 {
-	return proto == 6;
+	return proto == PC_IPPROTO_TCP;
+}
+
+static bool has_ports(uint32_t proto)
+{
+	return PC_PROTO_HAS_PORTS(proto);
 }
 
 /* Keys that need a protocol the rule's proto list does not have. */
@@ -284,7 +288,7 @@ static void check_proto_deps(struct pc_vctx *v, const struct pc_vfield *f, const
 {
 	if (m->proto.n == 0)
 		return;
-	if (!proto_has(&m->proto, pc_cfg_proto_has_ports))
+	if (!proto_has(&m->proto, has_ports))
 		for (int i = M_SPORT; i <= M_DPORT; i++)
 			if (f[i].key)
 				pc_v_err(v, f[i].key, "match.%s: none of the rule's protocols has "
@@ -387,7 +391,7 @@ static void v_set(struct pc_vctx *v, const struct pc_ynode *n, struct pc_rule *r
 	struct pc_vfield f[] = { PC_VF("mark"), PC_VF("priority"), PC_VF("dscp") };
 	struct pc_range d;
 
-	if (!pc_v_map(v, n, "set", f, ARRAY_SIZE(f)))
+	if (!pc_v_map(v, n, "set", f, ELEMENTSOF(f)))
 		return;
 	if (f[0].val)
 		r->set_mark = pc_v_u32(v, f[0].val, "set.mark", &r->mark);

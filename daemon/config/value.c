@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "config/internal.h"
+#include "pktclass.h"
 
 struct named {
 	const char *name;
@@ -31,7 +32,7 @@ static const struct named dscps[] = {
 };
 
 static const struct named ethertypes[] = {
-	{ "ipv4", 0x0800 }, { "arp", 0x0806 }, { "ipv6", 0x86dd },
+	{ "ipv4", PC_ETH_P_IP }, { "arp", PC_ETH_P_ARP }, { "ipv6", PC_ETH_P_IPV6 },
 };
 
 static const struct named tcp_flags[] = {
@@ -39,7 +40,7 @@ static const struct named tcp_flags[] = {
 	{ "ack", 0x10 }, { "urg", 0x20 }, { "ece", 0x40 }, { "cwr", 0x80 },
 };
 
-#define lookup(tbl, s, ret) lookup_named(tbl, sizeof(tbl) / sizeof(tbl[0]), s, ret)
+#define lookup(tbl, s, ret) lookup_named(tbl, ELEMENTSOF(tbl), s, ret)
 
 static bool lookup_named(const struct named *t, size_t n, const char *s, uint32_t *ret)
 {
@@ -193,16 +194,11 @@ int pc_parse_proto(const char *s, uint32_t *ret)
 
 const char *pc_proto_name(uint32_t proto, char *buf, size_t len)
 {
-	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+	for (size_t i = 0; i < ELEMENTSOF(protos); i++)
 		if (protos[i].value == proto)
 			return protos[i].name;
 	snprintf(buf, len, "%" PRIu32, proto);
 	return buf;
-}
-
-bool pc_cfg_proto_has_ports(uint32_t proto)
-{
-	return proto == 6 || proto == 17 || proto == 132 || proto == 136;
 }
 
 static int named_or_number(const struct named *t, size_t n, const char *s, uint32_t max,
@@ -224,12 +220,12 @@ static int named_or_number(const struct named *t, size_t n, const char *s, uint3
 
 int pc_cfg_parse_dscp(const char *s, uint32_t *ret)
 {
-	return named_or_number(dscps, sizeof(dscps) / sizeof(dscps[0]), s, PC_MAX_DSCP, ret);
+	return named_or_number(dscps, ELEMENTSOF(dscps), s, PC_MAX_DSCP, ret);
 }
 
 int pc_cfg_parse_ethertype(const char *s, uint32_t *ret)
 {
-	return named_or_number(ethertypes, sizeof(ethertypes) / sizeof(ethertypes[0]), s,
+	return named_or_number(ethertypes, ELEMENTSOF(ethertypes), s,
 			       PC_MAX_ETHERTYPE, ret);
 }
 
@@ -280,7 +276,7 @@ int pc_parse_duration_usec(const char *s, uint64_t *ret)
 		*ret = 0;
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+	for (size_t i = 0; i < ELEMENTSOF(units); i++)
 		if (!strcmp(s + nd, units[i].unit)) {
 			if (v > UINT64_MAX / units[i].usec)
 				return -EINVAL;

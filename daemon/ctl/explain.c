@@ -18,11 +18,11 @@
 static int parse_l3(const char *s, uint32_t *ret)
 {
 	if (strcmp(s, "ipv4") == 0)
-		*ret = ETH_P_IPV4;
+		*ret = PC_ETH_P_IP;
 	else if (strcmp(s, "ipv6") == 0)
-		*ret = ETH_P_IPV6;
+		*ret = PC_ETH_P_IPV6;
 	else if (strcmp(s, "arp") == 0)
-		*ret = ETH_P_ARP;
+		*ret = PC_ETH_P_ARP;
 	else
 		return ctl_parse_u32(s, 0xffff, ret);
 	return 0;
@@ -165,21 +165,16 @@ static const char *option_name(int o)
 /* ---- the key ------------------------------------------------------------ */
 bool ctl_is_ip(uint32_t l3)
 {
-	return l3 == ETH_P_IPV4 || l3 == ETH_P_IPV6;
-}
-
-bool ctl_has_ports(uint32_t proto)
-{
-	return proto == 6 || proto == 17 || proto == 132 || proto == 136;
+	return l3 == PC_ETH_P_IP || l3 == PC_ETH_P_IPV6;
 }
 
 /* L4 header bytes, for the default L3 length. */
 uint32_t ctl_l4_header_len(uint32_t proto)
 {
 	switch (proto) {
-	case 6: return 20;
-	case 132: return 12;
-	case 1: case 17: case 58: case 136: return 8;
+	case PC_IPPROTO_TCP: return 20;
+	case PC_IPPROTO_SCTP: return 12;
+	case PC_IPPROTO_ICMP: case PC_IPPROTO_UDP: case PC_IPPROTO_ICMPV6: case PC_IPPROTO_UDPLITE: return 8;
 	default: return 0;
 	}
 }
@@ -187,17 +182,17 @@ uint32_t ctl_l4_header_len(uint32_t proto)
 /* What the packet lacks or mixes up: a usage error, CTL_USAGE. */
 static int check_ip(struct ctl_packet *p)
 {
-	int fam = p->l3 == ETH_P_IPV4 ? 4 : 6;
+	int fam = p->l3 == PC_ETH_P_IP ? 4 : 6;
 	uint32_t minlen = fam == 4 ? 20 : 40;
 
 	if (!p->has_src || !p->has_dst || !p->has_proto)
 		return ctl_usage_error("explain: an IP packet needs --src, --dst and --proto");
 	if (p->src.family != fam || p->dst.family != fam)
 		return ctl_usage_error("explain: --src and --dst must both be IPv%d addresses", fam);
-	if (ctl_has_ports(p->proto) && (!p->has_sport || !p->has_dport))
+	if (PC_PROTO_HAS_PORTS(p->proto) && (!p->has_sport || !p->has_dport))
 		return ctl_usage_error("explain: protocol %" PRIu32 " needs --src-port and --dst-port",
 				       p->proto);
-	if (!ctl_has_ports(p->proto) && (p->has_sport || p->has_dport))
+	if (!PC_PROTO_HAS_PORTS(p->proto) && (p->has_sport || p->has_dport))
 		return ctl_usage_error("explain: ports apply only to tcp, udp, udplite and sctp");
 	if (p->proto != 6 && p->has_tcp_flags)
 		return ctl_usage_error("explain: --tcp-flags applies only to tcp");
@@ -205,7 +200,7 @@ static int check_ip(struct ctl_packet *p)
 		return ctl_usage_error("explain: --length %" PRIu32 " is not a valid IPv%d length",
 				       p->len, fam);
 	/* a packet with ports carries their whole transport header */
-	if (p->has_len && ctl_has_ports(p->proto) && p->len < minlen + ctl_l4_header_len(p->proto))
+	if (p->has_len && PC_PROTO_HAS_PORTS(p->proto) && p->len < minlen + ctl_l4_header_len(p->proto))
 		return ctl_usage_error("explain: --length %" PRIu32 " is too short for the %" PRIu32
 				       " bytes of IPv%d and transport headers", p->len,
 				       minlen + ctl_l4_header_len(p->proto), fam);
@@ -222,7 +217,7 @@ static int check_packet(struct ctl_packet *p)
 		if (!p->has_src && !p->has_dst)
 			return ctl_usage_error("explain: describe the packet: --src, --dst and --proto "
 					       "for IP, or --l3");
-		p->l3 = (p->has_src ? p->src.family : p->dst.family) == 4 ? ETH_P_IPV4 : ETH_P_IPV6;
+		p->l3 = (p->has_src ? p->src.family : p->dst.family) == 4 ? PC_ETH_P_IP : PC_ETH_P_IPV6;
 	}
 	if (ctl_is_ip(p->l3))
 		return check_ip(p);
@@ -250,14 +245,14 @@ void ctl_packet_key(const struct ctl_packet *p, const struct pc_ruleset *rs, str
 		ctl_addr_words(&p->src, &k->w[PC_W_SRC0]);
 		ctl_addr_words(&p->dst, &k->w[PC_W_DST0]);
 	}
-	k->w[PC_W_SPORT] = ip && ctl_has_ports(p->proto) ? p->sport : PC_PORT_NONE;
-	k->w[PC_W_DPORT] = ip && ctl_has_ports(p->proto) ? p->dport : PC_PORT_NONE;
+	k->w[PC_W_SPORT] = ip && PC_PROTO_HAS_PORTS(p->proto) ? p->sport : PC_PORT_NONE;
+	k->w[PC_W_DPORT] = ip && PC_PROTO_HAS_PORTS(p->proto) ? p->dport : PC_PORT_NONE;
 	k->w[PC_W_PROTO] = ip ? p->proto : PC_PROTO_NONE;
 	k->w[PC_W_L3] = p->l3;
 	k->w[PC_W_VLAN] = p->has_vlan ? p->vlan : PC_VLAN_NONE;
 	k->w[PC_W_DSCP] = ip ? (p->has_dscp ? p->dscp : 0) : PC_DSCP_NONE;
 	k->w[PC_W_LEN] = ip ? p->len : PC_LEN_NONE;
-	k->w[PC_W_TCPFLAGS] = ip && p->proto == 6 ? p->tcp_flags : PC_TCPFL_NONE;
+	k->w[PC_W_TCPFLAGS] = ip && p->proto == PC_IPPROTO_TCP ? p->tcp_flags : PC_TCPFL_NONE;
 	k->w[PC_W_DIR] = (uint32_t)p->dir;
 	k->w[PC_W_IFBITS] = pc_ifbits(rs, p->iface);
 }
@@ -266,9 +261,9 @@ void ctl_packet_key(const struct ctl_packet *p, const struct pc_ruleset *rs, str
 static const char *l3_name(uint32_t l3, char *buf, size_t len)
 {
 	switch (l3) {
-	case ETH_P_IPV4: return "ipv4";
-	case ETH_P_IPV6: return "ipv6";
-	case ETH_P_ARP: return "arp";
+	case PC_ETH_P_IP: return "ipv4";
+	case PC_ETH_P_IPV6: return "ipv6";
+	case PC_ETH_P_ARP: return "arp";
 	}
 	snprintf(buf, len, "0x%04" PRIx32, l3);
 	return buf;
@@ -315,7 +310,7 @@ const char *ctl_dscp_name(uint32_t dscp, char *buf, size_t len)
 static void text_packet(const struct ctl_packet *p)
 {
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], pb[8], lb[8], fl[64], dn[16];
-	bool v6 = p->l3 == ETH_P_IPV6;
+	bool v6 = p->l3 == PC_ETH_P_IPV6;
 
 	printf("packet:    %s %s, %s", p->iface, p->dir == PC_DIR_INGRESS ? "ingress" : "egress",
 	       l3_name(p->l3, lb, sizeof(lb)));
@@ -323,14 +318,14 @@ static void text_packet(const struct ctl_packet *p)
 		addr_str(&p->src, s, sizeof(s));
 		addr_str(&p->dst, d, sizeof(d));
 		printf(" %s ", pc_proto_name(p->proto, pb, sizeof(pb)));
-		if (ctl_has_ports(p->proto))
+		if (PC_PROTO_HAS_PORTS(p->proto))
 			printf(v6 ? "[%s]:%" PRIu32 " -> [%s]:%" PRIu32 : "%s:%" PRIu32 " -> %s:%" PRIu32,
 			       s, p->sport, d, p->dport);
 		else
 			printf("%s -> %s", s, d);
 		printf(", length %" PRIu32 ", dscp %" PRIu32 "%s", p->len, p->has_dscp ? p->dscp : 0,
 		       ctl_dscp_name(p->has_dscp ? p->dscp : 0, dn, sizeof(dn)));
-		if (p->proto == 6) {
+		if (p->proto == PC_IPPROTO_TCP) {
 			tcp_flags_str(p->tcp_flags, fl, sizeof(fl));
 			printf(", flags %s", fl);
 		}
@@ -396,13 +391,13 @@ static void json_packet(struct pc_json *j, const struct ctl_packet *p)
 		pc_json_kv_string(j, "proto", pc_proto_name(p->proto, pb, sizeof(pb)));
 		pc_json_kv_string(j, "src", s);
 		pc_json_kv_string(j, "dst", d);
-		if (ctl_has_ports(p->proto)) {
+		if (PC_PROTO_HAS_PORTS(p->proto)) {
 			pc_json_kv_u64(j, "src_port", p->sport);
 			pc_json_kv_u64(j, "dst_port", p->dport);
 		}
 		pc_json_kv_u64(j, "dscp", p->has_dscp ? p->dscp : 0);
 		pc_json_kv_u64(j, "length", p->len);
-		if (p->proto == 6)
+		if (p->proto == PC_IPPROTO_TCP)
 			pc_json_kv_u64(j, "tcp_flags", p->tcp_flags);
 	}
 	pc_json_object_end(j);

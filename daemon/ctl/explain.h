@@ -10,9 +10,6 @@
 #include "classifier/compile.h"
 #include "ctl/ctl.h"
 
-#define ETH_P_IPV4 0x0800u
-#define ETH_P_IPV6 0x86ddu
-#define ETH_P_ARP 0x0806u
 
 struct ctl_packet {
 	const char *iface;
@@ -37,7 +34,6 @@ struct ctl_result {
 };
 
 bool ctl_is_ip(uint32_t l3);
-bool ctl_has_ports(uint32_t proto);
 /* Bytes of the transport header that explain assumes (0: none). */
 uint32_t ctl_l4_header_len(uint32_t proto);
 /* An address as key words (IPv4: w[0], the rest 0). */

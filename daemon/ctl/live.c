@@ -17,6 +17,7 @@
 
 #include "ctl/explain.h"
 #include "datapath/datapath.h"
+#include "lib/inet.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "lib/pktgen.h"
@@ -43,7 +44,7 @@ static const char *const word_names[PC_KEY_WORDS] = {
 
 int ctl_live_check(const struct ctl_packet *p)
 {
-	if (!ctl_is_ip(p->l3) && (p->l3 == 0x8100 || p->l3 == 0x88a8))
+	if (!ctl_is_ip(p->l3) && (p->l3 == PC_ETH_P_8021Q || p->l3 == PC_ETH_P_8021AD))
 		return ctl_usage_error("explain --live: --l3 0x%04" PRIx32 " is a VLAN tag: use --vlan",
 				       p->l3);
 	if (ctl_is_ip(p->l3) && p->len > CTL_LIVE_L3_MAX)
@@ -63,7 +64,7 @@ static int build_frame(const struct ctl_packet *p, uint8_t *buf, size_t cap)
 		q.vid[0] = (uint16_t)p->vlan;
 	}
 	if (ctl_is_ip(p->l3)) {
-		hdr = p->l3 == ETH_P_IPV4 ? 20 : 40;
+		hdr = p->l3 == PC_ETH_P_IP ? 20 : 40;
 		l4 = ctl_l4_header_len(p->proto);
 		if (p->len - hdr < l4) /* cut by the length: only ICMP gets here */
 			q.l4_len = (int)(l4 = p->len - hdr);
@@ -134,17 +135,6 @@ static uint32_t expected_retval(const struct pc_rule_out *o)
 	return (uint32_t)TC_ACT_UNSPEC;
 }
 
-static uint16_t csum(const uint8_t *b, size_t len)
-{
-	uint32_t s = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)b[i] << 8 | b[i + 1];
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 /* DSCP of the frame after the run, or -1 when not IP. */
 static int dscp_after(const struct ctl_live *lv)
 {
@@ -152,9 +142,9 @@ static int dscp_after(const struct ctl_live *lv)
 
 	if (lv->run.trace.l3_off + 20 > lv->run.data_len)
 		return -1;
-	if (lv->p->l3 == ETH_P_IPV4)
+	if (lv->p->l3 == PC_ETH_P_IP)
 		return h[1] >> 2;
-	if (lv->p->l3 == ETH_P_IPV6)
+	if (lv->p->l3 == PC_ETH_P_IPV6)
 		return ((h[0] & 0xf) << 2) | (h[1] >> 6);
 	return -1;
 }
@@ -180,7 +170,7 @@ static void compare_effects(struct ctl_live *lv, const uint8_t *frame, uint32_t 
 	}
 	if (d != o->dscp)
 		mismatch(lv, "dscp: %d after the run, the rule sets %u", d, o->dscp);
-	if (lv->p->l3 == ETH_P_IPV4 && csum(h, (h[0] & 0xfu) * 4))
+	if (lv->p->l3 == PC_ETH_P_IP && pc_inet_csum(h, (h[0] & 0xfu) * 4))
 		mismatch(lv, "dscp: the IPv4 header checksum is wrong after the rewrite");
 }
 

@@ -10,6 +10,7 @@
 
 #include "ctl/ctl.h"
 #include "lib/diag.h"
+#include "lib/util.h"
 
 void ctl_usage(FILE *f)
 {
@@ -219,7 +220,7 @@ static const struct {
 
 static int run_command(struct ctl *c, int argc, char **argv)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
 		if (strcmp(argv[0], commands[i].name) == 0) {
 			ctl_getopt_reset();
 			return commands[i].run(c, argc, argv);

@@ -15,6 +15,7 @@
 #include "ctl/ctl.h"
 #include "lib/json.h"
 #include "datapath/stats.h"
+#include "lib/util.h"
 
 /* A class's totals at the previous sample, sorted by name. */
 struct prev_entry {
@@ -43,14 +44,6 @@ static volatile sig_atomic_t quit;
 static void on_signal(int sig)
 {
 	quit = 1;
-}
-
-static uint64_t now_usec(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static int prev_cmp(const void *a, const void *b)
@@ -217,13 +210,13 @@ static int select_rows(struct watch *w, const struct ctl_view *v, struct ctl_row
 static int tick(struct ctl *c, struct watch *w, const char *pin_path)
 {
 	struct pc_stats *s = NULL;
-	uint64_t now = now_usec(CLOCK_MONOTONIC);
+	uint64_t now = pc_now_usec(CLOCK_MONOTONIC);
 	struct ctl_row *rules = NULL;
 	struct ctl_view v = {};
 	char when[64];
 	int r;
 
-	ctl_format_time(now_usec(CLOCK_REALTIME), when, sizeof(when));
+	ctl_format_time(pc_now_usec(CLOCK_REALTIME), when, sizeof(when));
 	r = pc_stats_read(pin_path, &s);
 	if (r == -ENOENT) { /* stopped, or restarting: wait for it */
 		if (w->tty)
@@ -263,7 +256,7 @@ static int tick(struct ctl *c, struct watch *w, const char *pin_path)
 static bool sleep_until(uint64_t deadline, const sigset_t *unblocked)
 {
 	while (!quit) {
-		uint64_t now = now_usec(CLOCK_MONOTONIC);
+		uint64_t now = pc_now_usec(CLOCK_MONOTONIC);
 		struct timespec ts;
 
 		if (now >= deadline)
@@ -291,14 +284,14 @@ int ctl_watch(struct ctl *c, const char *pin_path, double seconds, bool rules)
 	sigprocmask(SIG_BLOCK, &block, &old);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	next = now_usec(CLOCK_MONOTONIC);
+	next = pc_now_usec(CLOCK_MONOTONIC);
 	while (!quit) {
 		r = tick(c, &w, pin_path);
 		if (r != CTL_OK)
 			break;
 		next += step;
-		if (next < now_usec(CLOCK_MONOTONIC)) /* fell behind: no burst to catch up */
-			next = now_usec(CLOCK_MONOTONIC) + step;
+		if (next < pc_now_usec(CLOCK_MONOTONIC)) /* fell behind: no burst to catch up */
+			next = pc_now_usec(CLOCK_MONOTONIC) + step;
 		if (!sleep_until(next, &old))
 			break;
 	}

@@ -73,7 +73,7 @@ static int unpin_all(const struct pc_dp *dp)
 	char p[PC_PATH_MAX + 32];
 	int ret = 0;
 
-	for (size_t i = 0; i < sizeof(pin_names) / sizeof(pin_names[0]); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(pin_names); i++) {
 		if (pc_dp_pin_file(dp, pin_names[i], p, sizeof(p)) < 0)
 			return -ENAMETOOLONG;
 		if (unlink(p) < 0 && errno != ENOENT)
@@ -270,7 +270,7 @@ static void close_fds(struct pc_dp *dp)
 		       &dp->slots_fd, &dp->attach_fd, &dp->entry_fd[0], &dp->entry_fd[1],
 		       &dp->entry_fd[2], &dp->log_fd, &dp->log_limit_fd };
 
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(fds); i++) {
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 		*fds[i] = -1;
@@ -694,7 +694,7 @@ static int jump_to(struct pc_dp *dp, const struct pc_gen *g)
 		{ PC_HOOK_MONITOR, PC_JMP_SOCK, false },
 	};
 
-	for (size_t i = 0; i < sizeof(j) / sizeof(j[0]); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(j); i++) {
 		int fd = pc_dp_gen_prog_fd(g, j[i].hook), map = j[i].tc ? dp->jmp_tc_fd : dp->jmp_sock_fd;
 
 		/* no program for the hook: the slot is emptied */
@@ -707,14 +707,6 @@ static int jump_to(struct pc_dp *dp, const struct pc_gen *g)
 			return -errno;
 	}
 	return 0;
-}
-
-static uint64_t now_realtime_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 int pc_dp_gen_commit(struct pc_dp *dp, struct pc_gen *g, const struct pc_ruleset *rs,
@@ -735,7 +727,7 @@ int pc_dp_gen_commit(struct pc_dp *dp, struct pc_gen *g, const struct pc_ruleset
 	r = pc_dp_slots_release(dp, rs);
 	dp->meta.generation = g->generation;
 	dp->meta.nrules = rs->nrules;
-	dp->meta.loaded_realtime_usec = now_realtime_usec();
+	dp->meta.loaded_realtime_usec = pc_now_usec(CLOCK_REALTIME);
 	dp->meta.flags &= ~(uint32_t)PC_META_RELOAD_FAILED;
 	snprintf(dp->meta.config_path, sizeof(dp->meta.config_path), "%s", config_path ? config_path : "");
 	snprintf(dp->meta.status, sizeof(dp->meta.status), "generation %u, %u rules", g->generation,

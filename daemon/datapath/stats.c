@@ -16,22 +16,10 @@
 #include <bpf/libbpf.h>
 
 #include "datapath/stats.h"
+#include "lib/util.h"
 
 #define BATCH_CHUNK 4096u
 #define ENOTSUPP_KERNEL 524 /* the kernel's internal ENOTSUPP can leak out */
-
-static void closep(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-#define _cleanup_close_ __attribute__((cleanup(closep)))
-
-static void freep(void *p)
-{
-	free(*(void **)p);
-}
-#define _cleanup_free_ __attribute__((cleanup(freep)))
 
 static int open_pinned(const char *pin_path, const char *name)
 {

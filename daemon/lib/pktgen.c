@@ -2,27 +2,23 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "lib/inet.h"
 #include "lib/pktgen.h"
 
 static unsigned l4_full(uint8_t proto)
 {
 	switch (proto) {
-	case 6:
+	case PC_IPPROTO_TCP:
 		return 20;
-	case 17:
-	case 136:
-	case 1:
-	case 58:
+	case PC_IPPROTO_UDP:
+	case PC_IPPROTO_UDPLITE:
+	case PC_IPPROTO_ICMP:
+	case PC_IPPROTO_ICMPV6:
 		return 8;
-	case 132:
+	case PC_IPPROTO_SCTP:
 		return 12;
 	}
 	return 0;
-}
-
-static bool has_ports(uint8_t proto)
-{
-	return proto == 6 || proto == 17 || proto == 136 || proto == 132;
 }
 
 static unsigned l4_bytes(const struct pg_pkt *p)
@@ -44,31 +40,18 @@ static void put32(uint8_t *b, uint32_t v)
 	put16(b + 2, v);
 }
 
-uint16_t pg_csum(const uint8_t *buf, size_t len)
-{
-	uint32_t s = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)buf[i] << 8 | buf[i + 1];
-	if (len & 1)
-		s += (uint32_t)buf[len - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return ~s & 0xffff;
-}
-
 static unsigned put_l4(const struct pg_pkt *p, uint8_t *b)
 {
 	uint8_t h[20] = {};
 
 	put16(h, p->sport);
 	put16(h + 2, p->dport);
-	if (p->proto == 6) {
+	if (p->proto == PC_IPPROTO_TCP) {
 		h[12] = 5 << 4;
 		h[13] = p->tcp_flags;
-	} else if (p->proto == 17 || p->proto == 136)
+	} else if (p->proto == PC_IPPROTO_UDP || p->proto == PC_IPPROTO_UDPLITE)
 		put16(h + 4, 8 + p->payload);
-	else if (p->proto == 1 || p->proto == 58)
+	else if (p->proto == PC_IPPROTO_ICMP || p->proto == PC_IPPROTO_ICMPV6)
 		h[0] = 8; /* echo request-ish */
 	memcpy(b, h, l4_bytes(p));
 	for (unsigned i = 0; i < p->payload; i++)
@@ -94,7 +77,7 @@ static unsigned put_ipv4(const struct pg_pkt *p, uint8_t *b)
 		b[i] = 1; /* NOP options */
 	l4 = put_l4(p, b + ihl);
 	put16(b + 2, (uint16_t)(ihl + l4 + p->totlen_delta));
-	put16(b + 10, pg_csum(b, ihl));
+	put16(b + 10, pc_inet_csum(b, ihl));
 	return ihl + l4;
 }
 
@@ -138,14 +121,14 @@ int pg_build(const struct pg_pkt *p, uint8_t *buf, size_t cap)
 	memcpy(b, dmac, 6);
 	memcpy(b + 6, smac, 6);
 	for (unsigned i = 0; i < p->ntags; i++, off += 4) {
-		put16(b + off, p->tpid[i] ? p->tpid[i] : 0x8100);
+		put16(b + off, p->tpid[i] ? p->tpid[i] : PC_ETH_P_8021Q);
 		put16(b + off + 2, p->vid[i]);
 	}
 	put16(b + off, p->ethertype);
 	off += 2;
-	if (p->ethertype == 0x0800)
+	if (p->ethertype == PC_ETH_P_IP)
 		len = off + put_ipv4(p, b + off);
-	else if (p->ethertype == 0x86dd)
+	else if (p->ethertype == PC_ETH_P_IPV6)
 		len = off + put_ipv6(p, b + off);
 	else {
 		memset(b + off, 0x5a, 28 + p->payload); /* ARP-sized body */
@@ -177,16 +160,16 @@ static void key_init(struct pc_key *k)
 /* L4 of a datagram whose transport header has `room` bytes before its end. */
 static int expect_l4(const struct pg_pkt *p, struct pc_key *k, uint8_t proto, long room)
 {
-	long need = has_ports(proto) ? (long)l4_full(proto) : 0;
+	long need = PC_PROTO_HAS_PORTS(proto) ? (long)l4_full(proto) : 0;
 
 	k->w[PC_W_PROTO] = proto;
-	if (!has_ports(proto))
+	if (!PC_PROTO_HAS_PORTS(proto))
 		return PC_PARSE_OK;
 	if (room < need || (long)l4_bytes(p) < need)
 		return PC_PARSE_L4_UNKNOWN;
 	k->w[PC_W_SPORT] = p->sport;
 	k->w[PC_W_DPORT] = p->dport;
-	if (proto == 6)
+	if (proto == PC_IPPROTO_TCP)
 		k->w[PC_W_TCPFLAGS] = p->tcp_flags;
 	return PC_PARSE_OK;
 }
@@ -246,34 +229,34 @@ int pg_expect(const struct pg_pkt *p, struct pc_key *k, uint32_t *l3_off)
 	if (p->ntags)
 		k->w[PC_W_VLAN] = p->vid[0] & 0xfff;
 	if (p->ntags > 2) { /* the parser walks two tags: the third is "L3" */
-		k->w[PC_W_L3] = p->tpid[2] ? p->tpid[2] : 0x8100;
+		k->w[PC_W_L3] = p->tpid[2] ? p->tpid[2] : PC_ETH_P_8021Q;
 		*l3_off = 14 + 8;
 		return PC_PARSE_OK;
 	}
 	k->w[PC_W_L3] = p->ethertype;
 	*l3_off = off;
-	if (p->ethertype == 0x0800)
+	if (p->ethertype == PC_ETH_P_IP)
 		return expect_ipv4(p, k, flen - off);
-	if (p->ethertype == 0x86dd)
+	if (p->ethertype == PC_ETH_P_IPV6)
 		return expect_ipv6(p, k, flen - off);
 	return PC_PARSE_OK;
 }
 
 struct pg_pkt pg_ipv4(uint32_t src, uint32_t dst, uint8_t proto, uint16_t sport, uint16_t dport)
 {
-	struct pg_pkt p = { .ethertype = 0x0800, .proto = proto, .sport = sport, .dport = dport,
+	struct pg_pkt p = { .ethertype = PC_ETH_P_IP, .proto = proto, .sport = sport, .dport = dport,
 			    .l4_len = -1, .payload = 16 };
 
 	p.src[0] = src;
 	p.dst[0] = dst;
-	if (proto == 6)
+	if (proto == PC_IPPROTO_TCP)
 		p.tcp_flags = PC_TCP_SYN;
 	return p;
 }
 
 struct pg_pkt pg_ipv6(const char *src, const char *dst, uint8_t proto, uint16_t sport, uint16_t dport)
 {
-	struct pg_pkt p = { .ethertype = 0x86dd, .proto = proto, .sport = sport, .dport = dport,
+	struct pg_pkt p = { .ethertype = PC_ETH_P_IPV6, .proto = proto, .sport = sport, .dport = dport,
 			    .l4_len = -1, .payload = 16 };
 	uint8_t a[16];
 
@@ -283,7 +266,7 @@ struct pg_pkt pg_ipv6(const char *src, const char *dst, uint8_t proto, uint16_t 
 	inet_pton(AF_INET6, dst, a);
 	for (int i = 0; i < 4; i++)
 		p.dst[i] = (uint32_t)a[4 * i] << 24 | a[4 * i + 1] << 16 | a[4 * i + 2] << 8 | a[4 * i + 3];
-	if (proto == 6)
+	if (proto == PC_IPPROTO_TCP)
 		p.tcp_flags = PC_TCP_SYN;
 	return p;
 }

@@ -54,5 +54,3 @@ int pg_expect(const struct pg_pkt *p, struct pc_key *k, uint32_t *l3_off);
 struct pg_pkt pg_ipv4(uint32_t src, uint32_t dst, uint8_t proto, uint16_t sport, uint16_t dport);
 struct pg_pkt pg_ipv6(const char *src, const char *dst, uint8_t proto, uint16_t sport, uint16_t dport);
 
-/* Internet checksum of buf (0 when a header with its checksum is valid). */
-uint16_t pg_csum(const uint8_t *buf, size_t len);

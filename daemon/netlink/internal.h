@@ -8,9 +8,7 @@
 #include <linux/netlink.h>
 #include <libmnl/libmnl.h>
 
-#ifndef _cleanup_
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#endif
+#include "lib/util.h"
 
 /* Room for any request we build. */
 #define PC_NL_REQ_SIZE 1024

@@ -131,7 +131,7 @@ static int nl_exchange(struct pc_nl *nl, const struct nlmsghdr *nlh, mnl_cb_t cb
 		if (n < 0)
 			return -errno;
 		r = mnl_cb_run2(nl->buf, n, nl->seq, nl->portid, cb, data,
-				nl_ctl_cbs, MNL_ARRAY_SIZE(nl_ctl_cbs));
+				nl_ctl_cbs, ELEMENTSOF(nl_ctl_cbs));
 		if (r < 0)
 			return errno > 0 ? -errno : -EIO;
 		if (r == MNL_CB_STOP)

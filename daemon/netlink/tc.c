@@ -432,7 +432,7 @@ static int clsact_has_filters(struct pc_nl *nl, int ifindex)
 	uint32_t parent;
 	int r;
 
-	for (size_t i = 0; i < MNL_ARRAY_SIZE(hooks); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(hooks); i++) {
 		(void) hook_parent(hooks[i], &parent);
 		r = filter_scan(nl, ifindex, parent, &s);
 		if (r < 0)

@@ -56,14 +56,6 @@ struct daemon {
 	uint64_t cnt_rewrites;    /* chunk rewrites already reported */
 };
 
-static uint64_t now_usec(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static int run_check(const char *path)
 {
 	struct pc_loaded l = {};
@@ -286,7 +278,7 @@ static uint64_t pktlog_interval(const struct daemon *d)
 
 static void reload(struct daemon *d)
 {
-	uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+	uint64_t t0 = pc_now_usec(CLOCK_MONOTONIC);
 	struct pc_rs_diff diff = {};
 	struct pc_loaded l = {};
 	char why[256] = "", status[128], msg[512];
@@ -321,7 +313,7 @@ static void reload(struct daemon *d)
 		snprintf(msg, sizeof(msg), "%s; generation %u stays", status, d->generation);
 		publish_status(d, status, true);
 	}
-	pc_record_generation(false, r >= 0, d->generation, rules, now_usec(CLOCK_MONOTONIC) - t0,
+	pc_record_generation(false, r >= 0, d->generation, rules, pc_now_usec(CLOCK_MONOTONIC) - t0,
 			     &diff, msg);
 	sd_notifyf(false, "READY=1\nSTATUS=%s", d->status);
 }
@@ -497,7 +489,7 @@ static void daemon_free(struct daemon *d)
 
 static int run(struct daemon *d)
 {
-	uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+	uint64_t t0 = pc_now_usec(CLOCK_MONOTONIC);
 	struct pc_rs_diff diff = {};
 	struct pc_loaded l = {};
 	char why[256] = "", status[128], msg[512];
@@ -522,7 +514,7 @@ static int run(struct daemon *d)
 	if (r < 0) {
 		snprintf(msg, sizeof(msg), "start failed: %s", why[0] ? why : strerror(-r));
 		pc_record_generation(true, false, d->generation, rules,
-				     now_usec(CLOCK_MONOTONIC) - t0, &diff, msg);
+				     pc_now_usec(CLOCK_MONOTONIC) - t0, &diff, msg);
 		stop(d);
 		return EXIT_FAILURE;
 	}
@@ -530,7 +522,7 @@ static int run(struct daemon *d)
 	status_line(d, status, sizeof(status));
 	publish_status(d, status, false);
 	snprintf(msg, sizeof(msg), "started: %s", status);
-	pc_record_generation(true, true, d->generation, rules, now_usec(CLOCK_MONOTONIC) - t0,
+	pc_record_generation(true, true, d->generation, rules, pc_now_usec(CLOCK_MONOTONIC) - t0,
 			     &diff, msg);
 	sd_notifyf(false, "READY=1\nSTATUS=%s", status);
 	r = sd_event_loop(d->event);

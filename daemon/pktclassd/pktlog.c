@@ -27,14 +27,6 @@ struct pc_pktlog {
 	uint64_t since_usec;   /* start of the summary period */
 };
 
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct pc_pktlog *p = ctx;
@@ -45,7 +37,7 @@ static int on_record(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(rec))
 		return 0;
-	if (!pc_ratelimit_take(&p->rl, now_usec())) {
+	if (!pc_ratelimit_take(&p->rl, pc_now_usec(CLOCK_MONOTONIC))) {
 		p->suppressed++;
 		return 0;
 	}
@@ -76,7 +68,7 @@ static int on_ring(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 /* One record for what was suppressed since the last one, if anything. */
 static void summarize(struct pc_pktlog *p)
 {
-	uint64_t kernel = p->kernel_base, now = now_usec(), n;
+	uint64_t kernel = p->kernel_base, now = pc_now_usec(CLOCK_MONOTONIC), n;
 	struct pc_record r;
 	int err;
 
@@ -122,7 +114,7 @@ int pc_pktlog_new(sd_event *e, struct pc_dp *dp, uint32_t rate, uint64_t interva
 	p->dp = dp;
 	p->rate = rate;
 	p->interval_usec = interval_usec;
-	p->since_usec = now_usec();
+	p->since_usec = pc_now_usec(CLOCK_MONOTONIC);
 	pc_ratelimit_init(&p->rl, rate, rate);
 	if (pc_dp_log_suppressed(dp, &p->kernel_base) < 0)
 		p->kernel_base = 0;

@@ -121,18 +121,10 @@ static struct pc_count find_prev(const struct pc_stats_log *sl, const char *name
 	return (struct pc_count){};
 }
 
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 void pc_stats_log_snapshot(struct pc_stats_log *sl, const char *pin_path, bool emit)
 {
 	_cleanup_(pc_stats_freep) struct pc_stats *s = NULL;
-	uint64_t now = now_usec(), elapsed = sl->prev_usec ? now - sl->prev_usec : 0;
+	uint64_t now = pc_now_usec(CLOCK_MONOTONIC), elapsed = sl->prev_usec ? now - sl->prev_usec : 0;
 	struct pc_class_count *v;
 	struct pc_record r;
 	size_t n = 0;
@@ -175,11 +167,11 @@ void pc_stats_log_clear(struct pc_stats_log *sl)
 
 static void format_l3(uint32_t l3, char *buf, size_t len)
 {
-	if (l3 == 0x0800)
+	if (l3 == PC_ETH_P_IP)
 		snprintf(buf, len, "ipv4");
-	else if (l3 == 0x86dd)
+	else if (l3 == PC_ETH_P_IPV6)
 		snprintf(buf, len, "ipv6");
-	else if (l3 == 0x0806)
+	else if (l3 == PC_ETH_P_ARP)
 		snprintf(buf, len, "arp");
 	else
 		snprintf(buf, len, "0x%04x", l3);
@@ -190,11 +182,11 @@ static bool format_addr(const struct pc_key *k, uint32_t l3, int first, char *bu
 {
 	uint32_t a[4];
 
-	if (l3 == 0x0800) {
+	if (l3 == PC_ETH_P_IP) {
 		a[0] = htonl(k->w[first]);
 		return inet_ntop(AF_INET, a, buf, (socklen_t)len) != NULL;
 	}
-	if (l3 != 0x86dd)
+	if (l3 != PC_ETH_P_IPV6)
 		return false;
 	for (int i = 0; i < 4; i++)
 		a[i] = htonl(k->w[first + i]);
@@ -214,7 +206,7 @@ static void pktlog_summary(const struct pc_log_rec *rec, const char *src, const 
 {
 	const struct pc_key *k = &rec->key;
 	bool ports = k->w[PC_W_SPORT] != PC_PORT_NONE && k->w[PC_W_DPORT] != PC_PORT_NONE;
-	bool v6 = k->w[PC_W_L3] == 0x86dd;
+	bool v6 = k->w[PC_W_L3] == PC_ETH_P_IPV6;
 	char s[64], d[64];
 
 	if (!src[0]) {

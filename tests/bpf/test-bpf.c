@@ -44,6 +44,7 @@
 #include "datapath/stats.h"
 #include "lib/util.h"
 #include "cntzero.skel.h"
+#include "lib/inet.h"
 #include "lib/pktgen.h"
 #include "../lib/testrules.h"
 #include "../lib/privtest.h"
@@ -500,7 +501,7 @@ static void check_dscp(const struct tcase *c, const struct run *r, uint32_t l3_o
 
 		CHECK(h[1] == (uint8_t)(dscp << 2 | c->p.ecn), "%s: tos %#x, expected %#x", c->name,
 		      h[1], dscp << 2 | c->p.ecn);
-		CHECK(pg_csum(h, ihl) == 0, "%s: IPv4 header checksum invalid after DSCP rewrite",
+		CHECK(pc_inet_csum(h, ihl) == 0, "%s: IPv4 header checksum invalid after DSCP rewrite",
 		      c->name);
 	} else {
 		unsigned tc = (h[0] & 0xf) << 4 | h[1] >> 4;
@@ -1751,13 +1752,13 @@ static int run_tests(void)
 		if (r != 77)
 			failures++;
 	} else {
-		for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		for (size_t i = 0; i < ELEMENTSOF(sets); i++)
 			test_classbench(sets[i], 10 + i);
-		for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		for (size_t i = 0; i < ELEMENTSOF(sets); i++)
 			test_classbench_pipeline(sets[i], 20 + i);
 		/* PC_BPF_TEST_10K=1: the 10k sets too (slower) */
 		if (getenv("PC_BPF_TEST_10K"))
-			for (size_t i = 0; i < sizeof(sets10k) / sizeof(sets10k[0]); i++)
+			for (size_t i = 0; i < ELEMENTSOF(sets10k); i++)
 				test_classbench_pipeline(sets10k[i], 30 + i);
 	}
 

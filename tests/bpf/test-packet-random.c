@@ -25,6 +25,7 @@
 #include "lib/pktgen.h"
 
 #include "../lib/privtest.h"
+#include "lib/util.h"
 
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
 #define NCRAFT 64
@@ -212,7 +213,7 @@ static uint32_t random_frame(uint8_t *f)
 	for (uint32_t i = 0; i < len; i++)
 		f[i] = (uint8_t)rnd();
 	if (rnd() % 8) {
-		uint16_t t = types[below(sizeof(types) / sizeof(types[0]))];
+		uint16_t t = types[below(ELEMENTSOF(types))];
 
 		f[12] = (uint8_t)(t >> 8);
 		f[13] = (uint8_t)t;

@@ -27,6 +27,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "lib/util.h"
 #include "pktclass.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -45,7 +46,7 @@ static void cleanup(void)
 
 	if (!pin_dir[0])
 		return;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
 		snprintf(p, sizeof(p), "%s/%s", pin_dir, names[i]);
 		unlink(p);
 	}

@@ -24,38 +24,17 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 
+#include "../lib/check.h"
+#include "lib/util.h"
 #include "netlink/netlink.h"
 #include "pktclass.h"
 
 #define MISSING_IFINDEX 1000000
 #define FOREIGN_BPF "bpf bytecode '1,6 0 0 4294967295'"
 
-static int failures;
 
-#define CHECK(cond)                                                             \
-	do {                                                                    \
-		if (!(cond)) {                                                  \
-			fprintf(stderr, "%s:%d: FAIL: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                             \
-		}                                                               \
-	} while (0)
 
-#define CHECK_EQ(a, b)                                                          \
-	do {                                                                    \
-		long long _a = (a), _b = (b);                                   \
-		if (_a != _b) {                                                 \
-			fprintf(stderr, "%s:%d: FAIL: %s is %lld, expected %s (%lld)\n", \
-				__FILE__, __LINE__, #a, _a, #b, _b);            \
-			failures++;                                             \
-		}                                                               \
-	} while (0)
 
-static void freep(void *p)
-{
-	free(*(void **)p);
-}
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _cleanup_free_ _cleanup_(freep)
 
 static void cannot_run(const char *why)
 {
@@ -181,7 +160,7 @@ static void record_event(enum pc_link_event ev, int ifindex, const char *name, v
 {
 	struct evlog *l = userdata;
 
-	if (l->n >= sizeof(l->e) / sizeof(l->e[0]))
+	if (l->n >= ELEMENTSOF(l->e))
 		return;
 	l->e[l->n] = (struct event) { .ev = ev, .ifindex = ifindex };
 	snprintf(l->e[l->n].name, sizeof(l->e[l->n].name), "%s", name);
@@ -254,7 +233,7 @@ static void test_missing_interface(struct pc_nl *nl, int prog_fd)
 	uint32_t id = 7;
 	bool created = true;
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 		int ifi = bad[i];
 
 		CHECK_EQ(pc_nl_clsact_ensure(nl, ifi, &created), -ENODEV);

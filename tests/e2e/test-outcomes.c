@@ -49,6 +49,7 @@
 #include <netinet/in.h>
 
 #include "../lib/privtest.h"
+#include "lib/inet.h"
 
 #define N 20
 #define END_PORT 5999
@@ -336,17 +337,6 @@ static int rx_open(int which, const char *ifname, struct rx *x)
 	return x->fd < 0 ? -1 : 0;
 }
 
-static uint16_t csum(const uint8_t *b, size_t len)
-{
-	uint32_t s = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)b[i] << 8 | b[i + 1];
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 /* One frame: UDP over IPv4 from S, counted by destination port. */
 static void rx_frame(struct rx *x, const uint8_t *f, ssize_t len, bool redirected)
 {
@@ -368,7 +358,7 @@ static void rx_frame(struct rx *x, const uint8_t *f, ssize_t len, bool redirecte
 	if (port < 5001 || port > 5008)
 		return;
 	x->port[port - 5001]++;
-	x->bad_csum += csum(ip, ihl) != 0;
+	x->bad_csum += pc_inet_csum(ip, ihl) != 0;
 	if (port == 5002) {
 		if (ip[1] == (46 << 2 | 0x01))
 			x->tos_ef++;

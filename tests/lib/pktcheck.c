@@ -18,6 +18,7 @@
 #include "classifier/compile.h"
 #include "datapath/datapath.h"
 #include "lib/diag.h"
+#include "lib/inet.h"
 #include "pktcheck.h"
 
 #define IFINDEX 1 /* what BPF_PROG_TEST_RUN uses: lo */
@@ -276,19 +277,6 @@ static void compare_trace(struct pk_ctx *c, const char *prog, const struct pc_tr
 			say(c, "%s: key word %d %#x, userspace %#x; ", prog, w, t->key.w[w], e->key.w[w]);
 }
 
-static uint16_t csum(const uint8_t *b, size_t len)
-{
-	uint32_t s = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)b[i] << 8 | b[i + 1];
-	if (len & 1)
-		s += (uint32_t)b[len - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 /* The frame after a DSCP rewrite: the DSCP bits set, ECN kept, the IPv4
  * checksum valid if it was, nothing else touched. */
 static void compare_dscp(struct pk_ctx *c, const uint8_t *f, uint32_t len, const struct pc_trace *e,
@@ -307,7 +295,7 @@ static void compare_dscp(struct pk_ctx *c, const uint8_t *f, uint32_t len, const
 
 		want[0] = f[l3];
 		want[1] = (uint8_t)(dscp << 2) | (f[l3 + 1] & 3);
-		if (csum(f + l3, ihl) == 0 && csum(a + l3, ihl) != 0)
+		if (pc_inet_csum(f + l3, ihl) == 0 && pc_inet_csum(a + l3, ihl) != 0)
 			say(c, "tc: IPv4 header checksum broken by the DSCP rewrite; ");
 	} else if (l3p == PC_ETH_P_IPV6) {
 		want[0] = (f[l3] & 0xf0) | (dscp >> 2);

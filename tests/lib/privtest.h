@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* privtest.h - what the privileged C tests (suites bpf and e2e) share:
- * counted checks, the skip-or-fail rule for a missing prerequisite, and
+ * the skip-or-fail rule for a missing prerequisite, and
  * running the tests in a child so that the parent cleans up however the
  * child ends. */
 #pragma once
@@ -11,18 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static unsigned failures __attribute__((unused)), checks __attribute__((unused));
-
-#define CHECK(cond, ...)                                                        \
-	do {                                                                    \
-		checks++;                                                       \
-		if (!(cond)) {                                                  \
-			failures++;                                             \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);    \
-			fprintf(stderr, __VA_ARGS__);                           \
-			fputc('\n', stderr);                                    \
-		}                                                               \
-	} while (0)
+#include "check.h"
 
 /* A prerequisite is missing: skip (77), except in CI, where it fails. */
 static inline int pt_unavailable(const char *why)

@@ -7,24 +7,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/inet.h"
 #include "pkt.h"
 
 uint32_t csum_add(uint32_t sum, const void *data, size_t len)
 {
-	const uint8_t *p = data;
-
-	for (; len > 1; p += 2, len -= 2)
-		sum += (uint32_t) p[0] << 8 | p[1];
-	if (len)
-		sum += (uint32_t) p[0] << 8;
-	return sum;
+	return pc_csum_add(sum, data, len);
 }
 
 uint16_t csum_fold(uint32_t sum)
 {
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t) ~sum);
+	return htons(pc_csum_fold(sum));
 }
 
 uint32_t csum_pseudo(const struct addr *src, const struct addr *dst, uint8_t proto, uint32_t len)

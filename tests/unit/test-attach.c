@@ -6,14 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/check.h"
+#include "lib/util.h"
 #include "attach/plan.h"
 
-#define CHECK(c) do { \
-	if (!(c)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-		exit(1); \
-	} \
-} while (0)
 
 #define IN PC_HOOK_BIT(PC_HOOK_INGRESS)
 #define EG PC_HOOK_BIT(PC_HOOK_EGRESS)
@@ -27,7 +23,7 @@ static const struct pc_iface_cfg cfg[] = {
 	{ .name = "br-lan", .hooks = IN },      /* overlaps br-* */
 	{ .name = "wan0", .hooks = MON },       /* exact, may be missing */
 };
-#define NCFG (sizeof(cfg) / sizeof(cfg[0]))
+#define NCFG (ELEMENTSOF(cfg))
 
 static void test_hook_names(void)
 {
@@ -187,6 +183,7 @@ int main(void)
 	test_missing();
 	test_diff();
 	test_diff_edges();
-	fprintf(stderr, "test-attach: ok\n");
-	return 0;
+	if (!failures)
+		fprintf(stderr, "test-attach: ok\n");
+	return check_exit();
 }

@@ -10,19 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/check.h"
 #include "pktclass.h"
 #include "config/config.h"
 
-static unsigned failures;
 
-#define CHECK(cond)                                                                 \
-	do {                                                                        \
-		if (!(cond)) {                                                      \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                             \
-			failures++;                                                 \
-		}                                                                   \
-	} while (0)
 
 /* All diagnostics, one line each, as pc_diag_format() writes them. */
 static char *diags_text(const struct pc_diags *d)

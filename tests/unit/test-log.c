@@ -12,14 +12,9 @@
 
 #include <bpf/libbpf.h>
 
+#include "../lib/check.h"
 #include "lib/log.h"
 
-#define CHECK(c) do { \
-	if (!(c)) { \
-		fprintf(real_stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-		exit(1); \
-	} \
-} while (0)
 
 static FILE *real_stderr;
 static char capture_path[] = "/tmp/test-log-XXXXXX";
@@ -221,6 +216,7 @@ int main(void)
 	real_stderr = fdopen(fd, "w");
 	if (!real_stderr)
 		return 1;
+	check_out = real_stderr;
 	fd = mkstemp(capture_path);
 	if (fd < 0)
 		return 1;
@@ -235,6 +231,7 @@ int main(void)
 	test_libbpf_hook();
 
 	unlink(capture_path);
-	fprintf(real_stderr, "test-log: ok\n");
-	return 0;
+	if (!failures)
+		fprintf(real_stderr, "test-log: ok\n");
+	return check_exit();
 }

@@ -3,14 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../lib/check.h"
 #include "pktclassd/preflight.h"
 
-#define CHECK(c) do { \
-	if (!(c)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-		exit(1); \
-	} \
-} while (0)
 
 int main(void)
 {
@@ -31,6 +26,7 @@ int main(void)
 	CHECK(!pc_kernel_version_ok(6, 0));
 	CHECK(!pc_kernel_version_ok(5, 19));
 	CHECK(!pc_kernel_version_ok(4, 99));
-	fprintf(stderr, "test-preflight: ok\n");
-	return 0;
+	if (!failures)
+		fprintf(stderr, "test-preflight: ok\n");
+	return check_exit();
 }

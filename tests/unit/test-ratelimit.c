@@ -4,16 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../lib/check.h"
 #include "lib/ratelimit.h"
 
-static int failures;
 
-#define CHECK(c) do { \
-	if (!(c)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-		failures++; \
-	} \
-} while (0)
 
 static unsigned take_n(struct pc_ratelimit *rl, uint64_t now, unsigned n)
 {

@@ -6,17 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/check.h"
+#include "lib/util.h"
 #include "lib/log.h"
 #include "pktclassd/records.h"
 
-static int failures;
 
-#define CHECK(c) do { \
-	if (!(c)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-		failures++; \
-	} \
-} while (0)
 
 /* The record's fields, one "NAME=value" a line, for exact comparison. */
 static const char *fields_of(const struct pc_record *r)
@@ -30,13 +25,6 @@ static const char *fields_of(const struct pc_record *r)
 	return buf;
 }
 
-#define CHECK_STR(a, b) do { \
-	const char *_a = (a), *_b = (b); \
-	if (strcmp(_a, _b) != 0) { \
-		fprintf(stderr, "%s:%d: got\n%s\nexpected\n%s\n", __FILE__, __LINE__, _a, _b); \
-		failures++; \
-	} \
-} while (0)
 
 static void test_stats(void)
 {
@@ -225,7 +213,7 @@ static void test_catalog(const char *path)
 	n = fread(text, 1, sizeof(text) - 1, f);
 	fclose(f);
 	text[n] = 0;
-	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
 		const char *p;
 
 		CHECK(strlen(ids[i]) == 32 && strspn(ids[i], "0123456789abcdef") == 32);

@@ -4,14 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/check.h"
 #include "classifier/rsdiff.h"
 
-#define CHECK(c) do { \
-	if (!(c)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-		exit(1); \
-	} \
-} while (0)
 
 #define MAXR 8
 
@@ -113,6 +108,7 @@ int main(void)
 	CHECK(pc_ruleset_diff(&a.rs, &b.rs, &d) == 0);
 	CHECK(d.added == 0 && d.removed == 4 && d.changed == 0);
 
-	fprintf(stderr, "test-rsdiff: ok\n");
-	return 0;
+	if (!failures)
+		fprintf(stderr, "test-rsdiff: ok\n");
+	return check_exit();
 }

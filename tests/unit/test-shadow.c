@@ -10,23 +10,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/check.h"
+#include "lib/util.h"
 #include "pktclass.h"
 #include "classifier/compile.h"
 #include "config/config.h"
 #include "classifier/shadow.h"
 
-static unsigned failures;
 
-#define CHECK(cond)                                                                 \
-	do {                                                                        \
-		if (!(cond)) {                                                      \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                             \
-			failures++;                                                 \
-		}                                                                   \
-	} while (0)
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define RG(w, lo, hi) { .word = (w), .op = PC_OP_RANGE, .a = (lo), .b = (hi) }
 #define MK(w, m, v) { .word = (w), .op = PC_OP_MASK, .a = (m), .b = (v) }
 #define AN(w, m) { .word = (w), .op = PC_OP_ANY, .a = (m) }
@@ -42,7 +34,7 @@ static struct pc_box mkbox(uint32_t rule, size_t n, const struct pc_check *c)
 	return b;
 }
 
-#define BOX(rule, ...) mkbox(rule, ARRAY_SIZE(((struct pc_check[]){ __VA_ARGS__ })), \
+#define BOX(rule, ...) mkbox(rule, ELEMENTSOF(((struct pc_check[]){ __VA_ARGS__ })), \
 			     (struct pc_check[]){ __VA_ARGS__ })
 #define BOX0(rule) mkbox(rule, 0, NULL)
 
@@ -111,7 +103,7 @@ static void expect(int line, uint32_t nrules, const struct pc_box *boxes, size_t
 	fixture_done(&f);
 }
 
-#define EXPECT(nrules, boxes, r, want) expect(__LINE__, nrules, boxes, ARRAY_SIZE(boxes), r, want)
+#define EXPECT(nrules, boxes, r, want) expect(__LINE__, nrules, boxes, ELEMENTSOF(boxes), r, want)
 #define W10 "t.yaml:20:5: warning: rule 'r1' can never match: rule 'r0' (line 10) matches " \
 	"every packet it would\n"
 
@@ -174,9 +166,9 @@ static void expect_pairs(int line, uint32_t nrules, const struct pc_box *boxes, 
 	free(want);
 }
 
-#define PAIRS(nrules, boxes, ...) expect_pairs(__LINE__, nrules, boxes, ARRAY_SIZE(boxes), \
-	(uint32_t[]){ __VA_ARGS__ }, ARRAY_SIZE(((uint32_t[]){ __VA_ARGS__ })))
-#define NONE(nrules, boxes) expect(__LINE__, nrules, boxes, ARRAY_SIZE(boxes), 0, "")
+#define PAIRS(nrules, boxes, ...) expect_pairs(__LINE__, nrules, boxes, ELEMENTSOF(boxes), \
+	(uint32_t[]){ __VA_ARGS__ }, ELEMENTSOF(((uint32_t[]){ __VA_ARGS__ })))
+#define NONE(nrules, boxes) expect(__LINE__, nrules, boxes, ELEMENTSOF(boxes), 0, "")
 
 static void test_multi_box(void)
 {
@@ -389,7 +381,7 @@ static void test_containment_enumerated(void)
 	unsigned wrong = 0, inexact = 0, yes = 0;
 
 	for (unsigned t = 0; t < 200000; t++) {
-		unsigned w = words[t % ARRAY_SIZE(words)], width = widths[w];
+		unsigned w = words[t % ELEMENTSOF(words)], width = widths[w];
 		struct pc_box in = { .nchecks = 1 + (t / 4 % 5 == 0) }, out = { .nchecks = 1 + (t / 4 % 7 == 0) };
 		bool exact = true, got;
 
@@ -530,7 +522,7 @@ static void test_random_rulesets(void)
 		for (uint32_t r = 0; r < nrules; r++)
 			for (unsigned nb = rnd() % 3 + (rnd() % 8 == 0 ? 0 : 1); nb > 0; nb--) {
 				boxes[n].rule = r;
-				for (unsigned k = 0; k < ARRAY_SIZE(words); k++)
+				for (unsigned k = 0; k < ELEMENTSOF(words); k++)
 					if (rnd() % 3 == 0)
 						boxes[n].c[boxes[n].nchecks++] =
 							random_rule_check(words[k]);
@@ -824,7 +816,7 @@ static void test_classbench(const char *dir)
 	double ms;
 	int r, total = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(families); i++) {
 		struct fixture f = {};
 
 		snprintf(path, sizeof(path), "%s/%s_1k", dir, families[i]);

@@ -114,8 +114,7 @@ static void key_random(struct pc_key *k, const struct pc_ruleset *rs)
 	k->w[PC_W_PROTO] = protos[rnd() % 7];
 	if (k->w[PC_W_L3] == 0x0806)
 		k->w[PC_W_PROTO] = PC_PROTO_NONE;
-	if (k->w[PC_W_PROTO] == 6 || k->w[PC_W_PROTO] == 17 || k->w[PC_W_PROTO] == 132 ||
-	    k->w[PC_W_PROTO] == 136) {
+	if (PC_PROTO_HAS_PORTS(k->w[PC_W_PROTO])) {
 		k->w[PC_W_SPORT] = rnd() & 0xffff;
 		k->w[PC_W_DPORT] = rnd() % 2 ? rnd() & 0xffff : rnd() % 1100;
 	} else {

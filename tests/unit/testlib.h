@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* testlib.h - shared by the compile and tree tests: a CHECK macro that
- * counts failures, a fixed-seed RNG, configs built in C, and a stand-in
- * for daemon/lib/diag.c while it is not in the tree (weak: diag.c wins). */
+/* testlib.h - shared by the compile and tree tests: the counted checks of
+ * check.h, a fixed-seed RNG and configs built in C. */
 #pragma once
 
 #include <arpa/inet.h>
@@ -17,63 +16,7 @@
 #include "lib/diag.h"
 #include "lib/util.h"
 
-__attribute__((weak)) void pc_diags_init(struct pc_diags *d, const char *file)
-{
-	memset(d, 0, sizeof(*d));
-	d->file = file ? strdup(file) : NULL;
-}
-
-__attribute__((weak)) void pc_diags_clear(struct pc_diags *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		free(d->v[i].msg);
-	free(d->v);
-	free(d->file);
-	memset(d, 0, sizeof(*d));
-}
-
-__attribute__((weak)) int pc_diags_addv(struct pc_diags *d, enum pc_severity sev,
-					struct pc_pos pos, const char *fmt, va_list ap)
-{
-	struct pc_diag *v = realloc(d->v, (d->n + 1) * sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	d->v = v;
-	v[d->n] = (struct pc_diag) { .sev = sev, .pos = pos };
-	if (vasprintf(&v[d->n].msg, fmt, ap) < 0)
-		return -ENOMEM;
-	d->n++;
-	if (sev == PC_SEV_ERROR)
-		d->nerrors++;
-	else
-		d->nwarnings++;
-	return 0;
-}
-
-__attribute__((weak)) int pc_diags_add(struct pc_diags *d, enum pc_severity sev,
-				       struct pc_pos pos, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = pc_diags_addv(d, sev, pos, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static unsigned failures;
-
-
-#define CHECK(cond, ...) do {							\
-		if (!(cond)) {							\
-			failures++;						\
-			fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);				\
-			fputc('\n', stderr);					\
-		}								\
-	} while (0)
+#include "../lib/check.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
