@@ -398,7 +398,7 @@ static __always_inline void pc_set_dscp(struct __sk_buff *skb, __u32 l3, __u32 o
 		h[1] = (__u8)(dscp << 2) | (h[1] & 0x3);
 		if (h[1] == o[1])
 			return;
-		bpf_l3_csum_replace(skb, off + 10, *(__u16 *)o, *(__u16 *)h, 2);
+		bpf_l3_csum_replace(skb, off + PC_IP4_CSUM_OFF, *(__u16 *)o, *(__u16 *)h, 2);
 	} else if (l3 == PC_ETH_P_IPV6) {
 		h[0] = (h[0] & 0xf0) | (dscp >> 2);
 		h[1] = (__u8)((dscp & 0x3) << 6) | (h[1] & 0x3f);
@@ -503,7 +503,7 @@ static __always_inline bool pc_run(struct __sk_buff *skb, __u32 hook, __u32 *l3_
 		return false;
 	bytes = skb->len;
 	if (hook == PC_HOOK_MONITOR) {
-		bytes += 14;
+		bytes += PC_ETH_HLEN; /* the socket sees the frame from L3 */
 		st = pc_parse_sock(skb, w);
 	} else
 		st = pc_parse_tc(skb, w);

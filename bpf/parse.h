@@ -162,10 +162,35 @@ PC_INLINE void pc_key_init(struct pc_key *k)
 	k->w[PC_W_TCPFLAGS] = PC_TCPFL_NONE;
 }
 
+/* Header lengths and field offsets (RFC 791, 8200, 793, 768, 9260). */
+#define PC_ETH_HLEN        14
+#define PC_ETH_PROTO_OFF   12
+#define PC_VLAN_HLEN       4
+#define PC_VLAN_PROTO_OFF  2
+#define PC_IP4_HLEN        20 /* without options */
+#define PC_IP4_TOTLEN_OFF  2
+#define PC_IP4_FRAG_OFF    6
+#define PC_IP4_PROTO_OFF   9
+#define PC_IP4_CSUM_OFF    10
+#define PC_IP4_SRC_OFF     12
+#define PC_IP4_DST_OFF     16
+#define PC_IP6_HLEN        40
+#define PC_IP6_PLEN_OFF    4
+#define PC_IP6_NEXT_OFF    6
+#define PC_IP6_SRC_OFF     8
+#define PC_IP6_DST_OFF     24
+#define PC_IP6_EXT_MIN     8  /* an extension header is a multiple of 8 bytes */
+#define PC_IP6_FRAG_OFF    2  /* in the fragment header */
+#define PC_L4_DPORT_OFF    2
+#define PC_TCP_HLEN        20
+#define PC_TCP_FLAGS_OFF   13
+#define PC_UDP_HLEN        8
+#define PC_SCTP_HLEN       12
+
 /* Transport header at off; the L3 payload ends at end.  pre: its first
  * PC_L4_PRE bytes when the caller already has them (read together with the
  * IPv4 header: one read instead of two), else NULL. */
-#define PC_L4_PRE 14
+#define PC_L4_PRE (PC_TCP_FLAGS_OFF + 1)
 
 PC_INLINE int pc_parse_l4(void *ctx, struct pc_key *k, __u32 proto, __u32 off, __u32 end,
 			  const __u8 *pre)
@@ -176,14 +201,14 @@ PC_INLINE int pc_parse_l4(void *ctx, struct pc_key *k, __u32 proto, __u32 off, _
 	k->w[PC_W_PROTO] = proto;
 	switch (proto) {
 	case PC_IPPROTO_TCP:
-		need = 20;
+		need = PC_TCP_HLEN;
 		break;
 	case PC_IPPROTO_UDP:
 	case PC_IPPROTO_UDPLITE:
-		need = 8;
+		need = PC_UDP_HLEN;
 		break;
 	case PC_IPPROTO_SCTP:
-		need = 12;
+		need = PC_SCTP_HLEN;
 		break;
 	default:
 		return PC_PARSE_OK;
@@ -192,23 +217,23 @@ PC_INLINE int pc_parse_l4(void *ctx, struct pc_key *k, __u32 proto, __u32 off, _
 		return PC_PARSE_L4_UNKNOWN;
 	if (!pre) {
 		if (proto == PC_IPPROTO_TCP) {
-			if (pc_load(ctx, off, h, 14) < 0)
+			if (pc_load(ctx, off, h, PC_L4_PRE) < 0)
 				return PC_PARSE_L4_UNKNOWN;
-		} else if (pc_load(ctx, off, h, 4) < 0)
+		} else if (pc_load(ctx, off, h, PC_L4_DPORT_OFF + 2) < 0)
 			return PC_PARSE_L4_UNKNOWN;
 		pre = h;
 	}
 	if (proto == PC_IPPROTO_TCP)
-		k->w[PC_W_TCPFLAGS] = pre[13];
+		k->w[PC_W_TCPFLAGS] = pre[PC_TCP_FLAGS_OFF];
 	k->w[PC_W_SPORT] = pc_be16(pre);
-	k->w[PC_W_DPORT] = pc_be16(pre + 2);
+	k->w[PC_W_DPORT] = pc_be16(pre + PC_L4_DPORT_OFF);
 	return PC_PARSE_OK;
 }
 
 /* The IPv4 header and, when the packet is long enough, the first PC_L4_PRE
- * bytes after a 20-byte header: one read for both (on a short linear part
+ * bytes after a header without options: one read for both (on a short linear part
  * that is one bpf_skb_load_bytes() call instead of two). */
-#define PC_IPV4_PRE (20 + PC_L4_PRE)
+#define PC_IPV4_PRE (PC_IP4_HLEN + PC_L4_PRE)
 
 PC_INLINE int pc_parse_ipv4(void *ctx, struct pc_key *k, __u32 off, __u32 len)
 {
@@ -219,23 +244,24 @@ PC_INLINE int pc_parse_ipv4(void *ctx, struct pc_key *k, __u32 off, __u32 len)
 	if (pre)
 		r = pc_load(ctx, off, h, PC_IPV4_PRE);
 	else
-		r = pc_load(ctx, off, h, 20);
+		r = pc_load(ctx, off, h, PC_IP4_HLEN);
 	if (r < 0)
 		return PC_PARSE_MALFORMED;
 	ihl = (h[0] & 0xfu) * 4;
-	tot = pc_be16(h + 2);
-	if ((h[0] >> 4) != 4 || ihl < 20 || tot < ihl || tot > len - off)
+	tot = pc_be16(h + PC_IP4_TOTLEN_OFF);
+	if ((h[0] >> 4) != 4 || ihl < PC_IP4_HLEN || tot < ihl || tot > len - off)
 		return PC_PARSE_MALFORMED;
-	k->w[PC_W_SRC0] = pc_be32(h + 12);
-	k->w[PC_W_DST0] = pc_be32(h + 16);
+	k->w[PC_W_SRC0] = pc_be32(h + PC_IP4_SRC_OFF);
+	k->w[PC_W_DST0] = pc_be32(h + PC_IP4_DST_OFF);
 	k->w[PC_W_DSCP] = h[1] >> 2;
 	k->w[PC_W_LEN] = tot;
-	if (pc_be16(h + 6) & 0x1fffu) {
+	if (pc_be16(h + PC_IP4_FRAG_OFF) & 0x1fffu) {
 		/* not the first fragment: no transport header here */
-		k->w[PC_W_PROTO] = h[9];
+		k->w[PC_W_PROTO] = h[PC_IP4_PROTO_OFF];
 		return PC_PARSE_OK;
 	}
-	return pc_parse_l4(ctx, k, h[9], off + ihl, off + tot, pre && ihl == 20 ? h + 20 : NULL);
+	return pc_parse_l4(ctx, k, h[PC_IP4_PROTO_OFF], off + ihl, off + tot,
+			   pre && ihl == PC_IP4_HLEN ? h + PC_IP4_HLEN : NULL);
 }
 
 PC_INLINE int pc_ipv6_is_ext(__u32 nh)
@@ -246,38 +272,38 @@ PC_INLINE int pc_ipv6_is_ext(__u32 nh)
 
 PC_INLINE int pc_parse_ipv6(void *ctx, struct pc_key *k, __u32 off, __u32 len)
 {
-	__u8 h[40] PC_ALIGNED;
+	__u8 h[PC_IP6_HLEN] PC_ALIGNED;
 	__u32 plen, nh, cur, end;
 
 	if (pc_load(ctx, off, h, sizeof(h)) < 0)
 		return PC_PARSE_MALFORMED;
-	plen = pc_be16(h + 4);
-	if ((h[0] >> 4) != 6 || plen + 40 > len - off)
+	plen = pc_be16(h + PC_IP6_PLEN_OFF);
+	if ((h[0] >> 4) != 6 || plen + PC_IP6_HLEN > len - off)
 		return PC_PARSE_MALFORMED;
 	for (int i = 0; i < 4; i++) {
-		k->w[PC_W_SRC0 + i] = pc_be32(h + 8 + 4 * i);
-		k->w[PC_W_DST0 + i] = pc_be32(h + 24 + 4 * i);
+		k->w[PC_W_SRC0 + i] = pc_be32(h + PC_IP6_SRC_OFF + 4 * i);
+		k->w[PC_W_DST0 + i] = pc_be32(h + PC_IP6_DST_OFF + 4 * i);
 	}
 	k->w[PC_W_DSCP] = (((h[0] & 0xfu) << 4) | (h[1] >> 4)) >> 2;
-	k->w[PC_W_LEN] = plen + 40;
-	nh = h[6];
-	cur = off + 40;
+	k->w[PC_W_LEN] = plen + PC_IP6_HLEN;
+	nh = h[PC_IP6_NEXT_OFF];
+	cur = off + PC_IP6_HLEN;
 	end = cur + plen;
 	for (int i = 0; i < PC_IPV6_EXT_MAX; i++) {
 		__u8 e[4] PC_ALIGNED;
 
 		if (!pc_ipv6_is_ext(nh))
 			break;
-		if (cur + 8 > end || pc_load_rare(ctx, cur, e, sizeof(e)) < 0)
+		if (cur + PC_IP6_EXT_MIN > end || pc_load_rare(ctx, cur, e, sizeof(e)) < 0)
 			return PC_PARSE_L4_UNKNOWN;
 		if (nh == PC_IPPROTO_FRAGMENT) {
-			cur += 8;
-			if (pc_be16(e + 2) & 0xfff8u) {
+			cur += PC_IP6_EXT_MIN;
+			if (pc_be16(e + PC_IP6_FRAG_OFF) & 0xfff8u) {
 				k->w[PC_W_PROTO] = e[0];
 				return PC_PARSE_OK;
 			}
 		} else
-			cur += ((__u32)e[1] + 1) * 8;
+			cur += ((__u32)e[1] + 1) * PC_IP6_EXT_MIN;
 		nh = e[0];
 	}
 	if (pc_ipv6_is_ext(nh))
@@ -295,15 +321,15 @@ PC_INLINE int pc_parse(void *ctx, const struct pc_parse_in *in, struct pc_key *k
 	if (in->vlan_present)
 		k->w[PC_W_VLAN] = in->vlan_tci & 0xfffu;
 	if (in->l2) {
-		__u8 eth[14] PC_ALIGNED;
+		__u8 eth[PC_ETH_HLEN] PC_ALIGNED;
 
 		if (pc_load(ctx, 0, eth, sizeof(eth)) < 0)
 			return PC_PARSE_MALFORMED;
-		proto = pc_be16(eth + 12);
+		proto = pc_be16(eth + PC_ETH_PROTO_OFF);
 		off = sizeof(eth);
 	}
 	for (int i = 0; i < 2; i++) {
-		__u8 t[4] PC_ALIGNED;
+		__u8 t[PC_VLAN_HLEN] PC_ALIGNED;
 
 		if (proto != PC_ETH_P_8021Q && proto != PC_ETH_P_8021AD)
 			break;
@@ -311,8 +337,8 @@ PC_INLINE int pc_parse(void *ctx, const struct pc_parse_in *in, struct pc_key *k
 			return PC_PARSE_MALFORMED;
 		if (k->w[PC_W_VLAN] == PC_VLAN_NONE)
 			k->w[PC_W_VLAN] = pc_be16(t) & 0xfffu;
-		proto = pc_be16(t + 2);
-		off += 4;
+		proto = pc_be16(t + PC_VLAN_PROTO_OFF);
+		off += PC_VLAN_HLEN;
 	}
 	k->w[PC_W_L3] = proto;
 	*l3_off = off;

@@ -545,9 +545,9 @@ static int gen_size_maps(struct pc_gen *g, const struct pc_ruleset *rs, const st
 	if (nn * sizeof(struct pc_node) > INT_MAX || nl * sizeof(struct pc_leaf_ent) > INT_MAX ||
 	    nb * sizeof(struct pc_box) > INT_MAX)
 		return -E2BIG;
-	*(__u32 *)&s->rodata->pc_nnodes = (uint32_t)nn;
-	*(__u32 *)&s->rodata->pc_nleaf = (uint32_t)nl;
-	*(__u32 *)&s->rodata->pc_nboxes = (uint32_t)nb;
+	s->rodata->pc_nnodes = (uint32_t)nn;
+	s->rodata->pc_nleaf = (uint32_t)nl;
+	s->rodata->pc_nboxes = (uint32_t)nb;
 	r = r ?: bpf_map__set_value_size(s->maps.nodes, (uint32_t)(nn * sizeof(struct pc_node)));
 	r = r ?: bpf_map__set_value_size(s->maps.leaf, (uint32_t)(nl * sizeof(struct pc_leaf_ent)));
 	r = r ?: bpf_map__set_value_size(s->maps.boxes, (uint32_t)(nb * sizeof(struct pc_box)));
@@ -593,9 +593,9 @@ int pc_dp_gen_prepare(struct pc_dp *dp, const struct pc_ruleset *rs, const struc
 	}
 	cfg = t->cfg;
 	cfg.generation = generation;
-	memcpy((void *)&g->skel->rodata->pc_cfg, &cfg, sizeof(cfg));
-	*(__u32 *)&g->skel->rodata->pc_trace_on = dp->trace;
-	*(__u64 *)&g->skel->rodata->pc_log_cost_ns = dp->log_rate ? PC_NSEC_PER_SEC / dp->log_rate : 0;
+	g->skel->rodata->pc_cfg = cfg;
+	g->skel->rodata->pc_trace_on = dp->trace;
+	g->skel->rodata->pc_log_cost_ns = dp->log_rate ? PC_NSEC_PER_SEC / dp->log_rate : 0;
 	r = gen_size_maps(g, rs, t);
 	if (r >= 0)
 		r = bpf_map__reuse_fd(g->skel->maps.cnt, dp->cnt_fd);

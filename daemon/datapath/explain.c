@@ -140,8 +140,8 @@ static int copy_rodata(struct pc_live *l, int fd)
 		return -EPROTO;
 	if (bpf_map_lookup_elem(fd, &zero, init) < 0)
 		return -errno;
-	memcpy(&l->info.cfg, (const void *)&l->skel->rodata->pc_cfg, sizeof(l->info.cfg));
-	*(__u32 *)&l->skel->rodata->pc_trace_on = 1;
+	l->info.cfg = l->skel->rodata->pc_cfg;
+	l->skel->rodata->pc_trace_on = 1;
 	return 0;
 }
 

@@ -148,10 +148,10 @@ static int capture_setup(struct pc_classifier *s, const struct live_maps *m, uin
 	r = copy_rodata(s, m);
 	if (r < 0)
 		return r;
-	*(__u32 *)&s->rodata->pc_capture_slot = slot;
-	*(__u32 *)&s->rodata->pc_sock_l2 = 1;
-	*(__u32 *)&s->rodata->pc_trace_on = 0;
-	*(__u64 *)&s->rodata->pc_log_cost_ns = 0;
+	s->rodata->pc_capture_slot = slot;
+	s->rodata->pc_sock_l2 = 1;
+	s->rodata->pc_trace_on = 0;
+	s->rodata->pc_log_cost_ns = 0;
 	bpf_program__set_autoload(s->progs.pc_tc, false);
 	r = bpf_map__set_max_entries(s->maps.log_ring, 4096);
 	return r ?: reuse_tables(s, m);
