@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* shadow.h - warn about rules that can never match because one earlier rule
- * matches every packet they would (spec section 2, "Errors"). */
+ * matches every packet they would (pktclassd.yaml(5), DIAGNOSTICS). */
 #pragma once
 
 #include <stdbool.h>

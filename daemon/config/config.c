@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* config.c - load a YAML config, check it against the schema of spec
- * section 2 and fill a struct pc_config; every problem becomes a diag. */
+/* config.c - load a YAML config, check it against the schema
+ * (daemon/man/pktclassd.yaml.5) and fill a struct pc_config; every problem
+ * becomes a diag. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

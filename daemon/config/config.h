@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* config.h - the YAML configuration, parsed and validated (spec section 2).
+/* config.h - the YAML configuration, parsed and validated (pktclassd.yaml(5)).
  * The parser owns no policy beyond the schema: compile.c turns a config
  * into classifier tables. */
 #pragma once

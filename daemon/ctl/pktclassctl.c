@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* pktclassctl - inspect and test pktclassd (spec section 4).
+/* pktclassctl - inspect and test pktclassd (pktclassctl(8)).
  * This file: option handling and the helpers the commands share. */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* records.h - the daemon's structured journal records (spec section 5):
+/* records.h - the daemon's structured journal records (systemd/pktclassd.catalog):
  * start / reload, the per-class stats records with their deltas, and the
  * packet log.  Each record is first built (pure: tested on its own), then
  * emitted through the logger. */

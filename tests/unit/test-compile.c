@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* test-compile: rules -> boxes and outcomes, checked through the reference
- * classifier with hand-made keys (spec section 2 semantics). */
+ * classifier with hand-made keys (the semantics of pktclassd.yaml(5)). */
 #include "testlib.h"
 
 static void pfx(struct pc_prefixes *p, const char *s)

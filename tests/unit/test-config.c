@@ -532,7 +532,7 @@ static void test_rule_values(void)
 	pc_config_free(c);
 }
 
-/* The example of spec section 2, verbatim. */
+/* The configuration example of the specification, verbatim. */
 static const char spec_example[] =
 	"version: 1\n"
 	"settings:\n"
