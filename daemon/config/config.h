@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "lib/buildconf.h"
 #include "lib/diag.h"
 
 #define PC_IFNAME_MAX 16 /* IFNAMSIZ */
@@ -110,7 +111,7 @@ struct pc_config {
 };
 
 #define PC_DEFAULT_PIN_PATH "/sys/fs/bpf/pktclassd"
-#define PC_DEFAULT_CONFIG "/etc/pktclassd/pktclassd.yaml"
+/* PC_DEFAULT_CONFIG (SYSCONFDIR/pktclassd/pktclassd.yaml) comes from meson: lib/buildconf.h. */
 
 /* Parse and validate. Every problem found goes to diags.  Returns 0 with
  * *ret set when there is no error (warnings allowed), -EINVAL when diags

@@ -28,6 +28,7 @@ struct ctl {
 enum {
 	CTL_OPT_PIN_PATH = 0x100,
 	CTL_OPT_JSON,
+	CTL_OPT_VERSION, /* before the command only */
 	CTL_OPT_FIRST_PRIVATE, /* commands number theirs from here */
 };
 

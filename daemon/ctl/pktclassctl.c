@@ -40,6 +40,7 @@ void ctl_usage(FILE *f)
 	      "                     else " PC_DEFAULT_PIN_PATH ")\n"
 	      "      --json         machine-readable output\n"
 	      "  -h, --help         show this help\n"
+	      "      --version      show the version and the default config\n"
 	      "\n"
 	      "Exit status: 0 success, 1 error, 2 bad usage.\n", f);
 }
@@ -232,16 +233,27 @@ static int run_command(struct ctl *c, int argc, char **argv)
 	return ctl_usage_error("unknown command '%s'", argv[0]);
 }
 
+/* As pktclassd --version: "pktclassctl VERSION", then the default config. */
+static int version(void)
+{
+	printf("pktclassctl %s\ndefault config: %s\n", PC_VERSION, PC_DEFAULT_CONFIG);
+	return CTL_OK;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = { CTL_COMMON_LONGOPTS, {} };
+	static const struct option longopts[] = {
+		CTL_COMMON_LONGOPTS,
+		{ "version", no_argument, NULL, CTL_OPT_VERSION },
+		{}
+	};
 	struct ctl c = {};
 	int o, stop, r;
 
 	ctl_getopt_reset();
 	/* '+': stop at the command; what follows is the command's. */
 	while ((o = ctl_getopt(&c, argc, argv, "+", longopts, &stop)) != -1)
-		return ctl_usage_error("unknown option");
+		return o == CTL_OPT_VERSION ? version() : ctl_usage_error("unknown option");
 	if (stop >= 0)
 		return stop;
 	if (optind >= argc)

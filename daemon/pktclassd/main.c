@@ -543,11 +543,19 @@ static void help(void)
 	       "      --check              validate and compile the config, print a summary, exit\n"
 	       "      --log-target TARGET  auto, journal or stderr (default auto)\n"
 	       "  -d, --debug              log debug messages too\n"
-	       "  -h, --help               show this help\n",
+	       "  -h, --help               show this help\n"
+	       "      --version            show the version and the default config\n",
 	       PC_DEFAULT_CONFIG);
 }
 
-enum { ARG_CHECK = 0x100, ARG_LOG_TARGET };
+/* The first line is "pktclassd VERSION"; the second says which config the
+ * daemon reads without -c, so an install can be checked against its unit. */
+static void version(void)
+{
+	printf("pktclassd %s\ndefault config: %s\n", PC_VERSION, PC_DEFAULT_CONFIG);
+}
+
+enum { ARG_CHECK = 0x100, ARG_LOG_TARGET, ARG_VERSION };
 
 struct args {
 	const char *config;
@@ -556,7 +564,7 @@ struct args {
 	enum pc_log_target target;
 };
 
-/* 1: go on, 0: done (help), -EINVAL: bad usage. */
+/* 1: go on, 0: done (--help, --version), -EINVAL: bad usage. */
 static int parse_args(int argc, char *argv[], struct args *a)
 {
 	static const struct option opts[] = {
@@ -565,6 +573,7 @@ static int parse_args(int argc, char *argv[], struct args *a)
 		{ "log-target", required_argument, NULL, ARG_LOG_TARGET },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, ARG_VERSION },
 		{}
 	};
 	int c;
@@ -590,6 +599,9 @@ static int parse_args(int argc, char *argv[], struct args *a)
 			break;
 		case 'h':
 			help();
+			return 0;
+		case ARG_VERSION:
+			version();
 			return 0;
 		default:
 			return -EINVAL;

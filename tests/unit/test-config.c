@@ -678,8 +678,8 @@ static void test_load(void)
 	pc_diags_clear(&d);
 	unlink(path);
 
-	pc_diags_init(&d, "conf/pktclassd.yaml");
-	r = pc_config_load("conf/pktclassd.yaml", &c, &d);
+	pc_diags_init(&d, "conf/examples/every-key.yaml");
+	r = pc_config_load("conf/examples/every-key.yaml", &c, &d);
 	pc_diags_print(&d, stderr);
 	CHECK(r == 0 && c && d.n == 0);
 	CHECK(c && c->n_rules >= 5 && c->n_ifaces >= 2 && c->n_classes >= 1);

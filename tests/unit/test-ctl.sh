@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# test-ctl.sh PKTCLASSCTL: pktclassctl's usage errors, `check` and `explain`.
-# Needs nothing but the binary (no root, no BPF).
+# test-ctl.sh PKTCLASSCTL VERSION: pktclassctl's usage errors, --version,
+# `check` and `explain`.  Needs nothing but the binary (no root, no BPF).
 set -u
 
-CTL=$(realpath -e "${1:?usage: test-ctl.sh PATH-TO-PKTCLASSCTL}") || exit 1
+CTL=$(realpath -e "${1:?usage: test-ctl.sh PATH-TO-PKTCLASSCTL VERSION}") || exit 1
+VERSION=${2:?usage: test-ctl.sh PATH-TO-PKTCLASSCTL VERSION}
 T=$(mktemp -d /tmp/test-ctl.XXXXXX) || exit 1
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
@@ -60,6 +61,12 @@ run 0 --help
 has out '^Usage: pktclassctl'
 run 0 status -h
 has out '^Usage: pktclassctl'
+has out '--version'
+run 0 --version
+has out "^pktclassctl ${VERSION//./\\.}\$"
+has out '^default config: /.*/pktclassd/pktclassd\.yaml$'
+run 2 status --version
+has err "unknown option '--version'"
 
 # ---- check ------------------------------------------------------------------
 cat >good.yaml <<'EOF'
