@@ -212,6 +212,13 @@ class Lexer:
         self.i = end + 1
         text.append("$(" + src + ")")
 
+    def expansion(self, c, text):
+        """At a '$' or '`': append it to text; True when it expands."""
+        if c == "$":
+            return self.dollar(text)
+        self.backtick(text)
+        return True
+
     def dquote(self, text):
         """Past a '"': the string's text into text; True when it expands."""
         dyn = False
@@ -222,11 +229,8 @@ class Lexer:
                 if self.peek(1) != "\n":
                     text.append(self.peek(1))
                 self.i += 2
-            elif c == "$":
-                dyn |= self.dollar(text)
-            elif c == "`":
-                self.backtick(text)
-                dyn = True
+            elif c in "$`":
+                dyn |= self.expansion(c, text)
             else:
                 self.line += c == "\n"
                 text.append(c)
@@ -253,11 +257,8 @@ class Lexer:
                 text.append(self.squote())
             elif c == '"':
                 dyn |= self.dquote(text)
-            elif c == "$":
-                dyn |= self.dollar(text)
-            elif c == "`":
-                self.backtick(text)
-                dyn = True
+            elif c in "$`":
+                dyn |= self.expansion(c, text)
             else:
                 text.append(c)
                 self.i += 1
