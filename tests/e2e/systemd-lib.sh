@@ -152,8 +152,17 @@ sd_stage() {
 		cat "$SD_TMP/install.log" >&2
 		sd_fail "meson install --destdir $SD_STAGING failed"
 	}
-	mkdir -p "$SD_STAGING/usr"
-	sd_log "staged the install in $SD_STAGING"
+	mkdir -p "$SD_STAGING/usr" "$SD_STAGING/units"
+	# The units go out of the overlaid /usr: the container's first boot
+	# (empty /etc) presets, i.e. enables, every unit it finds there, and
+	# pktclassd would start at boot, before the test has set up anything.
+	local d
+	for d in "$SD_STAGING"/lib/systemd/system "$SD_STAGING"/usr/lib/systemd/system \
+		"$SD_STAGING"/usr/local/lib/systemd/system; do
+		[[ -d $d ]] || continue
+		mv "$d"/* "$SD_STAGING/units/" || sd_fail "moving the staged units out of $d"
+	done
+	sd_log "staged the install in $SD_STAGING (units in $SD_STAGING/units)"
 }
 
 # sd_boot: boot the container and wait until systemd says the system is up
@@ -215,9 +224,9 @@ sd_sh() {
 }
 
 # sd_install: put the staged files in their places inside the container:
-# /usr is already there (overlay); the unit goes to /etc/systemd/system (the
-# container's /usr/lib is read-only), tmpfiles.d to /etc/tmpfiles.d, and /etc
-# as staged.  Then daemon-reload and compile the journal catalog.
+# /usr is already there (overlay); the units (set aside by sd_stage) go to
+# /etc/systemd/system, tmpfiles.d to /etc/tmpfiles.d, and /etc as staged.
+# Then daemon-reload and compile the journal catalog.
 sd_install() {
 	# shellcheck disable=SC2016 # expanded inside the container
 	sd_sh '
@@ -225,9 +234,7 @@ set -e
 S=/opt/pktclassd-staging
 mkdir -p /etc/systemd/system /etc/tmpfiles.d
 [ ! -d $S/etc ] || cp -a $S/etc/. /etc/
-for d in $S/lib/systemd/system $S/usr/lib/systemd/system $S/usr/local/lib/systemd/system; do
-	[ ! -d $d ] || cp -a $d/. /etc/systemd/system/
-done
+cp -a $S/units/. /etc/systemd/system/
 for d in $S/lib/tmpfiles.d $S/usr/lib/tmpfiles.d $S/usr/local/lib/tmpfiles.d; do
 	[ ! -d $d ] || cp -a $d/. /etc/tmpfiles.d/
 done

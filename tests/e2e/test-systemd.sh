@@ -8,7 +8,10 @@
 #         pktclassd on r0 ingress]  r1 10.2.0.1 --veth-- b0 10.2.0.2 :ns b
 #
 # Checked: the unit verifies clean and scores <= 2.0 in systemd-analyze
-# security; start (READY=1) without CAP_SYS_ADMIN; exact counts of UDP traffic a -> b in
+# security; its boot ordering (before network-pre.target, no default
+# dependencies, enabled into sysinit.target, no ordering cycle); the installed
+# default config starts in the container (no en*/eth* link: no attachment);
+# start (READY=1) without CAP_SYS_ADMIN; exact counts of UDP traffic a -> b in
 # `pktclassctl stats --json`; stats records in the journal that match them;
 # packet-log and start/reload records with their fields and MESSAGE_IDs; the
 # catalog text in `journalctl -x`; `systemctl reload` returns with the new
@@ -99,14 +102,67 @@ fi
 [[ -z $VERIFY ]] || sd_fail "systemd-analyze verify is not clean: $VERIFY"
 sd_log "ok: systemd-analyze verify is clean"
 for m in man8/pktclassd.8 man8/pktclassctl.8 man5/pktclassd.yaml.5; do
-	sd_run test -s "/usr/local/share/man/$m" || sd_run test -s "/usr/share/man/$m" ||
-		sd_fail "man page $m not installed"
+	sd_run test -s "/usr/share/man/$m" || sd_fail "man page /usr/share/man/$m not installed"
 done
 EXPOSURE=$(sd_run systemd-analyze security --no-pager pktclassd.service |
 	sed -n 's/.*Overall exposure level for pktclassd.service: \([0-9.]*\).*/\1/p')
 python3 -c "import sys; sys.exit(0 if float('$EXPOSURE') <= 2.0 else 1)" ||
 	sd_fail "systemd-analyze security exposure $EXPOSURE > 2.0"
 sd_log "ok: systemd-analyze security exposure $EXPOSURE (<= 2.0)"
+
+# ---- the installed default config ----------------------------------------------------
+# Only the pin path changes (bpffs is the host's).  The container has no
+# en*/eth* link: the daemon starts with no attachment.
+sd_sh "sed -i '/^settings:/a\\  pin_path: $PIN' '$UNIT_CONF'" || sd_fail "pin path in the default config"
+sd_assert_eq "$(diff <(sd_run cat "$UNIT_CONF") "$SD_REPO/conf/pktclassd.yaml" | grep -c '^[<>]')" 1 \
+	"lines changed in the installed default config"
+sd_run systemctl start pktclassd || sd_fail "systemctl start with the installed default config"
+sd_assert_eq "$(sd_unit_prop pktclassd ActiveState)" active "ActiveState with the default config"
+STATUS=$(sd_run pktclassctl status --json) || sd_fail "pktclassctl status (default config, no -c)"
+sd_assert_eq "$(json_get attachments <<<"$STATUS")" "[]" "attachments of the default config"
+sd_run systemctl stop pktclassd || sd_fail "systemctl stop pktclassd"
+sd_assert_eq "$(sd_unit_prop pktclassd NRestarts)" 0 "restarts with the default config"
+
+# ---- boot ordering ----------------------------------------------------------------
+# has_words PROP WORD...: the unit's property PROP lists every WORD.
+has_words() {
+	local prop=$1 value w
+	shift
+	value=" $(sd_unit_prop pktclassd "$prop") "
+	for w in "$@"; do
+		[[ $value == *" $w "* ]] || sd_fail "$prop of pktclassd.service lacks $w: '$value'"
+	done
+	sd_log "ok: $prop has $*"
+}
+sd_assert_eq "$(sd_unit_prop pktclassd DefaultDependencies)" no "DefaultDependencies"
+has_words Before network-pre.target shutdown.target
+has_words Wants network-pre.target
+has_words Conflicts shutdown.target
+# local-fs, sysctl, modules-load by hand; tmpfiles-setup (PrivateTmp=) and the
+# journal socket added by systemd.
+has_words After local-fs.target systemd-sysctl.service systemd-modules-load.service \
+	systemd-tmpfiles-setup.service systemd-journald.socket
+AFTER=" $(sd_unit_prop pktclassd After) "
+for t in sysinit.target basic.target network.target network-pre.target; do
+	[[ $AFTER == *" $t "* ]] && sd_fail "pktclassd.service is ordered after $t"
+done
+sd_run systemctl enable pktclassd >/dev/null 2>&1 || sd_fail "systemctl enable pktclassd"
+sd_run test -L /etc/systemd/system/sysinit.target.wants/pktclassd.service ||
+	sd_fail "systemctl enable made no sysinit.target.wants link"
+has_words WantedBy sysinit.target
+# The boot transaction with the unit enabled, as systemd-analyze verify
+# builds it (every unit to start, none active yet): no ordering cycle.  The
+# host's other units may draw other complaints; only cycles count here.
+BOOT=$(sd_run systemd-analyze verify --man=no multi-user.target 2>&1)
+CYCLES=$(grep -i -c 'ordering cycle' <<<"$BOOT")
+((CYCLES == 0)) || sd_fail "ordering cycles in the boot transaction: $(grep -i 'cycle' <<<"$BOOT")"
+sd_log "ok: no ordering cycle in the boot transaction to multi-user.target"
+# sysinit.target pulls it in (it does not wait for it: not ordered before it).
+sd_run systemctl start sysinit.target || sd_fail "systemctl start sysinit.target"
+sd_wait_for 30 "pktclassd started by sysinit.target" \
+	'[ "$(systemctl show -P ActiveState pktclassd)" = active ]'
+sd_run systemctl stop pktclassd || sd_fail "systemctl stop pktclassd (started by sysinit.target)"
+sd_run systemctl disable pktclassd >/dev/null 2>&1 || sd_fail "systemctl disable pktclassd"
 
 # ---- the network -------------------------------------------------------------------
 # shellcheck disable=SC2016 # expanded inside the container
