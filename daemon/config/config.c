@@ -11,6 +11,7 @@
 
 #include "pktclass.h"
 #include "config/internal.h"
+#include "lib/util.h"
 
 #define PC_CONFIG_MAX_SIZE (64u << 20)
 
@@ -325,16 +326,13 @@ int pc_config_parse(const char *name, const char *buf, size_t len,
 	return 0;
 }
 
-/* The whole file, up to PC_CONFIG_MAX_SIZE. */
-static int read_file(const char *path, char **ret, size_t *ret_len)
+/* The whole file behind fd, up to PC_CONFIG_MAX_SIZE. */
+static int read_fd(int fd, char **ret, size_t *ret_len)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 64 * 1024;
 	ssize_t n;
 
-	if (fd < 0)
-		return -errno;
 	buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
@@ -355,13 +353,12 @@ static int read_file(const char *path, char **ret, size_t *ret_len)
 			buf = p, cap = c;
 		}
 	}
-	*ret = buf;
+	*ret = TAKE_PTR(buf);
 	*ret_len = len;
-	buf = NULL;
 	return 0;
 }
 
-int pc_config_load(const char *path, struct pc_config **ret, struct pc_diags *diags)
+int pc_config_load_fd(int fd, const char *path, struct pc_config **ret, struct pc_diags *diags)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
@@ -369,7 +366,7 @@ int pc_config_load(const char *path, struct pc_config **ret, struct pc_diags *di
 
 	if (!diags->file)
 		diags->file = strdup(path);
-	r = read_file(path, &buf, &len);
+	r = read_fd(fd, &buf, &len);
 	if (r < 0) {
 		if (pc_diags_add(diags, PC_SEV_ERROR, (struct pc_pos){}, "cannot read: %s",
 				 strerror(-r)) < 0)
@@ -377,4 +374,17 @@ int pc_config_load(const char *path, struct pc_config **ret, struct pc_diags *di
 		return r;
 	}
 	return pc_config_parse(path, buf, len, ret, diags);
+}
+
+int pc_config_load(const char *path, struct pc_config **ret, struct pc_diags *diags)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (!diags->file)
+		diags->file = strdup(path);
+	r = pc_config_open(path, &fd, diags);
+	if (r < 0)
+		return r;
+	return pc_config_load_fd(fd, path, ret, diags);
 }

@@ -115,17 +115,32 @@ struct pc_config {
 
 /* Parse and validate. Every problem found goes to diags.  Returns 0 with
  * *ret set when there is no error (warnings allowed), -EINVAL when diags
- * holds errors, or another negative errno (file unreadable: also a diag). */
+ * holds errors, or another negative errno (file unreadable: also a diag).
+ * pc_config_load() opens path with pc_config_open(); it does not judge
+ * who may write the file (pc_config_check_perms() does). */
 int pc_config_load(const char *path, struct pc_config **ret, struct pc_diags *diags);
+/* The same from fd, open on path (the name used in messages). */
+int pc_config_load_fd(int fd, const char *path, struct pc_config **ret, struct pc_diags *diags);
 int pc_config_parse(const char *name, const char *buf, size_t len,
 		    struct pc_config **ret, struct pc_diags *diags);
 void pc_config_free(struct pc_config *c);
 static inline void pc_config_freep(struct pc_config **c) { if (*c) pc_config_free(*c); }
 
-/* The daemon refuses a config file that anyone but `owner` (root) could
- * change: owned by someone else, writable by others, or by a group other
- * than root.  0, or -EPERM / -errno with one diag at no position. */
-int pc_config_check_perms(const char *path, uid_t owner, struct pc_diags *diags);
+/* Open a config file for reading, once: anything but a regular file
+ * (FIFO, directory, device, socket) is refused with the diag "not a
+ * regular file", without opening it and without blocking.  0 with *ret_fd,
+ * or -errno with one diag at no position. */
+int pc_config_open(const char *path, int *ret_fd, struct pc_diags *diags);
+
+/* Whose hands the config open on fd (opened from path) is in: the file
+ * (by fstat on fd) must be owned by root and not writable by others or by
+ * a group other than root; each directory from / down to it, on the path
+ * as written and on the path it resolves to, must be owned by root and
+ * not writable by others or a non-root group unless it is sticky; a
+ * symbolic link on the way must be root's.  Where euid (the caller, not
+ * root) stands in for root, the result is a warning that the daemon
+ * refuses it instead of an error.  0, or -EPERM with the diags. */
+int pc_config_check_perms(int fd, const char *path, uid_t euid, struct pc_diags *diags);
 
 /* Helpers shared with pktclassctl explain: parse one value as the config
  * would.  0 or -EINVAL. */

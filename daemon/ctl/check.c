@@ -1,49 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* pktclassctl check: validate a config as the daemon would (parse,
- * compile, build the lookup trees) and summarize it. */
+/* pktclassctl check: the daemon's own verdict on a config
+ * (pc_config_verdict: who may change it, parse, compile, trees, redirect
+ * targets) and a summary of it. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "classifier/compile.h"
-#include "classifier/shadow.h"
+#include <unistd.h>
+
+#include "classifier/verdict.h"
 #include "ctl/ctl.h"
 #include "lib/diag.h"
 #include "lib/json.h"
+#include "lib/util.h"
 
 struct summary {
 	const char *path;
-	size_t errors, warnings;
+	const struct pc_diags *d;
 	const struct pc_config *cfg;
 	const struct pc_ruleset *rs;
-	const struct pc_tree *t;
+	const struct pc_tree *t;    /* NULL: the config is refused */
 	size_t classes;
 };
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Distinct class names over the rules and the default. */
-static int count_classes(const struct pc_ruleset *rs, size_t *ret)
-{
-	const char **v = calloc(rs->nrules + 1, sizeof(*v));
-	size_t n = 0;
-
-	if (!v)
-		return -ENOMEM;
-	for (uint32_t i = 0; i <= rs->nrules; i++)
-		v[i] = rs->class_name[i];
-	qsort(v, rs->nrules + 1, sizeof(*v), cmp_str);
-	for (uint32_t i = 0; i <= rs->nrules; i++)
-		if (i == 0 || strcmp(v[i], v[i - 1]) != 0)
-			n++;
-	free(v);
-	*ret = n;
-	return 0;
-}
 
 static uint64_t tree_bytes(const struct pc_tree *t)
 {
@@ -66,7 +45,7 @@ static void summary_text(const struct summary *s)
 	printf("classes:          %zu (%zu declared)\n", s->classes, s->cfg->n_classes);
 	printf("interfaces:       %zu entries, %zu match patterns\n", s->cfg->n_ifaces,
 	       s->rs->n_iface_patterns);
-	printf("warnings:         %zu\n", s->warnings);
+	printf("warnings:         %zu\n", s->d->nwarnings);
 	printf("trees:            %" PRIu32 " (%zu nodes, depth %" PRIu32 ", largest leaf %" PRIu32
 	       ", %zu leaf entries)\n", g->ntrees, s->t->nnodes, g->max_depth, g->max_leaf,
 	       s->t->nleaf);
@@ -74,6 +53,26 @@ static void summary_text(const struct summary *s)
 	       tree_bytes(s->t), table_bytes(s));
 	printf("compile time:     %.3f ms, tree build %.3f ms\n", s->rs->compile_usec / 1000.0,
 	       s->t->build_usec / 1000.0);
+}
+
+/* Every diagnostic kept (PC_DIAGS_KEEP of each kind), raw: JSON escapes. */
+static void json_diags(struct pc_json *j, const struct pc_diags *d)
+{
+	pc_json_key(j, "diagnostics");
+	pc_json_array_begin(j);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct pc_diag *g = &d->v[i];
+
+		pc_json_object_begin(j);
+		pc_json_kv_string(j, "file", d->file ? d->file : "");
+		pc_json_kv_u64(j, "line", g->pos.line);
+		pc_json_kv_u64(j, "column", g->pos.col);
+		pc_json_kv_string(j, "severity", g->sev == PC_SEV_ERROR ? "error" : "warning");
+		pc_json_kv_string(j, "message", g->msg);
+		pc_json_object_end(j);
+	}
+	pc_json_array_end(j);
+	pc_json_kv_u64(j, "diagnostics_omitted", d->nerrors + d->nwarnings - d->n);
 }
 
 static void summary_json(const struct summary *s)
@@ -84,8 +83,9 @@ static void summary_json(const struct summary *s)
 	pc_json_object_begin(&j);
 	pc_json_kv_string(&j, "config", s->path);
 	pc_json_kv_bool(&j, "valid", s->t != NULL);
-	pc_json_kv_u64(&j, "errors", s->errors);
-	pc_json_kv_u64(&j, "warnings", s->warnings);
+	pc_json_kv_u64(&j, "errors", s->d->nerrors);
+	pc_json_kv_u64(&j, "warnings", s->d->nwarnings);
+	json_diags(&j, s->d);
 	if (s->t) {
 		pc_json_kv_u64(&j, "rules", s->rs->nrules);
 		pc_json_kv_u64(&j, "boxes", s->rs->nboxes);
@@ -110,42 +110,22 @@ static void summary_json(const struct summary *s)
 	pc_json_finish(&j);
 }
 
-static const char *tree_error(int r)
-{
-	return r == -E2BIG ? "the rules do not fit the lookup limits (trees, depth, leaf size)"
-			   : strerror(-r);
-}
-
 static int check(struct ctl *c, const char *path, struct pc_diags *d)
 {
-	__attribute__((cleanup(pc_config_freep))) struct pc_config *cfg = NULL;
-	__attribute__((cleanup(pc_ruleset_freep))) struct pc_ruleset *rs = NULL;
-	__attribute__((cleanup(pc_tree_freep))) struct pc_tree *t = NULL;
-	struct summary s = { .path = path };
+	_cleanup_(pc_loaded_clear) struct pc_loaded l = {};
+	struct summary s = { .path = path, .d = d };
 	int r;
 
-	r = pc_config_load(path, &cfg, d);
-	if (r >= 0)
-		r = pc_compile(cfg, &rs, d);
-	if (r >= 0)
-		r = pc_shadow_check(cfg, rs, d);
-	pc_diags_sort(d);
+	r = pc_config_verdict(path, geteuid(), &l, d);
 	pc_diags_print(d, stderr);
-	if (r < 0 && d->nerrors == 0)
+	if (r < 0 && d->nerrors == 0) /* out of memory, say */
 		fprintf(stderr, "%s: error: %s\n", path, strerror(-r));
 	if (r >= 0) {
-		r = pc_tree_build(rs, &t);
-		if (r < 0)
-			fprintf(stderr, "%s: error: cannot build the lookup trees: %s\n", path,
-				tree_error(r));
+		s.cfg = l.cfg;
+		s.rs = l.rs;
+		s.t = l.tree;
+		s.classes = pc_count_classes(l.rs);
 	}
-	if (r >= 0)
-		r = count_classes(rs, &s.classes);
-	s.errors = d->nerrors + (r < 0 && d->nerrors == 0);
-	s.warnings = d->nwarnings;
-	s.cfg = cfg;
-	s.rs = rs;
-	s.t = r < 0 ? NULL : t;
 	if (c->json)
 		summary_json(&s);
 	else if (r >= 0)

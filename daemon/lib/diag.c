@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "lib/diag.h"
+#include "lib/escape.h"
+#include "lib/util.h"
 
 void pc_diags_init(struct pc_diags *d, const char *file)
 {
@@ -39,17 +41,25 @@ static int diags_grow(struct pc_diags *d)
 int pc_diags_addv(struct pc_diags *d, enum pc_severity sev, struct pc_pos pos,
 		  const char *fmt, va_list ap)
 {
+	size_t *kept = sev == PC_SEV_ERROR ? &d->kept_errors : &d->kept_warnings;
 	char *msg;
 
-	if (diags_grow(d) < 0)
-		return -ENOMEM;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		return -ENOMEM;
-	d->v[d->n++] = (struct pc_diag){ .sev = sev, .pos = pos, .msg = msg };
 	if (sev == PC_SEV_ERROR)
 		d->nerrors++;
 	else
 		d->nwarnings++;
+	if (*kept >= PC_DIAGS_KEEP)
+		return 0;
+	if (diags_grow(d) < 0 || vasprintf(&msg, fmt, ap) < 0) {
+		/* not counted after all: the caller fails with -ENOMEM */
+		if (sev == PC_SEV_ERROR)
+			d->nerrors--;
+		else
+			d->nwarnings--;
+		return -ENOMEM;
+	}
+	d->v[d->n++] = (struct pc_diag){ .sev = sev, .pos = pos, .msg = msg };
+	(*kept)++;
 	return 0;
 }
 
@@ -134,31 +144,75 @@ static const char *sev_name(enum pc_severity sev)
 	return sev == PC_SEV_WARNING ? "warning" : "error";
 }
 
+/* Errors come first in the budget: warnings get what the errors leave. */
+static size_t warnings_budget(const struct pc_diags *d)
+{
+	return d->nerrors >= PC_DIAGS_PRINT_MAX ? 0 : PC_DIAGS_PRINT_MAX - d->nerrors;
+}
+
+static size_t min_size(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
+int pc_diags_next_shown(const struct pc_diags *d, struct pc_diags_iter *it)
+{
+	while (it->i < d->n) {
+		size_t i = it->i++;
+
+		if (d->v[i].sev == PC_SEV_ERROR ? it->errors++ < PC_DIAGS_PRINT_MAX
+						: it->warnings++ < warnings_budget(d))
+			return (int)i;
+	}
+	return -1;
+}
+
+int pc_diags_format_more(const struct pc_diags *d, char *buf, size_t len)
+{
+	size_t me = d->nerrors - min_size(d->kept_errors, PC_DIAGS_PRINT_MAX);
+	size_t mw = d->nwarnings - min_size(d->kept_warnings, warnings_budget(d));
+	_cleanup_free_ char *file = pc_escape_dup(d->file ? d->file : "<config>");
+	char e[64] = "", w[64] = "";
+
+	if (len > 0)
+		buf[0] = 0;
+	if (me == 0 && mw == 0)
+		return 0;
+	if (me)
+		snprintf(e, sizeof(e), "%zu more error%s", me, me == 1 ? "" : "s");
+	if (mw)
+		snprintf(w, sizeof(w), "%zu more warning%s", mw, mw == 1 ? "" : "s");
+	return snprintf(buf, len, "%s: %s%s%s not shown", file ? file : "<config>", e,
+			me && mw ? " and " : "", w);
+}
+
 int pc_diag_format(const struct pc_diags *d, size_t i, char *buf, size_t len)
 {
 	const struct pc_diag *g;
-	const char *file = d->file ? d->file : "<config>";
+	char raw[4096];
 
 	if (i >= d->n)
 		return -EINVAL;
 	g = &d->v[i];
 	if (g->pos.line == 0)
-		return snprintf(buf, len, "%s: %s: %s", file, sev_name(g->sev), g->msg);
-	return snprintf(buf, len, "%s:%u:%u: %s: %s", file, g->pos.line, g->pos.col,
-			sev_name(g->sev), g->msg);
+		snprintf(raw, sizeof(raw), "%s: %s: %s", d->file ? d->file : "<config>",
+			 sev_name(g->sev), g->msg);
+	else
+		snprintf(raw, sizeof(raw), "%s:%u:%u: %s: %s", d->file ? d->file : "<config>",
+			 g->pos.line, g->pos.col, sev_name(g->sev), g->msg);
+	return (int)pc_escape(buf, len, raw);
 }
 
 void pc_diags_print(const struct pc_diags *d, FILE *f)
 {
-	const char *file = d->file ? d->file : "<config>";
+	struct pc_diags_iter it = {};
+	char line[4096];
+	int i;
 
-	for (size_t i = 0; i < d->n; i++) {
-		const struct pc_diag *g = &d->v[i];
-
-		if (g->pos.line == 0)
-			fprintf(f, "%s: %s: %s\n", file, sev_name(g->sev), g->msg);
-		else
-			fprintf(f, "%s:%u:%u: %s: %s\n", file, g->pos.line, g->pos.col,
-				sev_name(g->sev), g->msg);
+	while ((i = pc_diags_next_shown(d, &it)) >= 0) {
+		pc_diag_format(d, (size_t)i, line, sizeof(line));
+		fprintf(f, "%s\n", line);
 	}
+	if (pc_diags_format_more(d, line, sizeof(line)) > 0)
+		fprintf(f, "%s\n", line);
 }

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "lib/escape.h"
 #include "lib/json.h"
 
 void pc_json_init(struct pc_json *j, FILE *f, bool pretty)
@@ -90,39 +91,6 @@ void pc_json_key(struct pc_json *j, const char *key)
 	j->after_key = true;
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
-static size_t utf8_len(const unsigned char *p)
-{
-	unsigned char c = p[0];
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f; /* no surrogates */
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
-
 static void write_char_escaped(FILE *f, unsigned char c)
 {
 	switch (c) {
@@ -147,7 +115,7 @@ void pc_json_write_escaped(FILE *f, const char *s)
 
 	fputc('"', f);
 	while (*p) {
-		size_t n = utf8_len(p);
+		size_t n = pc_utf8_len(p);
 
 		if (n == 0) {
 			fputs("\\ufffd", f);

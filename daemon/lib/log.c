@@ -13,6 +13,7 @@
 #define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
+#include "lib/escape.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -62,19 +63,23 @@ int pc_log_target_parse(const char *s, enum pc_log_target *ret)
 	return -EINVAL;
 }
 
-/* "message" or "message: strerror(err)" into buf. */
+/* "message" or "message: strerror(err)" into buf, control characters
+ * escaped: a name from a config or the kernel cannot start a line of its
+ * own (or move a terminal's cursor). */
 static void format_message(char *buf, size_t len, int err, const char *fmt, va_list ap)
 {
-	char ebuf[128];
+	char raw[LOG_LINE_MAX], ebuf[128];
 	size_t n;
 
-	vsnprintf(buf, len, fmt, ap);
-	if (err == 0)
-		return;
-	n = strlen(buf);
-	snprintf(buf + n, len - n, ": %s", strerror_r(abs(err), ebuf, sizeof(ebuf)));
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	if (err != 0) {
+		n = strlen(raw);
+		snprintf(raw + n, sizeof(raw) - n, ": %s", strerror_r(abs(err), ebuf, sizeof(ebuf)));
+	}
+	pc_escape(buf, len, raw);
 }
 
+/* One line: the message (already escaped) and the fields, escaped here. */
 static void write_stderr(const char *msg, const char *const fields[])
 {
 	char *line = NULL;
@@ -85,8 +90,11 @@ static void write_stderr(const char *msg, const char *const fields[])
 	if (!f)
 		return;
 	fprintf(f, "pktclassd: %s", msg);
-	for (size_t i = 0; fields && fields[i]; i++)
-		fprintf(f, " %s", fields[i]);
+	for (size_t i = 0; fields && fields[i]; i++) {
+		_cleanup_free_ char *e = pc_escape_needed(fields[i]) ? pc_escape_dup(fields[i]) : NULL;
+
+		fprintf(f, " %s", e ? e : fields[i]);
+	}
 	fputc('\n', f);
 	if (fclose(f) == 0) {
 		fwrite(line, 1, size, stderr);

@@ -154,10 +154,21 @@ static int on_scalar(struct builder *b, const yaml_event_t *e)
 	return attach(b, n);
 }
 
+/* libyaml's scanner pays for every token in proportion to the open
+ * collections (its simple-key stack), so nesting costs its square: the
+ * parse stops at the first collection past PC_YAML_MAX_DEPTH, having
+ * scanned at most a line or 1 KiB beyond it. */
 static int on_start(struct builder *b, const yaml_event_t *e, enum pc_ykind kind)
 {
-	struct pc_ynode *n = new_node(b, kind, e->start_mark);
+	struct pc_ynode *n;
 
+	if (b->nframes >= PC_YAML_MAX_DEPTH) {
+		if (pc_diags_add(b->d, PC_SEV_ERROR, mark_pos(e->start_mark),
+				 "nested deeper than %u levels", PC_YAML_MAX_DEPTH) < 0)
+			return -ENOMEM;
+		return -EINVAL;
+	}
+	n = new_node(b, kind, e->start_mark);
 	if (!n || attach(b, n) < 0)
 		return -ENOMEM;
 	if (pc_grow((void **)&b->frames, &b->cap_frames, b->nframes + 1, sizeof(*b->frames)) < 0)

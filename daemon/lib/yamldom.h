@@ -36,9 +36,13 @@ struct pc_ydoc {
 	struct pc_yblock *blocks;
 };
 
-/* Parse a whole buffer.  A YAML error (or a second document) becomes one
- * diag, at libyaml's problem mark, and -EINVAL; input over 1 GiB a diag and
- * -EFBIG.  An alias is a diag too but not fatal: it leaves a PC_Y_BAD node.
+/* Collections open at once (the root counts); a config needs 5. */
+#define PC_YAML_MAX_DEPTH 64
+
+/* Parse a whole buffer.  A YAML error (or a second document, or a
+ * collection nested deeper than PC_YAML_MAX_DEPTH) becomes one diag, at
+ * libyaml's problem mark or the collection, and -EINVAL; input over 1 GiB
+ * a diag and -EFBIG.  An alias is a diag too but not fatal: it leaves a PC_Y_BAD node.
  * Returns 0, -EINVAL, -EFBIG or -ENOMEM. */
 int pc_ydoc_parse(const char *buf, size_t len, struct pc_ydoc **ret, struct pc_diags *d);
 void pc_ydoc_free(struct pc_ydoc *doc);

@@ -8,87 +8,41 @@
 #include "lib/diag.h"
 #include "pktclassd/load.h"
 #include "lib/log.h"
-#include "classifier/shadow.h"
 #include "lib/util.h"
 
-void pc_loaded_clear(struct pc_loaded *l)
+/* Every diagnostic that is shown (PC_DIAGS_PRINT_MAX, then a line for
+ * the rest), each a log line of its own. */
+static void log_diags(const struct pc_diags *d)
 {
-	pc_tree_freep(&l->tree);
-	pc_ruleset_freep(&l->rs);
-	pc_config_freep(&l->cfg);
-	*l = (struct pc_loaded){};
-}
-
-static void log_diags(struct pc_diags *d)
-{
+	struct pc_diags_iter it = {};
 	char buf[1024];
+	int i;
 
-	pc_diags_sort(d);
-	for (size_t i = 0; i < d->n; i++) {
-		pc_diag_format(d, i, buf, sizeof(buf));
+	while ((i = pc_diags_next_shown(d, &it)) >= 0) {
+		pc_diag_format(d, (size_t)i, buf, sizeof(buf));
 		pc_log_full(d->v[i].sev == PC_SEV_ERROR ? LOG_ERR : LOG_WARNING, 0, "%s", buf);
 	}
+	if (pc_diags_format_more(d, buf, sizeof(buf)) > 0)
+		pc_log_full(d->nerrors ? LOG_ERR : LOG_WARNING, 0, "%s", buf);
 }
 
 int pc_load_config(const char *path, struct pc_loaded *ret, size_t *nwarnings,
 		   char *why, size_t whylen)
 {
-	struct pc_loaded l = {};
 	struct pc_diags d;
 	int r;
 
 	pc_diags_init(&d, path);
-	r = pc_config_check_perms(path, geteuid(), &d);
-	if (r >= 0)
-		r = pc_config_load(path, &l.cfg, &d);
-	if (r >= 0)
-		r = pc_compile(l.cfg, &l.rs, &d);
-	if (r >= 0)
-		r = pc_shadow_check(l.cfg, l.rs, &d);
-	pc_diags_sort(&d);
+	r = pc_config_verdict(path, geteuid(), ret, &d);
 	log_diags(&d);
 	*nwarnings = d.nwarnings;
-	if (r < 0) {
-		if (d.nerrors > 0)
-			snprintf(why, whylen, "%zu error%s in %s", d.nerrors,
-				 d.nerrors == 1 ? "" : "s", path);
-		else
-			snprintf(why, whylen, "%s: %s", path, strerror(-r));
-		pc_diags_clear(&d);
-		pc_loaded_clear(&l);
-		return r;
-	}
+	if (r < 0 && d.nerrors > 0)
+		snprintf(why, whylen, "%zu error%s in %s", d.nerrors, d.nerrors == 1 ? "" : "s",
+			 path);
+	else if (r < 0)
+		snprintf(why, whylen, "%s: %s", path, strerror(-r));
 	pc_diags_clear(&d);
-	r = pc_tree_build(l.rs, &l.tree);
-	if (r < 0) {
-		snprintf(why, whylen, "building the lookup trees: %s",
-			 r == -E2BIG ? "the rules exceed the classifier's limits" : strerror(-r));
-		log_error("%s: %s", path, why);
-		pc_loaded_clear(&l);
-		return r;
-	}
-	*ret = l;
-	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-size_t pc_count_classes(const struct pc_ruleset *rs)
-{
-	_cleanup_free_ char **v = calloc(rs->nrules + 1, sizeof(char *));
-	size_t n = 0;
-
-	if (!v)
-		return rs->nrules + 1;
-	for (uint32_t i = 0; i <= rs->nrules; i++)
-		v[i] = rs->class_name[i];
-	qsort(v, rs->nrules + 1, sizeof(char *), cmp_str);
-	for (uint32_t i = 0; i <= rs->nrules; i++)
-		n += i == 0 || strcmp(v[i], v[i - 1]) != 0;
-	return n;
+	return r;
 }
 
 void pc_print_summary(FILE *f, const char *path, const struct pc_loaded *l, size_t nwarnings)

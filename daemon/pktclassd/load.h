@@ -7,24 +7,13 @@
 #include <stdio.h>
 
 #include "classifier/compile.h"
+#include "classifier/verdict.h"
 #include "config/config.h"
 
-/* A config with everything derived from it, not yet live. */
-struct pc_loaded {
-	struct pc_config *cfg;
-	struct pc_ruleset *rs;
-	struct pc_tree *tree;
-};
-
-void pc_loaded_clear(struct pc_loaded *l);
-
-/* Parse, validate, compile and build the trees.  Every diagnostic is
+/* pc_config_verdict() with the daemon's euid, every diagnostic shown
  * logged; why gets a short reason on failure; *nwarnings the warnings. */
 int pc_load_config(const char *path, struct pc_loaded *ret, size_t *nwarnings,
 		   char *why, size_t whylen);
-
-/* Distinct class names, the default's included. */
-size_t pc_count_classes(const struct pc_ruleset *rs);
 
 /* The --check summary. */
 void pc_print_summary(FILE *f, const char *path, const struct pc_loaded *l, size_t nwarnings);

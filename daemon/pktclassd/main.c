@@ -73,28 +73,6 @@ static int run_check(const char *path)
 
 /* ---- loading a generation -------------------------------------------------- */
 
-static int resolve_redirects(struct pc_ruleset *rs, char *why, size_t whylen)
-{
-	int r = 0;
-
-	for (uint32_t i = 0; i <= rs->nrules; i++) {
-		unsigned idx;
-
-		if (!rs->redirect[i][0])
-			continue;
-		idx = if_nametoindex(rs->redirect[i]);
-		if (idx == 0) {
-			log_error("rule %s: redirect interface %s does not exist", rs->rule_name[i],
-				  rs->redirect[i]);
-			snprintf(why, whylen, "redirect interface %s does not exist", rs->redirect[i]);
-			r = -ENODEV;
-			continue;
-		}
-		rs->outs[i].redirect_ifindex = idx;
-	}
-	return r;
-}
-
 /* A rejected program: the end of what the verifier said, line by line. */
 static void log_verifier_tail(const char *text)
 {
@@ -189,12 +167,10 @@ static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen
 {
 	int r;
 
-	/* Checks that can fail come before the slots are assigned: assigning
-	 * publishes the new rule names in the pinned slot table (given back
-	 * below if the generation does not go live). */
-	r = resolve_redirects(l->rs, why, whylen);
-	if (r < 0)
-		return r;
+	/* Redirect targets were looked up by pc_config_verdict(): a missing
+	 * one is a warning there and passes here (redirect_ifindex 0).
+	 * Assigning publishes the new rule names in the pinned slot table
+	 * (given back below if the generation does not go live). */
 	r = pc_dp_assign_slots(d->dp, l->rs);
 	if (r < 0) {
 		snprintf(why, whylen, "assigning counter slots: %s", strerror(-r));

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # test-conf.sh PKTCLASSCTL CONF_DIR: every config shipped in conf/ (the
 # default and the examples) passes `pktclassctl check` with no error and no
-# warning.  What the examples do is test-examples.sh's.
+# warning (but the one that a redirect target, eth1 say, does not exist on
+# this machine).  What the examples do is test-examples.sh's.
 set -u
 
 CTL=$(realpath -e "${1:?usage: test-conf.sh PKTCLASSCTL CONF_DIR}") || exit 1
@@ -22,8 +23,10 @@ while IFS= read -r -d '' f; do
 	rc=$?
 	[ "$rc" = 0 ] || fail "check $f: exit $rc: $(cat "$T/err")"
 	grep -q ': error: ' "$T/err" && fail "check $f: errors: $(cat "$T/err")"
-	grep -q ': warning: ' "$T/err" && fail "check $f: warnings: $(cat "$T/err")"
-	grep -Eq '^warnings: +0$' "$T/out" || fail "check $f: summary: $(cat "$T/out")"
+	nredir=$(grep -c ': warning: rule .*: redirect interface .* does not exist (yet)' "$T/err")
+	grep -v ': redirect interface .* does not exist (yet)' "$T/err" | grep -q ': warning: ' &&
+		fail "check $f: warnings: $(cat "$T/err")"
+	grep -Eq "^warnings: +$nredir\$" "$T/out" || fail "check $f: summary: $(cat "$T/out")"
 	grep -q "^$f: ok\$" "$T/out" || fail "check $f: no 'ok' line"
 done < <(find "$CONF" -name '*.yaml' -print0 | sort -z)
 [ "$n" -ge 5 ] || fail "only $n configs found under $CONF"

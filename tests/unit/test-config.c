@@ -654,6 +654,124 @@ static void test_diags(void)
 	CHECK(d.n == 0 && d.v == NULL && d.file == NULL);
 }
 
+/* Nesting: an error at the first collection past the limit, whatever
+ * the depth behind it (100,000 levels took 33 s in libyaml's scanner). */
+static void test_depth(void)
+{
+	size_t n = 100000, len = 0;
+	char *yaml = malloc(2 * n + 64), buf[256];
+	struct pc_config *c = NULL;
+	struct pc_diags d;
+	int r;
+
+	len += (size_t)sprintf(yaml, V1 "x: ");
+	memset(yaml + len, '[', n);
+	memset(yaml + len + n, ']', n);
+	len += 2 * n;
+	yaml[len++] = '\n';
+	pc_diags_init(&d, "deep.yaml");
+	r = pc_config_parse("deep.yaml", yaml, len, &c, &d);
+	CHECK(r == -EINVAL && !c && d.n == 1);
+	pc_diag_format(&d, 0, buf, sizeof(buf));
+	/* "x: " is 3 columns: the 64th '[' is the 64th collection (the root
+	 * mapping is the first), so the 64th bracket, column 67, is too deep */
+	CHECK(!strcmp(buf, "deep.yaml:2:67: error: nested deeper than 64 levels"));
+	pc_diags_clear(&d);
+
+	/* block style, mappings: the same limit */
+	len = (size_t)sprintf(yaml, V1 "x:\n");
+	for (unsigned i = 1; i < 70; i++)
+		len += (size_t)sprintf(yaml + len, "%*sa:\n", (int)i, "");
+	pc_diags_init(&d, "deep.yaml");
+	r = pc_config_parse("deep.yaml", yaml, len, &c, &d);
+	CHECK(r == -EINVAL && !c && d.nerrors == 1 && strstr(d.v[0].msg, "nested deeper than 64"));
+	pc_diags_clear(&d);
+	/* 63 levels are parsed (and x is then an unknown key) */
+	len = (size_t)sprintf(yaml, V1 "x: ");
+	memset(yaml + len, '[', 62);
+	memset(yaml + len + 62, ']', 62);
+	len += 124;
+	yaml[len++] = '\n';
+	yaml[len] = 0;
+	BAD(yaml, "t.yaml:2:1: error: unknown key \"x\" in configuration\n");
+	pc_config_free(GOOD(RULE("{ src: [10.0.0.0/8] }")));
+	free(yaml);
+}
+
+/* 100,000 errors: all counted, 10,000 kept, 100 printed and a line for
+ * the rest. */
+static void test_many_errors(void)
+{
+	size_t n = 100000, len = 0, lines = 0;
+	char *yaml = malloc(n * 40 + 64), *out = NULL, more[128];
+	struct pc_config *c = NULL;
+	struct pc_diags d;
+	size_t outlen = 0;
+	FILE *f;
+	int r;
+
+	len += (size_t)sprintf(yaml, V1 "rules:\n");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(yaml + len, "  - {name: r%zu, bogus: 1}\n", i);
+	pc_diags_init(&d, "many.yaml");
+	r = pc_config_parse("many.yaml", yaml, len, &c, &d);
+	CHECK(r == -EINVAL && d.nerrors == n && d.n == PC_DIAGS_KEEP);
+	f = open_memstream(&out, &outlen);
+	pc_diags_print(&d, f);
+	fclose(f);
+	for (char *p = out; p && *p; p++)
+		lines += *p == '\n';
+	CHECK(lines == PC_DIAGS_PRINT_MAX + 1);
+	CHECK(strstr(out, "many.yaml:3:16: error: unknown key \"bogus\" in rule\n") == out);
+	snprintf(more, sizeof(more), "\nmany.yaml: %zu more errors not shown\n",
+		 n - PC_DIAGS_PRINT_MAX);
+	CHECK(strstr(out, more) && strlen(strstr(out, more)) == strlen(more));
+	free(out);
+	pc_diags_clear(&d);
+	free(yaml);
+
+	/* errors first: 150 warnings and 3 errors show the 3 errors and 97
+	 * warnings */
+	pc_diags_init(&d, "w.yaml");
+	for (unsigned i = 0; i < 150; i++)
+		pc_diags_add(&d, PC_SEV_WARNING, (struct pc_pos){ i + 1, 1 }, "w%u", i);
+	for (unsigned i = 0; i < 3; i++)
+		pc_diags_add(&d, PC_SEV_ERROR, (struct pc_pos){ 200 + i, 1 }, "e%u", i);
+	CHECK(pc_diags_format_more(&d, more, sizeof(more)) > 0);
+	CHECK(!strcmp(more, "w.yaml: 53 more warnings not shown"));
+	out = NULL;
+	f = open_memstream(&out, &outlen);
+	pc_diags_print(&d, f);
+	fclose(f);
+	CHECK(strstr(out, "w.yaml:96:1: warning: w95\n") && !strstr(out, "w.yaml:98:1:") &&
+	      strstr(out, "w.yaml:202:1: error: e2\n"));
+	free(out);
+	pc_diags_clear(&d);
+}
+
+/* A scalar with a newline cannot forge a line of check's output. */
+static void test_diag_escape(void)
+{
+	struct pc_config *c = NULL;
+	struct pc_diags d;
+	const char *yaml = V1 "interfaces:\n  - name: \"a\\nt.yaml:9:9: error: forged\"\n"
+			   "    hooks: [ingress]\n";
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *f;
+
+	pc_diags_init(&d, "t.yaml");
+	CHECK(pc_config_parse("t.yaml", yaml, strlen(yaml), &c, &d) == -EINVAL);
+	CHECK(d.n == 1 && strchr(d.v[0].msg, '\n')); /* the message keeps it (JSON escapes) */
+	f = open_memstream(&out, &outlen);
+	pc_diags_print(&d, f);
+	fclose(f);
+	CHECK(!strcmp(out, "t.yaml:3:11: error: name: invalid interface name "
+		      "\"a\\nt.yaml:9:9: error: forged\"\n"));
+	free(out);
+	pc_diags_clear(&d);
+}
+
 static void test_load(void)
 {
 	struct pc_config *c = NULL;
@@ -710,6 +828,9 @@ int main(void)
 	test_spec_example();
 	test_value_parsers();
 	test_diags();
+	test_depth();
+	test_many_errors();
+	test_diag_escape();
 	test_load();
 	if (failures) {
 		fprintf(stderr, "%u check(s) failed\n", failures);

@@ -8,12 +8,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
 
 #include "../lib/check.h"
+#include "lib/escape.h"
 #include "lib/log.h"
+
+/* The journal, intercepted: the executable's definition wins over
+ * libsystemd's, so what the journal target sends lands here. */
+static char journal_sent[8][512];
+static int journal_n;
+
+int sd_journal_sendv(const struct iovec *iov, int n)
+{
+	journal_n = n < 8 ? n : 8;
+	for (int i = 0; i < journal_n; i++)
+		snprintf(journal_sent[i], sizeof(journal_sent[i]), "%.*s", (int)iov[i].iov_len,
+			 (const char *)iov[i].iov_base);
+	return 0;
+}
 
 
 static FILE *real_stderr;
@@ -113,6 +129,73 @@ static void test_struct(void)
 	capture_start();
 	CHECK(pc_log_struct(LOG_DEBUG, PC_MID_STATS, fields, "filtered") == 0);
 	CHECK(strcmp(capture_read(), "") == 0);
+}
+
+static bool escapes_to(const char *in, const char *want)
+{
+	char buf[256];
+	size_t n = pc_escape(buf, sizeof(buf), in);
+
+	if (strcmp(buf, want) != 0 || n != strlen(want)) {
+		fprintf(real_stderr, "pc_escape(\"%s\") = \"%s\" (%zu), want \"%s\"\n", in, buf, n,
+			want);
+		return false;
+	}
+	return pc_escape_needed(in) == (strcmp(in, want) != 0);
+}
+
+static void test_escape(void)
+{
+	char small[8], *dup;
+
+	CHECK(escapes_to("plain text: a-b_c.d 1/2", "plain text: a-b_c.d 1/2"));
+	CHECK(escapes_to("a\\nb", "a\\nb"));
+	CHECK(escapes_to("x\ny", "x\\ny"));
+	CHECK(escapes_to("\t\r\n", "\\t\\r\\n"));
+	CHECK(escapes_to("esc\x1b[2J bell\a del\x7f", "esc\\x1b[2J bell\\x07 del\\x7f"));
+	CHECK(escapes_to("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+	CHECK(escapes_to("c1 \xc2\x9b csi", "c1 \\xc2\\x9b csi"));
+	CHECK(escapes_to("bad \xff \xc3 \xed\xa0\x80", "bad \\xff \\xc3 \\xed\\xa0\\x80"));
+	/* escaping twice changes nothing */
+	CHECK(escapes_to("a\\x0ab", "a\\x0ab"));
+	/* truncated like snprintf, always terminated */
+	CHECK(pc_escape(small, sizeof(small), "ab\ncdef") == 8 && strcmp(small, "ab\\ncde") == 0);
+	dup = pc_escape_dup("r\n");
+	CHECK(dup && strcmp(dup, "r\\n") == 0);
+	free(dup);
+}
+
+/* A quoted "\n" in a name must not make a line of its own: not in a
+ * message, not in a field, on stderr nor in the journal. */
+static void test_escaped_lines(void)
+{
+	const char *name = "evil\npktclassd: reloaded: generation 9 PKTCLASS_RESULT=ok";
+	char field[256];
+	const char *fields[] = { field, NULL };
+	const char *out;
+
+	snprintf(field, sizeof(field), "PKTCLASS_IFACE=%s", "x\ny\x1b[1m");
+	pc_log_init(PC_LOG_STDERR, LOG_INFO);
+	capture_start();
+	log_error("rule %s: bad", name);
+	log_error_errno(-ENOENT, "iface %s\r", "e\x1b]0;t\x07");
+	pc_log_struct(LOG_INFO, PC_MID_ATTACH, fields, "attached %s", "a\tb");
+	out = capture_read();
+	CHECK(strcmp(out, "pktclassd: rule evil\\npktclassd: reloaded: generation 9 "
+		     "PKTCLASS_RESULT=ok: bad\n"
+		     "pktclassd: iface e\\x1b]0;t\\x07\\r: No such file or directory\n"
+		     "pktclassd: attached a\\tb PKTCLASS_IFACE=x\\ny\\x1b[1m\n") == 0);
+
+	pc_log_init(PC_LOG_JOURNAL, LOG_INFO);
+	journal_n = 0;
+	pc_log_struct(LOG_INFO, PC_MID_ATTACH, fields, "attached %s", name);
+	CHECK(journal_n >= 4);
+	CHECK(strcmp(journal_sent[0], "MESSAGE=attached evil\\npktclassd: reloaded: generation 9 "
+		     "PKTCLASS_RESULT=ok") == 0);
+	/* a field is binary-safe in the journal (sd_journal_sendv): kept as
+	 * it is, so that PKTCLASS_IFACE= matches the real name */
+	CHECK(strcmp(journal_sent[journal_n - 1], field) == 0);
+	pc_log_init(PC_LOG_STDERR, LOG_INFO);
 }
 
 static void test_target_parse(void)
@@ -226,6 +309,8 @@ int main(void)
 	test_errno();
 	test_level_filter();
 	test_struct();
+	test_escape();
+	test_escaped_lines();
 	test_target_parse();
 	test_auto();
 	test_libbpf_hook();

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* verdict.c - a config file judged once for everyone (see verdict.h).
+ * The one file of this layer that does I/O: it opens the config and asks
+ * the kernel which interfaces exist. */
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classifier/shadow.h"
+#include "classifier/verdict.h"
+#include "lib/util.h"
+
+void pc_loaded_clear(struct pc_loaded *l)
+{
+	pc_tree_freep(&l->tree);
+	pc_ruleset_freep(&l->rs);
+	pc_config_freep(&l->cfg);
+	*l = (struct pc_loaded){};
+}
+
+int pc_ruleset_resolve_redirects(const struct pc_config *cfg, struct pc_ruleset *rs,
+				 struct pc_diags *d)
+{
+	int missing = 0;
+
+	for (uint32_t i = 0; i < rs->nrules; i++) {
+		if (!rs->redirect[i][0])
+			continue;
+		rs->outs[i].redirect_ifindex = if_nametoindex(rs->redirect[i]);
+		if (rs->outs[i].redirect_ifindex)
+			continue;
+		missing++;
+		if (d && pc_diags_add(d, PC_SEV_WARNING, i < cfg->n_rules ? cfg->rules[i].pos
+									 : (struct pc_pos){},
+				      "rule '%s': redirect interface %s does not exist (yet): the "
+				      "rule passes its packets until it does", rs->rule_name[i],
+				      rs->redirect[i]) < 0)
+			return -ENOMEM;
+	}
+	return missing;
+}
+
+static int tree_diag(struct pc_diags *d, int r)
+{
+	if (r == -ENOMEM)
+		return r;
+	return pc_diags_add(d, PC_SEV_ERROR, (struct pc_pos){}, "cannot build the lookup trees: %s",
+			    r == -E2BIG ? "the rules do not fit the lookup limits (trees, depth, "
+					  "leaf size)" : strerror(-r)) ?: r;
+}
+
+/* Compile and everything after it; 0 or -errno. */
+static int derive(struct pc_loaded *l, struct pc_diags *d)
+{
+	int r;
+
+	r = pc_compile(l->cfg, &l->rs, d);
+	if (r >= 0)
+		r = pc_shadow_check(l->cfg, l->rs, d);
+	if (r >= 0) {
+		r = pc_tree_build(l->rs, &l->tree);
+		if (r < 0)
+			r = tree_diag(d, r);
+	}
+	if (r >= 0)
+		r = pc_ruleset_resolve_redirects(l->cfg, l->rs, d);
+	return r < 0 ? r : 0;
+}
+
+int pc_config_verdict(const char *path, uid_t euid, struct pc_loaded *ret, struct pc_diags *d)
+{
+	_cleanup_(pc_loaded_clear) struct pc_loaded l = {};
+	_cleanup_close_ int fd = -1;
+	int r, perms;
+
+	if (!d->file)
+		d->file = strdup(path);
+	r = pc_config_open(path, &fd, d);
+	if (r < 0)
+		return r;
+	perms = pc_config_check_perms(fd, path, euid, d);
+	if (perms == -ENOMEM)
+		return perms;
+	r = pc_config_load_fd(fd, path, &l.cfg, d);
+	if (r >= 0)
+		r = derive(&l, d);
+	pc_diags_sort(d);
+	if (r >= 0 && perms < 0)
+		r = perms;
+	if (r >= 0 && d->nerrors > 0)
+		r = -EINVAL;
+	if (r < 0)
+		return r;
+	*ret = l;
+	l = (struct pc_loaded){};
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+size_t pc_count_classes(const struct pc_ruleset *rs)
+{
+	_cleanup_free_ char **v = calloc(rs->nrules + 1, sizeof(char *));
+	size_t n = 0;
+
+	if (!v)
+		return rs->nrules + 1;
+	for (uint32_t i = 0; i <= rs->nrules; i++)
+		v[i] = rs->class_name[i];
+	qsort(v, rs->nrules + 1, sizeof(char *), cmp_str);
+	for (uint32_t i = 0; i <= rs->nrules; i++)
+		n += i == 0 || strcmp(v[i], v[i - 1]) != 0;
+	return n;
+}
