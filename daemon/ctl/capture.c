@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* pktclassctl capture --class NAME [--iface IF] [-c COUNT] -w FILE
+/* pktclassctl capture --class NAME [--iface IF] [--count N] -w FILE
  *
  * A private copy of the live classifier (pc_dp_live_capture) runs as the
- * socket filter of an AF_PACKET SOCK_RAW socket per interface that pktclassd
- * is attached to (or just --iface): it accepts the packets of one class and
- * nothing else, both directions, and they are written to a pcap file
- * (LINKTYPE_ETHERNET, with the VLAN tag that the kernel took off put back
- * from PACKET_AUXDATA).  Stops after COUNT packets, or on Ctrl-C / SIGTERM.
- * Nothing of the daemon's (counters, packet log) changes. */
+ * socket filter of an AF_PACKET SOCK_DGRAM socket per interface that
+ * pktclassd is attached to (or just --iface), the way the daemon's monitor
+ * sockets see packets: it accepts the packets of one class and nothing
+ * else, both directions, and they are written to a pcapng file
+ * (pcapng.c: an interface block per interface, LINUX_SLL2 headers with the
+ * interface and the direction, the VLAN tag that the kernel took off put
+ * back from PACKET_AUXDATA).  Stops after N packets, or on Ctrl-C /
+ * SIGTERM.  Nothing of the daemon's (counters, packet log) changes.
+ *
+ * -c is --config here as everywhere (the specification's table once gave
+ * capture "-c COUNT"; the count is --count).  The output is created 0600
+ * without following a symbolic link; an existing file is written only if
+ * it is a regular file of ours with no other link. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_ether.h>
@@ -21,15 +28,15 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include "ctl/ctl.h"
+#include "ctl/pcapng.h"
 #include "datapath/datapath.h"
 #include "datapath/stats.h"
 #include "lib/util.h"
 
-#define CAP_IF_MAX PC_MAX_ATTACH
-#define CAP_SNAPLEN 65535
-#define PCAP_MAGIC_USEC 0xa1b2c3d4u
-#define PCAP_LINKTYPE_ETHERNET 1
 
 struct cap_opts {
 	const char *class_name, *iface, *file;
@@ -41,6 +48,11 @@ struct cap_if {
 	char name[IF_NAMESIZE];
 };
 
+struct cap_ifs {
+	struct cap_if *v;
+	size_t n, cap;
+};
+
 static volatile sig_atomic_t cap_quit;
 
 static void cap_on_signal(int sig)
@@ -48,29 +60,22 @@ static void cap_on_signal(int sig)
 	cap_quit = 1;
 }
 
-enum { OPT_CLASS = CTL_OPT_FIRST_PRIVATE, OPT_IFACE };
+enum { OPT_CLASS = CTL_OPT_FIRST_PRIVATE, OPT_IFACE, OPT_COUNT };
 
-/* Our own option loop: -c is the count here (the config is --config, or
- * -c before the command). */
 static int parse_opts(struct ctl *c, int argc, char **argv, struct cap_opts *o)
 {
 	static const struct option longopts[] = {
+		CTL_COMMON_LONGOPTS,
 		{ "class", required_argument, NULL, OPT_CLASS },
 		{ "iface", required_argument, NULL, OPT_IFACE },
-		{ "count", required_argument, NULL, 'c' },
+		{ "count", required_argument, NULL, OPT_COUNT },
 		{ "write", required_argument, NULL, 'w' },
-		{ "config", required_argument, NULL, 'C' },
-		{ "pin-path", required_argument, NULL, CTL_OPT_PIN_PATH },
-		{ "json", no_argument, NULL, CTL_OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	uint32_t n;
-	int opt;
+	int opt, stop;
 
-	while ((opt = getopt_long(argc, argv, ":c:w:h", longopts, NULL)) != -1) {
-		if (ctl_common_option(c, opt, 'C'))
-			continue;
+	while ((opt = ctl_getopt(c, argc, argv, "w:", longopts, &stop)) != -1) {
 		switch (opt) {
 		case OPT_CLASS:
 			o->class_name = optarg;
@@ -78,23 +83,19 @@ static int parse_opts(struct ctl *c, int argc, char **argv, struct cap_opts *o)
 		case OPT_IFACE:
 			o->iface = optarg;
 			break;
-		case 'c':
+		case OPT_COUNT:
 			if (ctl_parse_u32(optarg, UINT32_MAX, &n) < 0 || n == 0)
-				return ctl_usage_error("capture: -c wants a packet count > 0, not '%s'", optarg);
+				return ctl_usage_error("capture: --count wants a packet count > 0, not '%s'",
+						       optarg);
 			o->count = n;
 			break;
 		case 'w':
 			o->file = optarg;
 			break;
-		case 'h':
-			ctl_usage(stdout);
-			return CTL_OK + 100;
-		case ':':
-			return ctl_usage_error("capture: option '%s' needs an argument", argv[optind - 1]);
-		default:
-			return ctl_usage_error("capture: unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (stop >= 0)
+		return stop == CTL_OK ? CTL_OK + 100 : stop;
 	if (optind < argc)
 		return ctl_usage_error("capture: unexpected argument '%s'", argv[optind]);
 	if (!o->class_name)
@@ -103,6 +104,10 @@ static int parse_opts(struct ctl *c, int argc, char **argv, struct cap_opts *o)
 		return ctl_usage_error("capture: -w FILE is required");
 	if (o->iface && (!o->iface[0] || strlen(o->iface) >= IF_NAMESIZE))
 		return ctl_usage_error("capture: bad interface name '%s'", o->iface);
+	/* "-c 8" as the specification's table once had it: -c is --config */
+	if (c->config && ctl_parse_u32(c->config, UINT32_MAX, &n) == 0 && access(c->config, F_OK) < 0)
+		return ctl_usage_error("capture: -c is --config; for a packet count use --count %s",
+				       c->config);
 	return -1;
 }
 
@@ -126,7 +131,7 @@ static int open_socket(int ifindex, int prog_fd)
 	int one = 1;
 
 	/* protocol 0: nothing queues before bind(), which comes after the filter */
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &prog_fd, sizeof(prog_fd)) < 0 ||
@@ -137,25 +142,28 @@ static int open_socket(int ifindex, int prog_fd)
 	return TAKE_FD(fd);
 }
 
-static int add_if(struct cap_if *v, size_t *n, int ifindex, const char *name, int prog_fd)
+static int add_if(struct cap_ifs *ifs, int ifindex, const char *name, int prog_fd)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp(v[i].name, name) == 0)
+	struct cap_if *x;
+
+	for (size_t i = 0; i < ifs->n; i++)
+		if (strcmp(ifs->v[i].name, name) == 0)
 			return 0;
-	if (*n >= CAP_IF_MAX)
-		return -E2BIG;
-	v[*n].fd = open_socket(ifindex, prog_fd);
-	if (v[*n].fd < 0)
-		return ctl_error("capture: %s: %s", name, strerror(-v[*n].fd));
-	snprintf(v[*n].name, sizeof(v[*n].name), "%s", name);
-	(*n)++;
+	if (pc_grow((void **)&ifs->v, &ifs->cap, ifs->n + 1, sizeof(*ifs->v)) < 0)
+		return ctl_error("out of memory");
+	x = &ifs->v[ifs->n];
+	x->fd = open_socket(ifindex, prog_fd);
+	if (x->fd < 0)
+		return ctl_error("capture: %s: %s", name, strerror(-x->fd));
+	snprintf(x->name, sizeof(x->name), "%s", name);
+	ifs->n++;
 	return 0;
 }
 
 /* A socket on every interface pktclassd is attached to (that exists here),
  * or on --iface, which must be one of them. */
 static int open_sockets(const struct pc_stats *s, const char *iface, int prog_fd,
-			struct cap_if *v, size_t *n)
+			struct cap_ifs *ifs)
 {
 	bool found = false;
 
@@ -168,73 +176,119 @@ static int open_sockets(const struct pc_stats *s, const char *iface, int prog_fd
 		found = true;
 		if (idx == 0 || idx != a->ifindex)
 			continue; /* gone, or another namespace's */
-		if (add_if(v, n, (int)idx, a->ifname, prog_fd) < 0)
+		if (add_if(ifs, (int)idx, a->ifname, prog_fd) < 0)
 			return CTL_ERROR;
 	}
 	if (iface && !found)
 		return ctl_error("capture: pktclassd is not attached to %s: it classifies no packet there",
 				 iface);
-	if (*n == 0)
+	if (ifs->n == 0)
 		return ctl_error("capture: none of pktclassd's interfaces is here (another network namespace?)");
 	return CTL_OK;
 }
 
-/* ---- pcap ------------------------------------------------------------------ */
+/* ---- the output file ---------------------------------------------------- */
 
-static int pcap_header(FILE *f)
+/* Say why, for a function that returns an fd or -1. */
+#define FAIL(fmt, ...) (ctl_error("capture: " fmt, __VA_ARGS__), -1)
+
+/* An existing file is only written if it is a regular file of ours with no
+ * other name: in a shared directory someone else's file, a hard link to
+ * another file, a FIFO or a device is refused, and a symbolic link is
+ * never followed (O_NOFOLLOW).  Its contents go (ftruncate) only once it
+ * passed, and it becomes 0600 as a new one is.  The fd, or -1. */
+static int open_existing(const char *path)
 {
-	uint32_t h[6] = { PCAP_MAGIC_USEC, 2 | (4u << 16), 0, 0, CAP_SNAPLEN, PCAP_LINKTYPE_ETHERNET };
+	_cleanup_close_ int fd = -1;
+	struct stat st;
 
-	return fwrite(h, sizeof(h), 1, f) == 1 && fflush(f) == 0 ? 0 : -EIO;
+	fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ELOOP ? FAIL("%s is a symbolic link: refusing to follow it", path)
+				      : FAIL("%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return FAIL("%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return FAIL("%s exists and is not a regular file", path);
+	if (st.st_uid != geteuid())
+		return FAIL("%s exists and is owned by uid %u: refusing to write into another "
+				 "user's file", path, (unsigned)st.st_uid);
+	if (st.st_nlink != 1)
+		return FAIL("%s has other hard links: refusing to overwrite it", path);
+	if (fchmod(fd, 0600) < 0 || ftruncate(fd, 0) < 0)
+		return FAIL("%s: %s", path, strerror(errno));
+	return TAKE_FD(fd);
 }
 
-/* One record: the frame, with the VLAN tag put back after the MAC addresses. */
-static int pcap_write(FILE *f, const struct timeval *tv, const uint8_t *p, size_t caplen,
-		      size_t origlen, const struct tpacket_auxdata *aux)
-{
-	uint8_t tag[4];
-	bool vlan = aux && (aux->tp_status & TP_STATUS_VLAN_VALID) && caplen >= 12;
-	uint32_t rec[4] = { (uint32_t)tv->tv_sec, (uint32_t)tv->tv_usec,
-			    (uint32_t)(caplen + (vlan ? 4 : 0)), (uint32_t)(origlen + (vlan ? 4 : 0)) };
-	bool ok;
+#undef FAIL
 
-	if (vlan) {
-		uint16_t tpid = (aux->tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux->tp_vlan_tpid
-									 : ETH_P_8021Q;
-		tag[0] = tpid >> 8;
-		tag[1] = tpid & 0xff;
-		tag[2] = aux->tp_vlan_tci >> 8;
-		tag[3] = aux->tp_vlan_tci & 0xff;
+static int open_output(const char *path, FILE **ret)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	if (strcmp(path, "-") == 0) {
+		*ret = stdout;
+		return CTL_OK;
 	}
-	ok = fwrite(rec, sizeof(rec), 1, f) == 1;
-	if (vlan)
-		ok = ok && fwrite(p, 12, 1, f) == 1 && fwrite(tag, 4, 1, f) == 1 &&
-		     (caplen == 12 || fwrite(p + 12, caplen - 12, 1, f) == 1);
-	else
-		ok = ok && (caplen == 0 || fwrite(p, caplen, 1, f) == 1);
-	return ok && fflush(f) == 0 ? 0 : -EIO;
+	/* never open what is not a regular file, even to look at it */
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return ctl_error(S_ISLNK(st.st_mode) ? "capture: %s is a symbolic link: refusing to follow it"
+						     : "capture: %s exists and is not a regular file", path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST)
+		fd = open_existing(path);
+	else if (fd < 0)
+		return ctl_error("capture: %s: %s", path, strerror(errno));
+	if (fd < 0)
+		return CTL_ERROR;
+	*ret = fdopen(fd, "w");
+	if (!*ret)
+		return ctl_error("capture: %s: %s", path, strerror(errno));
+	fd = -1;
+	return CTL_OK;
 }
 
-/* Read one packet from fd into f: 1 written, 0 nothing there, -errno. */
-static int read_one(int fd, FILE *f)
+/* ---- packets ---------------------------------------------------------------- */
+
+static void meta_from(struct pc_pkt_meta *m, const struct sockaddr_ll *sll,
+		      const struct tpacket_auxdata *aux)
 {
-	static uint8_t buf[CAP_SNAPLEN];
+	*m = (struct pc_pkt_meta){ .protocol = ntohs(sll->sll_protocol),
+				   .ifindex = (uint32_t)sll->sll_ifindex,
+				   .hatype = sll->sll_hatype, .pkttype = sll->sll_pkttype,
+				   .halen = sll->sll_halen, .vlan = -1 };
+	memcpy(m->addr, sll->sll_addr, sizeof(m->addr));
+	if (aux && (aux->tp_status & TP_STATUS_VLAN_VALID)) {
+		m->vlan = aux->tp_vlan_tci;
+		m->vlan_tpid = (aux->tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux->tp_vlan_tpid
+									   : ETH_P_8021Q;
+	}
+}
+
+/* Read one packet of interface ifid from fd into f: 1 written, 0 nothing
+ * there, -errno. */
+static int read_one(int fd, uint32_t ifid, FILE *f)
+{
+	static uint8_t buf[PC_PCAPNG_SNAPLEN];
 	union {
 		struct cmsghdr h;
 		char b[CMSG_SPACE(sizeof(struct tpacket_auxdata)) + CMSG_SPACE(sizeof(struct timeval))];
 	} ctrl;
+	struct sockaddr_ll sll = {};
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctrl,
-			    .msg_controllen = sizeof(ctrl) };
+	struct msghdr msg = { .msg_name = &sll, .msg_namelen = sizeof(sll), .msg_iov = &iov,
+			      .msg_iovlen = 1, .msg_control = &ctrl, .msg_controllen = sizeof(ctrl) };
 	const struct tpacket_auxdata *aux = NULL;
+	struct pc_pkt_meta m;
 	struct timeval tv = {};
 	bool have_tv = false;
 	ssize_t n;
 
-	n = recvmsg(fd, &m, MSG_TRUNC | MSG_DONTWAIT);
+	n = recvmsg(fd, &msg, MSG_TRUNC | MSG_DONTWAIT);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
 		if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA)
 			aux = (const struct tpacket_auxdata *)CMSG_DATA(c);
 		else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMP) {
@@ -244,33 +298,49 @@ static int read_one(int fd, FILE *f)
 	}
 	if (!have_tv)
 		gettimeofday(&tv, NULL);
-	return pcap_write(f, &tv, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf),
-			  (size_t)n, aux) ?: 1;
+	meta_from(&m, &sll, aux);
+	m.tv = tv;
+	/* the cooked header and the tag come on top: keep within the snap length */
+	return pc_pcapng_packet(f, ifid, &m, buf,
+				(size_t)n < sizeof(buf) - PC_SLL2_HDR_LEN - 4 ? (size_t)n
+									: sizeof(buf) - PC_SLL2_HDR_LEN - 4,
+				(size_t)n) < 0 || fflush(f) != 0 ? -EIO : 1;
 }
 
-static int capture_loop(struct cap_if *v, size_t n, FILE *f, uint64_t count, uint64_t *got)
+static int capture_loop(const struct cap_ifs *ifs, FILE *f, uint64_t count, uint64_t *got)
 {
-	struct pollfd pfd[CAP_IF_MAX];
+	_cleanup_free_ struct pollfd *pfd = calloc(ifs->n, sizeof(*pfd));
 	int r;
 
-	for (size_t i = 0; i < n; i++)
-		pfd[i] = (struct pollfd){ .fd = v[i].fd, .events = POLLIN };
+	if (!pfd)
+		return -ENOMEM;
+	for (size_t i = 0; i < ifs->n; i++)
+		pfd[i] = (struct pollfd){ .fd = ifs->v[i].fd, .events = POLLIN };
 	while (!cap_quit && (count == 0 || *got < count)) {
-		if (poll(pfd, n, -1) < 0) {
+		if (poll(pfd, ifs->n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		for (size_t i = 0; i < n && (count == 0 || *got < count); i++) {
+		for (size_t i = 0; i < ifs->n && (count == 0 || *got < count); i++) {
 			if (!(pfd[i].revents & POLLIN))
 				continue;
-			r = read_one(pfd[i].fd, f);
+			r = read_one(pfd[i].fd, (uint32_t)i, f);
 			if (r < 0)
 				return r;
 			*got += (uint64_t)r;
 		}
 	}
 	return 0;
+}
+
+static int file_header(FILE *f, const struct cap_ifs *ifs)
+{
+	int r = pc_pcapng_header(f);
+
+	for (size_t i = 0; r == 0 && i < ifs->n; i++)
+		r = pc_pcapng_interface(f, ifs->v[i].name);
+	return r == 0 && fflush(f) == 0 ? 0 : -EIO;
 }
 
 static void setup_signals(void)
@@ -282,8 +352,8 @@ static void setup_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-static int run_capture(const struct cap_opts *o, const char *pin, const struct pc_stats *s,
-		       int slot, struct cap_if *v, size_t *nv, FILE **f, uint64_t *got)
+static int run_capture(const struct cap_opts *o, const char *pin, int slot, const struct pc_stats *s,
+		       struct cap_ifs *ifs, FILE **f, uint64_t *got)
 {
 	struct pc_gen *g = NULL;
 	int r;
@@ -294,18 +364,18 @@ static int run_capture(const struct cap_opts *o, const char *pin, const struct p
 	if (r < 0)
 		return ctl_error("capture: loading a copy of the live classifier: %s%s", strerror(-r),
 				 r == -ESTALE ? " (pktclassd runs another build)" : "");
-	r = open_sockets(s, o->iface, pc_dp_gen_prog_fd(g, PC_HOOK_MONITOR), v, nv);
+	r = open_sockets(s, o->iface, pc_dp_gen_prog_fd(g, PC_HOOK_MONITOR), ifs);
 	pc_dp_gen_free(g); /* the sockets hold the program */
 	if (r != CTL_OK)
 		return r;
-	*f = strcmp(o->file, "-") == 0 ? stdout : fopen(o->file, "we");
-	if (!*f)
-		return ctl_error("capture: %s: %s", o->file, strerror(errno));
-	if (pcap_header(*f) < 0)
+	r = open_output(o->file, f);
+	if (r != CTL_OK)
+		return r;
+	if (file_header(*f, ifs) < 0)
 		return ctl_error("capture: writing %s: %s", o->file, strerror(EIO));
 	fprintf(stderr, "pktclassctl: capturing class %s on %zu interface%s into %s\n",
-			o->class_name, *nv, *nv == 1 ? "" : "s", o->file);
-	r = capture_loop(v, *nv, *f, o->count, got);
+			o->class_name, ifs->n, ifs->n == 1 ? "" : "s", o->file);
+	r = capture_loop(ifs, *f, o->count, got);
 	if (r < 0)
 		return ctl_error("capture: %s", strerror(-r));
 	return CTL_OK;
@@ -315,8 +385,7 @@ int ctl_capture(struct ctl *c, int argc, char **argv)
 {
 	_cleanup_(pc_stats_freep) struct pc_stats *s = NULL;
 	struct cap_opts o = {};
-	struct cap_if v[CAP_IF_MAX];
-	size_t nv = 0;
+	struct cap_ifs ifs = {};
 	uint64_t got = 0;
 	FILE *f = NULL;
 	const char *pin;
@@ -331,9 +400,10 @@ int ctl_capture(struct ctl *c, int argc, char **argv)
 	if (slot < 0)
 		return ctl_error("capture: the running configuration has no class '%s'", o.class_name);
 	setup_signals();
-	r = run_capture(&o, pin, s, slot, v, &nv, &f, &got);
-	for (size_t i = 0; i < nv; i++)
-		close(v[i].fd);
+	r = run_capture(&o, pin, slot, s, &ifs, &f, &got);
+	for (size_t i = 0; i < ifs.n; i++)
+		close(ifs.v[i].fd);
+	free(ifs.v);
 	if (f && f != stdout && fclose(f) != 0 && r == CTL_OK)
 		r = ctl_error("capture: closing %s: %s", o.file, strerror(errno));
 	if (r == CTL_OK) {

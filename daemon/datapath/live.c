@@ -149,7 +149,6 @@ static int capture_setup(struct pc_classifier *s, const struct live_maps *m, uin
 	if (r < 0)
 		return r;
 	s->rodata->pc_capture_slot = slot;
-	s->rodata->pc_sock_l2 = 1;
 	s->rodata->pc_trace_on = 0;
 	s->rodata->pc_log_cost_ns = 0;
 	bpf_program__set_autoload(s->progs.pc_tc, false);
