@@ -538,6 +538,8 @@ static __always_inline bool pc_run(struct __sk_buff *skb, __u32 hook, __u32 *l3_
 	pc_count(counters, r->slot, bytes);
 	if (r->class_slot != r->slot)
 		pc_count(counters, r->class_slot, bytes);
+	if (hook == PC_HOOK_MONITOR && r->action == PC_ACT_DROP)
+		pc_count(counters, PC_SLOT_WOULD_DROP, bytes);
 	if (r->o && (r->o->flags & PC_F_LOG))
 		pc_log(w, r->o, ifindex, hook, bytes);
 	return true;

@@ -20,7 +20,7 @@
 #include <linux/types.h>
 
 /* The layout of the pinned state: a state of another version is not adopted. */
-#define PC_ABI_VERSION 2
+#define PC_ABI_VERSION 3
 
 /* ---- key words ---------------------------------------------------------- */
 enum pc_word {
@@ -257,10 +257,13 @@ struct pc_iface {
  * "ifaces" stays the complete table. */
 #define PC_IFACE_ARRAY 4096
 
-/* Counter slots 0 and 1 are reserved in every attachment's counter array. */
-#define PC_SLOT_DEFAULT   0u /* packets no rule matched */
-#define PC_SLOT_MALFORMED 1u /* packets not classified: broken L2/L3 */
-#define PC_SLOT_FIRST     2u /* first slot a rule may get */
+/* Counter slots 0 to 2 are reserved in every attachment's counter array. */
+#define PC_SLOT_DEFAULT    0u /* packets no rule matched */
+#define PC_SLOT_MALFORMED  1u /* packets not classified: broken L2/L3 */
+#define PC_SLOT_WOULD_DROP 2u /* monitor hooks: packets whose outcome is drop
+			       * (counted besides their rule and class; a
+			       * monitor enforces nothing); 0 on TC hooks */
+#define PC_SLOT_FIRST      3u /* first slot a rule may get */
 
 /* One counter slot (per CPU). */
 struct pc_counter {
@@ -325,6 +328,7 @@ enum pc_slot_kind {
 	PC_SLOT_FREE = 0,
 	PC_SLOT_RULE = 1,  /* counts the packets a rule decided */
 	PC_SLOT_CLASS = 2, /* counts the packets of a class, whatever rule */
+	PC_SLOT_RESERVED = 3, /* PC_SLOT_WOULD_DROP: neither a rule nor a class */
 };
 
 /* "slots": array of slot_cap; names every counter slot.  A packet adds to

@@ -53,6 +53,42 @@ static void json_rows(struct pc_json *j, const struct pc_stats *s, const char *k
 	pc_json_array_end(j);
 }
 
+static bool has_monitor(const struct pc_stats *s)
+{
+	for (size_t i = 0; i < s->natt; i++)
+		if (s->att[i].info.hook == PC_HOOK_MONITOR)
+			return true;
+	return false;
+}
+
+/* On a monitor hook nothing is enforced: what its rules would have
+ * dropped is counted in PC_SLOT_WOULD_DROP (0 on TC hooks, where a drop
+ * is a drop: the rule's own count). */
+static void json_would_drop(struct pc_json *j, const struct pc_stats *s)
+{
+	pc_json_key(j, "would_drop");
+	pc_json_object_begin(j);
+	pc_json_kv_u64(j, "packets", s->total[PC_SLOT_WOULD_DROP].packets);
+	pc_json_kv_u64(j, "bytes", s->total[PC_SLOT_WOULD_DROP].bytes);
+	pc_json_key(j, "interfaces");
+	pc_json_array_begin(j);
+	for (size_t i = 0; i < s->natt; i++) {
+		const struct pc_stats_attach *a = &s->att[i];
+
+		if (a->info.hook != PC_HOOK_MONITOR)
+			continue;
+		pc_json_object_begin(j);
+		pc_json_kv_string(j, "iface", a->info.ifname);
+		pc_json_kv_u64(j, "ifindex", a->info.ifindex);
+		pc_json_kv_string(j, "hook", ctl_hook_name(a->info.hook));
+		pc_json_kv_u64(j, "packets", a->by_slot[PC_SLOT_WOULD_DROP].packets);
+		pc_json_kv_u64(j, "bytes", a->by_slot[PC_SLOT_WOULD_DROP].bytes);
+		pc_json_object_end(j);
+	}
+	pc_json_array_end(j);
+	pc_json_object_end(j);
+}
+
 static int stats_json(const struct ctl_view *v, bool rules)
 {
 	const struct pc_stats *s = v->s;
@@ -73,6 +109,7 @@ static int stats_json(const struct ctl_view *v, bool rules)
 	pc_json_object_begin(&j);
 	json_counts(&j, s, PC_SLOT_MALFORMED);
 	pc_json_object_end(&j);
+	json_would_drop(&j, s);
 	pc_json_object_end(&j);
 	return pc_json_finish(&j) < 0 ? ctl_error("cannot write the output") : CTL_OK;
 }
@@ -162,6 +199,23 @@ static void text_rules(const struct ctl_view *v)
 	text_entry(&w, s, "(malformed)", "-", PC_SLOT_MALFORMED);
 }
 
+static void text_would_drop(const struct pc_stats *s)
+{
+	const struct pc_count *t = &s->total[PC_SLOT_WOULD_DROP];
+
+	if (!has_monitor(s))
+		return;
+	printf("would drop (monitor hooks, not enforced): %" PRIu64 " packets, %" PRIu64 " bytes\n",
+	       t->packets, t->bytes);
+	for (size_t i = 0; i < s->natt; i++) {
+		const struct pc_stats_attach *a = &s->att[i];
+
+		if (a->info.hook == PC_HOOK_MONITOR)
+			printf("  %s monitor: %" PRIu64 " packets, %" PRIu64 " bytes\n", a->info.ifname,
+			       a->by_slot[PC_SLOT_WOULD_DROP].packets, a->by_slot[PC_SLOT_WOULD_DROP].bytes);
+	}
+}
+
 static int stats_text(const struct ctl_view *v, bool rules)
 {
 	const struct pc_stats *s = v->s;
@@ -177,6 +231,9 @@ static int stats_text(const struct ctl_view *v, bool rules)
 		printf("\nmalformed: %" PRIu64 " packets, %" PRIu64 " bytes\n", mal->packets,
 		       mal->bytes);
 	}
+	if (rules && has_monitor(s))
+		putchar('\n');
+	text_would_drop(s);
 	return fflush(stdout) == 0 ? CTL_OK : ctl_error("cannot write the output");
 }
 

@@ -102,7 +102,9 @@ int pc_dp_slots_init(struct pc_dp *dp, bool fresh)
 	if (fresh) {
 		slot_set(&dp->slots[PC_SLOT_DEFAULT], PC_SLOT_RULE, "(default)", "", 0);
 		slot_set(&dp->slots[PC_SLOT_MALFORMED], PC_SLOT_RULE, "(malformed)", "", PC_TRACE_NO_RULE);
-		if (slot_write(dp, PC_SLOT_DEFAULT) < 0 || slot_write(dp, PC_SLOT_MALFORMED) < 0)
+		slot_set(&dp->slots[PC_SLOT_WOULD_DROP], PC_SLOT_RESERVED, "(would drop)", "", 0);
+		if (slot_write(dp, PC_SLOT_DEFAULT) < 0 || slot_write(dp, PC_SLOT_MALFORMED) < 0 ||
+		    slot_write(dp, PC_SLOT_WOULD_DROP) < 0)
 			return -errno;
 		return 0;
 	}

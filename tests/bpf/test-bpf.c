@@ -580,6 +580,11 @@ static void run_case(struct tr_set *s, struct pc_gen *g, const struct tcase *c, 
 		ec->bytes[hook][o->slot] += len;
 		ec->packets[hook][o->class_slot]++;
 		ec->bytes[hook][o->class_slot] += len;
+		/* a monitor enforces nothing: its drops are "would drop" */
+		if (hook == PC_HOOK_MONITOR && o->action == PC_ACT_DROP) {
+			ec->packets[hook][PC_SLOT_WOULD_DROP]++;
+			ec->bytes[hook][PC_SLOT_WOULD_DROP] += len;
+		}
 	}
 }
 

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # test-monitor.sh - a monitor hook counts what each rule would do, in both
 # directions, labelled "monitor" in the stats, and enforces nothing: a drop
-# rule drops nothing, a set rule rewrites nothing.
+# rule drops nothing (its packets are counted as "would drop" in stats), a
+# set rule rewrites nothing.
 #
 #   ns src: s0 --veth-- m0 :ns mid (pktclassd, monitor on m0; IPv4 router)
 #                        m1 --veth-- f0 :ns far
@@ -80,6 +81,15 @@ assert_eq "$(get 'classes.name=back.interfaces.iface=m0.hook')" monitor "back la
 # 15 udp/53 + the egress udp/5060 (7) + the two end markers
 assert_eq "$(get 'default.packets')" $((15 + 7 + 2)) "default"
 assert_eq "$(get 'classes.name=voice.bytes')" $((50 * 58)) "voice bytes (frame length)"
+# what a drop rule would have dropped, counted apart (the BPF side counts it)
+assert_eq "$(get 'would_drop.packets')" 20 "would_drop packets"
+assert_eq "$(get 'would_drop.bytes')" "$(get 'rules.name=blocked.bytes')" "would_drop bytes"
+assert_eq "$(get 'would_drop.interfaces.iface=m0.packets')" 20 "would_drop on m0"
+assert_eq "$(get 'would_drop.interfaces.iface=m0.hook')" monitor "would_drop on the monitor hook"
+TEXT=$(pc_ctl stats) || fail "pktclassctl stats failed"
+grep -q '^would drop (monitor hooks, not enforced): 20 packets, ' <<<"$TEXT" ||
+	fail "stats text without the would-drop line: $TEXT"
+grep -q '^  m0 monitor: 20 packets, ' <<<"$TEXT" || fail "stats text without m0's would-drop: $TEXT"
 
 pc_stop_daemon
 pc_log "PASS"
