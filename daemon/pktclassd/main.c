@@ -590,6 +590,19 @@ static int parse_args(int argc, char *argv[], struct args *a)
 	return 1;
 }
 
+/* The config path made absolute but not resolved: a reload reads what a
+ * symbolic link points to then, and the links and directories on the way
+ * as given are the ones judged (pc_config_check_perms). */
+static void config_path_absolute(const char *path, char *buf, size_t len)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) &&
+	    (size_t)snprintf(buf, len, "%s/%s", cwd, path) < len)
+		return;
+	strscpy_ok(buf, len, path);
+}
+
 static int block_signals(void)
 {
 	sigset_t ss;
@@ -623,8 +636,7 @@ int main(int argc, char *argv[])
 		log_error_errno(r, "blocking signals");
 		return EXIT_FAILURE;
 	}
-	if (!realpath(a.config, d.config_path))
-		strscpy_ok(d.config_path, sizeof(d.config_path), a.config);
+	config_path_absolute(a.config, d.config_path, sizeof(d.config_path));
 	r = run(&d);
 	daemon_free(&d);
 	return r;

@@ -139,6 +139,17 @@ run 1 check --json bad.yaml
 has out '"valid": false'
 has out '"errors": 3'
 has err '^bad.yaml:5:[0-9]+: error: '
+# --json lists every diagnostic: file, line, column, severity, message
+python3 - out <<'PY' || fail "check --json bad.yaml: diagnostics: $(cat out)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = [(x["file"], x["line"], x["severity"], x["message"]) for x in d["diagnostics"]]
+assert [g[1] for g in got] == [5, 8, 11], got
+assert all(g[0] == "bad.yaml" and g[2] == "error" for g in got), got
+assert "bogus" in got[0][3] and "70000" in got[1][3] and "explode" in got[2][3], got
+assert all(x["column"] > 0 for x in d["diagnostics"]), d
+assert d["diagnostics_omitted"] == 0, d
+PY
 
 cat >warn.yaml <<'EOF'
 version: 1
@@ -149,6 +160,48 @@ EOF
 run 0 check warn.yaml
 has err '^warn.yaml:4:[0-9]+: warning: '
 has out '^warnings: +1$'
+run 0 check --json warn.yaml
+has out '"severity": "warning"'
+has out '"line": 4,'
+has out '"valid": true'
+
+# not a regular file: refused at once (no blocking open of a FIFO)
+mkfifo fifo.yaml
+timeout 10 "$CTL" check fifo.yaml >out 2>err
+[ "$?" = 1 ] || fail "check fifo.yaml: exit $?"
+has err '^fifo.yaml: error: not a regular file$'
+timeout 10 "$CTL" -c fifo.yaml explain --iface x --direction ingress --l3 arp >out 2>err
+has err '^fifo.yaml: error: not a regular file$'
+mkdir adir
+run 1 check adir
+has err '^adir: error: not a regular file$'
+run 1 check /dev/null
+has err '^/dev/null: error: not a regular file$'
+
+# a control character in a scalar is escaped: no forged line
+printf 'version: 1\ninterfaces:\n  - { name: "e\\nforged.yaml:1:1: error: x", hooks: [ingress] }\n' >esc.yaml
+run 1 check esc.yaml
+[ "$(wc -l <err)" = 1 ] || fail "check esc.yaml: $(cat err)"
+has err '^esc.yaml:3:13: error: name: invalid interface name "e\\nforged.yaml'
+
+# 100,000 errors: 100 lines and one for the rest
+python3 -c 'print("version: 1\nrules:"); [print("  - {name: r%d, bogus: 1}" % i) for i in range(100000)]' >many.yaml
+run 1 check many.yaml
+[ "$(wc -l <err)" = 101 ] || fail "check many.yaml: $(wc -l <err) lines"
+has err '^many.yaml: 99900 more errors not shown$'
+run 1 check --json many.yaml
+has out '"errors": 100000,'
+has out '"diagnostics_omitted": 90000'
+
+# deep nesting: an error at the first level too deep
+python3 -c 'print("version: 1\nx: " + "[" * 100000 + "]" * 100000)' >deep.yaml
+run 1 check deep.yaml
+has err '^deep.yaml:2:67: error: nested deeper than 64 levels$'
+
+# a redirect to an interface that does not exist: a warning, the rule passes
+printf 'version: 1\nrules:\n  - name: away\n    redirect: pc-nosuch0\n' >redir.yaml
+run 0 check redir.yaml
+has err "^redir.yaml:3:5: warning: rule 'away': redirect interface pc-nosuch0 does not exist \\(yet\\)"
 
 cat >shadow.yaml <<'EOF'
 version: 1
