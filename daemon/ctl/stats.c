@@ -12,13 +12,17 @@
 #include "datapath/stats.h"
 
 /* ---- JSON --------------------------------------------------------------- */
-static void json_interfaces(struct pc_json *j, const struct pc_stats *s, uint32_t slot)
+/* Per attachment (with monitor_only, of monitor hooks only). */
+static void json_interfaces(struct pc_json *j, const struct pc_stats *s, uint32_t slot,
+			    bool monitor_only)
 {
 	pc_json_key(j, "interfaces");
 	pc_json_array_begin(j);
 	for (size_t i = 0; i < s->natt; i++) {
 		const struct pc_stats_attach *a = &s->att[i];
 
+		if (monitor_only && a->info.hook != PC_HOOK_MONITOR)
+			continue;
 		pc_json_object_begin(j);
 		pc_json_kv_string(j, "iface", a->info.ifname);
 		pc_json_kv_u64(j, "ifindex", a->info.ifindex);
@@ -34,7 +38,7 @@ static void json_counts(struct pc_json *j, const struct pc_stats *s, uint32_t sl
 {
 	pc_json_kv_u64(j, "packets", s->total[slot].packets);
 	pc_json_kv_u64(j, "bytes", s->total[slot].bytes);
-	json_interfaces(j, s, slot);
+	json_interfaces(j, s, slot, false);
 }
 
 static void json_rows(struct pc_json *j, const struct pc_stats *s, const char *key,
@@ -70,22 +74,7 @@ static void json_would_drop(struct pc_json *j, const struct pc_stats *s)
 	pc_json_object_begin(j);
 	pc_json_kv_u64(j, "packets", s->total[PC_SLOT_WOULD_DROP].packets);
 	pc_json_kv_u64(j, "bytes", s->total[PC_SLOT_WOULD_DROP].bytes);
-	pc_json_key(j, "interfaces");
-	pc_json_array_begin(j);
-	for (size_t i = 0; i < s->natt; i++) {
-		const struct pc_stats_attach *a = &s->att[i];
-
-		if (a->info.hook != PC_HOOK_MONITOR)
-			continue;
-		pc_json_object_begin(j);
-		pc_json_kv_string(j, "iface", a->info.ifname);
-		pc_json_kv_u64(j, "ifindex", a->info.ifindex);
-		pc_json_kv_string(j, "hook", ctl_hook_name(a->info.hook));
-		pc_json_kv_u64(j, "packets", a->by_slot[PC_SLOT_WOULD_DROP].packets);
-		pc_json_kv_u64(j, "bytes", a->by_slot[PC_SLOT_WOULD_DROP].bytes);
-		pc_json_object_end(j);
-	}
-	pc_json_array_end(j);
+	json_interfaces(j, s, PC_SLOT_WOULD_DROP, true);
 	pc_json_object_end(j);
 }
 
