@@ -70,8 +70,11 @@ struct {
 	__type(value, struct pc_rule_out);
 } outs SEC(".maps");
 
+/* Not preallocated: PC_MAX_ATTACH entries would cost memory per generation
+ * that the few interfaces of most configurations never use. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, PC_MAX_ATTACH);
 	__type(key, __u32);
 	__type(value, struct pc_iface);

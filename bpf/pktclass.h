@@ -20,7 +20,7 @@
 #include <linux/types.h>
 
 /* The layout of the pinned state: a state of another version is not adopted. */
-#define PC_ABI_VERSION 3
+#define PC_ABI_VERSION 4
 
 /* ---- key words ---------------------------------------------------------- */
 enum pc_word {
@@ -243,7 +243,13 @@ enum pc_hook {
 };
 
 #define PC_ATTACH_NONE 0xffffffffu
-#define PC_MAX_ATTACH 256
+/* Attach slots (one per interface and hook): the size of "attach", of the
+ * counters' array of maps "cnt" and of the per-generation "ifaces" hash.  A
+ * slot costs 8 bytes in "cnt" and 32 in "attach" until used; what limits the
+ * hooks in practice is the kernel memory of their counter arrays
+ * (slot_cap x 16 bytes x CPUs each).  Hooks past either are skipped with a
+ * warning, never a failed start or reload (daemon/attach/README.md). */
+#define PC_MAX_ATTACH 65536
 
 /* Value of the per-generation "ifaces" hash, keyed by ifindex (__u32). */
 struct pc_iface {
@@ -277,11 +283,21 @@ struct pc_counter {
  * s / PC_CNT_CHUNK.  A chunk instead of one entry per slot saves the
  * classifier a dependent cache miss per count (the per-slot pointer of a
  * per-CPU array).  slot_cap is a multiple of PC_CNT_CHUNK, a power of
- * two (a per-CPU value may be at most 32 KiB: a chunk is 16 KiB). */
+ * two (a per-CPU value may be at most 32 KiB: a chunk is 16 KiB).  It
+ * grows: a generation that needs more slots gets new, larger arrays and a
+ * "cnt" of its own (daemon/datapath/README.md, "Counter capacity"). */
 #define PC_CNT_CHUNK 1024u
 
 struct pc_cnt_chunk {
 	struct pc_counter c[PC_CNT_CHUNK];
+};
+
+/* What pc_cnt_add (bpf/cntops.bpf.c) adds to a counter slot. */
+struct pc_cnt_delta {
+	__u32 slot;
+	__u32 _pad;
+	__u64 packets;
+	__u64 bytes;
 };
 
 /* Jump table slots: the attached entry programs tail-call into the current
@@ -352,6 +368,8 @@ struct pc_attach_info {
 
 #define PC_ATT_IN_USE    0x1u
 #define PC_ATT_OWN_QDISC 0x2u /* we created the clsact qdisc on ifindex */
+#define PC_ATT_MISSING   0x4u /* our filter or its clsact was removed by someone
+			       * else; the daemon is putting it back */
 
 /* Our cls_bpf filter: found and replaced by (parent, priority, handle). */
 #define PC_TC_PRIO   0xc1a5u
@@ -426,6 +444,7 @@ PC_ASSERT_OFF(struct pc_rule_out, mark, 12);
 PC_ASSERT_SIZE(struct pc_iface, 16);
 PC_ASSERT_SIZE(struct pc_counter, 16);
 PC_ASSERT_SIZE(struct pc_cnt_chunk, 16 * 1024);
+PC_ASSERT_SIZE(struct pc_cnt_delta, 24);
 _Static_assert((PC_CNT_CHUNK & (PC_CNT_CHUNK - 1)) == 0, "PC_CNT_CHUNK power of two");
 PC_ASSERT_SIZE(struct pc_meta, 48 + PC_PATH_MAX + 128);
 PC_ASSERT_OFF(struct pc_meta, config_path, 48);

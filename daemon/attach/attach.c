@@ -72,6 +72,72 @@ int pc_am_adopt(struct pc_am *am, const struct pc_stats *s)
 	return 0;
 }
 
+/* ---- our filters, as the kernel has them --------------------------------- */
+
+/* Check the TC hooks of l that we think attached; mark the ones gone. */
+static void check_link(struct pc_am *am, struct link_state *l)
+{
+	for (int h = PC_HOOK_INGRESS; h <= PC_HOOK_EGRESS; h++) {
+		const char *why = NULL;
+
+		if (!l->h[h].held || !l->h[h].attached)
+			continue;
+		if (hook_check(am, l, h, &why) == 0)
+			hook_lost(am, l, h, why);
+	}
+}
+
+static void check_all(struct pc_am *am)
+{
+	for (size_t i = 0; i < am->n; i++)
+		check_link(am, &am->links[i]);
+}
+
+/* Put back the missing hooks of l; a failure is logged once per loss. */
+static void restore_link(struct pc_am *am, struct link_state *l)
+{
+	for (int h = PC_HOOK_INGRESS; h <= PC_HOOK_EGRESS; h++) {
+		struct hook_state *hs = &l->h[h];
+		int r;
+
+		if (!hs->held || !hs->missing)
+			continue;
+		r = hook_attach(am, l, h);
+		if (r == -ENODEV || r >= 0 || hs->warned)
+			continue;
+		log_warning_errno(r, "%s %s: cannot put our filter back%s; trying again every second",
+				  l->name, pc_hook_name(h),
+				  r == -EBUSY ? " (a foreign filter holds its priority)" : "");
+		hs->warned = true;
+	}
+}
+
+void pc_am_tc_event(struct pc_am *am, int ifindex)
+{
+	struct link_state *l = link_find(am, ifindex);
+
+	if (!l || !am->cfg)
+		return;
+	check_link(am, l);
+	restore_link(am, l);
+}
+
+void pc_am_retry(struct pc_am *am)
+{
+	for (size_t i = 0; i < am->n; i++)
+		restore_link(am, &am->links[i]);
+}
+
+size_t pc_am_missing(const struct pc_am *am)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < am->n; i++)
+		for_each_hook(h)
+			n += am->links[i].h[h].held && am->links[i].h[h].missing;
+	return n;
+}
+
 /* ---- reload transaction -------------------------------------------------- */
 
 static int collect_link(int ifindex, const char *name, void *userdata)
@@ -134,13 +200,13 @@ static void release_acquired(struct pc_am *am, const struct pc_hook_change *c,
 			continue;
 		if (acq[h].fresh)
 			pc_dp_attach_slot_put(am->dp, acq[h].slot);
-		if (acq[h].made_qdisc)
-			pc_nl_clsact_remove_if_empty(am->nl, c->ifindex);
 		hook_state_init(&acq[h]);
 	}
 }
 
-/* Slots for the hooks c attaches; the link vanishing meanwhile is no error. */
+/* Slots for the hooks c attaches; the link vanishing meanwhile is no error,
+ * and a hook that gets no slot (PC_MAX_ATTACH, memory) is skipped with a
+ * warning: the others go on. */
 static int prepare_one(struct pc_am *am, struct pc_hook_change *c,
 		       struct hook_state acq[PC_HOOK_MAX])
 {
@@ -160,22 +226,23 @@ static int prepare_one(struct pc_am *am, struct pc_hook_change *c,
 			c->attach &= ~PC_HOOK_BIT(h);
 			continue;
 		}
-		if (r < 0)
-			return log_error_errno(r, "%s %s: no attachment", c->name, pc_hook_name(h));
+		if (r < 0) {
+			log_warning_errno(r, "%s %s: no attach slot left (%u hooks at most), skipped",
+					  c->name, pc_hook_name(h), PC_MAX_ATTACH);
+			c->attach &= ~PC_HOOK_BIT(h);
+			continue;
+		}
 		own = own || acq[h].own_qdisc;
 	}
 	return 0;
 }
 
-static int prepare_iface(struct pc_am *am, const struct pc_ruleset *rs, struct pc_gen *g,
-			 const struct pc_hook_change *c, const struct hook_state acq[PC_HOOK_MAX])
+static int set_iface(struct pc_am *am, const struct pc_ruleset *rs, struct pc_gen *g,
+		     const struct pc_hook_change *c, const struct hook_state acq[PC_HOOK_MAX])
 {
 	struct link_state *l = link_find(am, c->ifindex);
 	uint32_t slots[PC_HOOK_MAX];
-	int r;
 
-	if (!(c->attach | c->keep))
-		return 0;
 	for_each_hook(h) {
 		slots[h] = PC_ATTACH_NONE;
 		if (c->attach & PC_HOOK_BIT(h))
@@ -183,7 +250,26 @@ static int prepare_iface(struct pc_am *am, const struct pc_ruleset *rs, struct p
 		else if ((c->keep & PC_HOOK_BIT(h)) && l)
 			slots[h] = l->h[h].slot;
 	}
-	r = gen_set_iface(g, rs, c->ifindex, c->name, slots);
+	return gen_set_iface(g, rs, c->ifindex, c->name, slots);
+}
+
+/* The interface's entry in g.  When its new hooks cannot have counters
+ * (the kernel refuses the memory), they are skipped with a warning and the
+ * hooks it keeps stay. */
+static int prepare_iface(struct pc_am *am, const struct pc_ruleset *rs, struct pc_gen *g,
+			 struct pc_hook_change *c, struct hook_state acq[PC_HOOK_MAX])
+{
+	int r;
+
+	if (!(c->attach | c->keep))
+		return 0;
+	r = set_iface(am, rs, g, c, acq);
+	if (r < 0 && c->attach) {
+		log_warning_errno(r, "%s: no counters for its new hooks, skipped", c->name);
+		release_acquired(am, c, acq);
+		c->attach = 0;
+		r = c->keep ? set_iface(am, rs, g, c, acq) : 0;
+	}
 	if (r < 0)
 		return log_error_errno(r, "%s: interface entry of the new generation", c->name);
 	return 0;
@@ -198,6 +284,9 @@ int pc_am_prepare(struct pc_am *am, const struct pc_config *cfg, const struct pc
 	int r;
 
 	pc_am_abort(am);
+	/* our filters, checked: a reload puts back what went missing */
+	if (am->cfg)
+		check_all(am);
 	r = pc_nl_links(am->nl, collect_link, &ll);
 	if (r >= 0)
 		r = collect_have(am, &have);
@@ -387,6 +476,8 @@ int pc_am_resync(struct pc_am *am)
 	for (size_t j = 0; j < ll.n; j++)
 		pc_am_link_event(am, PC_LINK_NEW, ll.v[j].ifindex, ll.v[j].name);
 	free(ll.v);
+	check_all(am);
+	pc_am_retry(am);
 	return 0;
 }
 

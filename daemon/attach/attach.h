@@ -7,7 +7,9 @@
  * A reload is a transaction: pc_am_prepare() takes attach slots and fills
  * the new generation's ifaces entries (nothing live changes), then after
  * pc_dp_gen_commit() pc_am_commit() attaches and detaches what the new
- * config changed; pc_am_abort() undoes a prepare. */
+ * config changed; pc_am_abort() undoes a prepare.  Prepare changes nothing
+ * on the links (the clsact and our filters come at commit); a hook that
+ * cannot have an attach slot or counters is skipped with a warning. */
 #pragma once
 
 #include <stdbool.h>
@@ -38,6 +40,15 @@ void pc_am_abort(struct pc_am *am);
 /* A link event from the link monitor, and a full re-scan (after lost events). */
 void pc_am_link_event(struct pc_am *am, enum pc_link_event ev, int ifindex, const char *name);
 int pc_am_resync(struct pc_am *am);
+
+/* A traffic-control change on ifindex (an rtnetlink RTNLGRP_TC event):
+ * check our filters there; one that someone else removed is logged,
+ * marked missing and put back. */
+void pc_am_tc_event(struct pc_am *am, int ifindex);
+/* Try again to put back the missing filters (a timer, while any is). */
+void pc_am_retry(struct pc_am *am);
+/* Hooks held whose filter is missing. */
+size_t pc_am_missing(const struct pc_am *am);
 
 /* Stop: keep == false detaches everything of ours; true leaves the TC
  * filters in place (monitor sockets die with the process anyway). */

@@ -87,45 +87,56 @@ static void log_attach_record(bool attach, const char *ifname, int hook, uint32_
 		      ifname, pc_hook_name(hook), prog_id);
 }
 
+/* Enforcement lost (someone else removed our filter or its qdisc), or put
+ * back: usec is how long it was missing. */
+static void log_lost_record(bool lost, const char *ifname, int hook, uint32_t prog_id,
+			    const char *why, uint64_t usec)
+{
+	char f_if[64], f_hook[64], f_prog[64], f_why[128], f_usec[64];
+	const char *fields[] = { f_if, f_hook, f_prog, lost ? f_why : f_usec, NULL };
+
+	snprintf(f_if, sizeof(f_if), "PKTCLASS_IFACE=%s", ifname);
+	snprintf(f_hook, sizeof(f_hook), "PKTCLASS_HOOK=%s", pc_hook_name(hook));
+	snprintf(f_prog, sizeof(f_prog), "PKTCLASS_PROG_ID=%u", prog_id);
+	snprintf(f_why, sizeof(f_why), "PKTCLASS_REASON=%s", why ? why : "");
+	snprintf(f_usec, sizeof(f_usec), "PKTCLASS_DURATION_USEC=%llu", (unsigned long long)usec);
+	if (lost)
+		pc_log_struct(LOG_WARNING, PC_MID_HOOK_LOST, fields,
+			      "%s %s: %s; our filter is gone, putting it back", ifname,
+			      pc_hook_name(hook), why);
+	else
+		pc_log_struct(LOG_NOTICE, PC_MID_HOOK_RESTORED, fields,
+			      "%s %s: our filter is back (program %u, missing for %llu us)", ifname,
+			      pc_hook_name(hook), prog_id, (unsigned long long)usec);
+}
+
 /* ---- one hook on one link ------------------------------------------------- */
 
-/* An attach slot for (ifindex, hook), and the clsact for TC hooks.  own:
- * whether the link's clsact is already known to be ours; held: the slot we
- * hold for (ifindex, hook) under an old name, or -1.  The datapath hands
- * out the same slot again for the same (ifindex, hook): that one is not
- * fresh, an abort must not give it back. */
+/* An attach slot for (ifindex, hook).  own: whether the link's clsact is
+ * already known to be ours; held: the slot we hold for (ifindex, hook)
+ * under an old name, or -1.  The datapath hands out the same slot again
+ * for the same (ifindex, hook): that one is not fresh, an abort must not
+ * give it back.  Nothing on the link changes here: the clsact and the
+ * filter come at hook_attach(). */
 int hook_acquire(struct pc_am *am, int ifindex, const char *name, int hook,
 			bool own, int held, struct hook_state *hs)
 {
 	struct pc_attach_info info;
-	bool created = false;
-	int r, slot = -ENOENT;
+	int slot = -ENOENT;
 
 	hook_state_init(hs);
-	if (hook != PC_HOOK_MONITOR) {
-		r = pc_nl_clsact_ensure(am->nl, ifindex, &created);
-		if (r < 0)
-			return r;
-		hs->made_qdisc = created;
-		hs->own_qdisc = own || created;
-	}
+	hs->own_qdisc = own && hook != PC_HOOK_MONITOR;
 	if (held < 0)
 		slot = pc_dp_attach_slot_find(am->dp, ifindex, hook, &info);
 	if (slot >= 0) {
 		if (info.flags & PC_ATT_OWN_QDISC)
 			hs->own_qdisc = true; /* an earlier run of ours created it */
 	} else {
-		uint32_t flags = PC_ATT_IN_USE;
-
-		if (hs->own_qdisc)
-			flags |= PC_ATT_OWN_QDISC;
 		slot = pc_dp_attach_slot_get(am->dp, name, (uint32_t)ifindex, hook,
-					     pc_dp_entry_id(am->dp, hook), flags);
-		if (slot < 0) {
-			if (created)
-				pc_nl_clsact_remove_if_empty(am->nl, ifindex);
+					     pc_dp_entry_id(am->dp, hook),
+					     hs->own_qdisc ? PC_ATT_OWN_QDISC : 0);
+		if (slot < 0)
 			return slot;
-		}
 		hs->fresh = slot != held;
 	}
 	hs->held = true;
@@ -155,35 +166,97 @@ static int monitor_socket(int ifindex, int prog_fd)
 	return TAKE_FD(fd);
 }
 
+static int tc_attach(struct pc_am *am, struct link_state *l, int hook)
+{
+	struct hook_state *hs = &l->h[hook];
+	bool created = false;
+	uint32_t id = 0;
+	char name[64];
+	int r;
+
+	r = pc_nl_clsact_ensure(am->nl, l->ifindex, &created);
+	if (r < 0)
+		return r;
+	if (created)
+		l->own_qdisc = true;
+	snprintf(name, sizeof(name), "%s_%s", PC_TC_NAME, pc_hook_name(hook));
+	r = pc_nl_filter_attach(am->nl, l->ifindex, hook, pc_dp_entry_fd(am->dp, hook), name);
+	if (r < 0)
+		return r;
+	hs->prog_id = pc_nl_filter_find(am->nl, l->ifindex, hook, &id) == 0 ?
+		id : pc_dp_entry_id(am->dp, hook);
+	return 0;
+}
+
 int hook_attach(struct pc_am *am, struct link_state *l, int hook)
 {
 	struct hook_state *hs = &l->h[hook];
-	int fd = pc_dp_entry_fd(am->dp, hook);
-	uint32_t id = 0;
-	char name[64];
+	uint32_t flags = 0;
 	int r;
 
 	if (hook == PC_HOOK_MONITOR) {
 		if (hs->sock >= 0)
 			close(hs->sock);
 		hs->sock = -1;
-		r = monitor_socket(l->ifindex, fd);
+		r = monitor_socket(l->ifindex, pc_dp_entry_fd(am->dp, hook));
 		if (r < 0)
 			return r;
 		hs->sock = r;
 		hs->prog_id = pc_dp_entry_id(am->dp, hook);
 	} else {
-		snprintf(name, sizeof(name), "%s_%s", PC_TC_NAME, pc_hook_name(hook));
-		r = pc_nl_filter_attach(am->nl, l->ifindex, hook, fd, name);
+		r = tc_attach(am, l, hook);
 		if (r < 0)
 			return r;
-		hs->prog_id = pc_nl_filter_find(am->nl, l->ifindex, hook, &id) == 0 ?
-			id : pc_dp_entry_id(am->dp, hook);
+		if (l->own_qdisc)
+			flags |= PC_ATT_OWN_QDISC;
 	}
+	r = pc_dp_attach_slot_set(am->dp, hs->slot, hs->prog_id, flags);
+	if (r < 0)
+		log_warning_errno(r, "%s %s: recording the attachment", l->name, pc_hook_name(hook));
 	hs->attached = true;
 	hs->reattach = false;
-	log_attach_record(true, l->name, hook, hs->prog_id);
+	if (hs->missing)
+		log_lost_record(false, l->name, hook, hs->prog_id, NULL, pc_now_usec(CLOCK_MONOTONIC) - hs->lost_usec);
+	else
+		log_attach_record(true, l->name, hook, hs->prog_id);
+	hs->missing = hs->warned = false;
 	return 0;
+}
+
+int hook_check(struct pc_am *am, struct link_state *l, int hook, const char **why)
+{
+	uint32_t id;
+	int r = pc_nl_filter_find(am->nl, l->ifindex, hook, &id);
+
+	if (r == 0)
+		return 1;
+	if (r != -ENOENT)
+		return r;
+	*why = pc_nl_clsact_exists(am->nl, l->ifindex) ? "our filter was deleted or replaced"
+						       : "the clsact qdisc was deleted";
+	return 0;
+}
+
+void hook_lost(struct pc_am *am, struct link_state *l, int hook, const char *why)
+{
+	struct hook_state *hs = &l->h[hook];
+	uint32_t flags = PC_ATT_MISSING;
+	int r;
+
+	if (!hs->attached)
+		return;
+	hs->attached = false;
+	hs->missing = true;
+	hs->warned = false;
+	hs->lost_usec = pc_now_usec(CLOCK_MONOTONIC);
+	if (strstr(why, "clsact"))
+		l->own_qdisc = false; /* it went with the qdisc: a new one is made anew */
+	if (l->own_qdisc)
+		flags |= PC_ATT_OWN_QDISC;
+	r = pc_dp_attach_slot_set(am->dp, hs->slot, hs->prog_id, flags);
+	if (r < 0)
+		log_warning_errno(r, "%s %s: recording the missing filter", l->name, pc_hook_name(hook));
+	log_lost_record(true, l->name, hook, hs->prog_id, why, 0);
 }
 
 /* Take our filter or socket away (unless the link is gone, which took them

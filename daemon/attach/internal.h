@@ -15,8 +15,10 @@ struct hook_state {
 	bool attached;    /* our filter or socket is in place */
 	bool reattach;    /* adopted from an earlier run: attach again (in place) */
 	bool fresh;       /* slot taken by the pending prepare */
-	bool made_qdisc;  /* the pending prepare created the clsact */
-	bool own_qdisc;   /* the clsact is ours (made now or by an earlier run) */
+	bool own_qdisc;   /* the clsact is ours (made by an earlier run) */
+	bool missing;     /* someone else removed our filter or its clsact */
+	bool warned;      /* a failed restore of it was logged */
+	uint64_t lost_usec; /* when it went missing (CLOCK_MONOTONIC) */
 	uint32_t slot;
 	uint32_t prog_id;
 	int sock;         /* monitor: the AF_PACKET socket */
@@ -67,8 +69,17 @@ void link_gc(struct pc_am *am, struct link_state *l);
 
 int hook_acquire(struct pc_am *am, int ifindex, const char *name, int hook, bool own, int held,
 		 struct hook_state *hs);
+/* Attach hook's entry program: the clsact (created when missing, then it
+ * is ours) and our filter, or the monitor socket; a missing hook that comes
+ * back is logged as restored. */
 int hook_attach(struct pc_am *am, struct link_state *l, int hook);
 void hook_detach(struct pc_am *am, struct link_state *l, int hook, bool gone);
+/* Our filter of a TC hook we think attached is not there: log it, mark it
+ * missing (in the pinned record too); why says what was seen. */
+void hook_lost(struct pc_am *am, struct link_state *l, int hook, const char *why);
+/* Whether our filter is still in place: 1 yes, 0 no (why set), or -errno
+ * (-ENODEV: the link is gone). */
+int hook_check(struct pc_am *am, struct link_state *l, int hook, const char **why);
 
 int gen_set_iface(struct pc_gen *g, const struct pc_ruleset *rs, int ifindex, const char *name,
 		  const uint32_t slots[PC_HOOK_MAX]);

@@ -3,17 +3,23 @@
  *
  * Persistent objects, pinned under pin_path and adopted by a restarted
  * daemon: the entry programs (what is attached, tail-calling through the
- * jump tables), the jump tables "jmp_tc" and "jmp_sock", the counter
- * array-of-maps "cnt" (per attach slot one per-CPU array of slot_cap
- * counters in chunks of PC_CNT_CHUNK), and the state maps "meta", "slots"
- * and "attach" (pktclass.h).
+ * jump tables), the jump tables "jmp_tc" and "jmp_sock", the counter set
+ * (the array of maps "cnt" with a per-CPU array of slot_cap counters per
+ * attach slot, each also pinned as cnt_<slot>, and the slot names
+ * "slots"), the state maps "meta" and "attach" (pktclass.h), and the
+ * packet log.  One process at a time: pc_dp_open() locks the pin
+ * directory.
  *
  * Per generation: the classifier programs and their tables (nodes, leaf,
  * boxes, outs, ifaces), built beside the live ones and switched in by
- * updating the jump tables. */
+ * updating the jump tables.  The generation keeps its own outcome table:
+ * the rule set's outcomes with the counter slots the datapath assigned
+ * and the redirect ifindexes it was given; nothing is written back into
+ * the rule set.  Nothing pinned changes before pc_dp_gen_commit(). */
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pktclass.h"
@@ -24,71 +30,124 @@ struct pc_gen;
 
 struct pc_dp_opts {
 	const char *pin_path;
-	uint32_t slot_cap;  /* counter slots per attachment when creating,
-			     * rounded up to a multiple of PC_CNT_CHUNK */
+	uint32_t slot_cap;  /* counter slots per attachment at least, for a
+			     * new state (0: one chunk); rounded up to a
+			     * multiple of PC_CNT_CHUNK.  The capacity grows
+			     * with the generations that need more. */
 };
 
-/* Mount bpffs under pin_path's parent if needed, then create the
- * persistent objects or adopt the pinned ones (same magic and ABI version). */
+/* Mount bpffs under pin_path's parent if needed, lock the pin directory,
+ * then create the persistent objects or adopt the pinned ones (same magic
+ * and ABI version).  Adopting writes nothing: the found state changes at
+ * the first commit.  -EBUSY: another process holds the pin directory (it
+ * is left alone). */
 int pc_dp_open(const struct pc_dp_opts *o, struct pc_dp **ret);
 /* keep: leave everything pinned (and attached programs running). */
 void pc_dp_close(struct pc_dp *dp, bool keep);
 /* Unpin every object of ours under pin_path (for a clean stop). */
 int pc_dp_unpin(struct pc_dp *dp);
+/* Whether pc_dp_open() adopted a pinned state (and nothing committed yet
+ * changed it: see pc_dp_touched()). */
+bool pc_dp_adopted(const struct pc_dp *dp);
+/* Whether a commit changed the pinned state since pc_dp_open(). */
+bool pc_dp_touched(const struct pc_dp *dp);
 
+/* Counter slots per attachment of the live counter set. */
 uint32_t pc_dp_slot_cap(const struct pc_dp *dp);
-/* true once reused counter slots have been zeroed by the pc_cnt_zero BPF
- * program (per CPU, race-free), false before that or when it would not
- * load (then a chunk is rewritten from user space: cntzero.c). */
+/* true once reused counter slots of the live set have been zeroed by the
+ * pc_cnt_zero BPF program (per CPU, race-free), false before that or when
+ * it would not load (then a chunk is rewritten from user space). */
 bool pc_dp_cntzero_bpf(const struct pc_dp *dp);
-/* 0, or the -errno with which pc_cnt_zero would not load; *rewrites: how
- * many chunks have been written back whole from user space so far (each
- * may have lost what was counted into it during the rewrite). */
+/* 0, or the -errno with which pc_cnt_zero would not load (reused slots are
+ * then zeroed from user space); *rewrites: how many chunks have been
+ * written back whole from user space so far (each may have lost what was
+ * counted into it during the rewrite). */
 int pc_dp_cntzero_state(const struct pc_dp *dp, uint64_t *rewrites);
 /* fd of the entry program for hook (PC_HOOK_*), to attach. */
 int pc_dp_entry_fd(const struct pc_dp *dp, int hook);
 uint32_t pc_dp_entry_id(const struct pc_dp *dp, int hook);
 
-/* Assign counter slots to rs->outs (rule and class slots), stable by name
- * across generations and restarts (through the pinned "slots" map).
- * -ENOSPC when slot_cap is too small. */
-int pc_dp_assign_slots(struct pc_dp *dp, struct pc_ruleset *rs);
-/* A generation whose slots were assigned did not go live: give back the
- * slots of names that the live ruleset does not have, so that a rejected
- * config leaves no names in the pinned slot table.  live NULL (nothing
- * committed yet): a no-op. */
-int pc_dp_slots_rollback(struct pc_dp *dp, const struct pc_ruleset *live);
+/* Generations prepared after this call also name a counter slot for each
+ * of these classes (a config's `classes:`), so that they are listed and
+ * keep their counts while no rule uses them. */
+int pc_dp_set_classes(struct pc_dp *dp, const char *const *names, size_t n);
 
 /* Load a generation's classifier programs and fill its tables; nothing
- * live changes.  On failure the verifier log tail has gone to the log. */
+ * live or pinned changes.  Counter slots are assigned by rule and class
+ * name (the same name keeps its slot across generations and restarts);
+ * when the live capacity is too small the generation gets a larger
+ * counter set.  Redirect targets are resolved by name (if_nametoindex):
+ * one not found passes until pc_dp_gen_set_redirect().  On a verifier
+ * failure the log tail is in pc_dp_verifier_log(). */
 int pc_dp_gen_prepare(struct pc_dp *dp, const struct pc_ruleset *rs, const struct pc_tree *t,
 		      uint32_t generation, struct pc_gen **ret);
-/* Per-generation interface table: what packets on ifindex get. */
+/* The generation's outcome table: nrules + 1 entries, the default last,
+ * with counter slots and redirect ifindexes. */
+const struct pc_rule_out *pc_dp_gen_outs(const struct pc_gen *g);
+/* Slots per attachment of the generation's counter set. */
+uint32_t pc_dp_gen_slot_cap(const struct pc_gen *g);
+
+/* Redirect targets of a generation, one per interface name. */
+struct pc_redirect_target {
+	const char *ifname;
+	uint32_t ifindex;   /* 0: unresolved, its rules pass */
+	uint32_t nrules;    /* rules redirecting there */
+};
+size_t pc_dp_gen_redirect_count(const struct pc_gen *g);
+int pc_dp_gen_redirect_get(const struct pc_gen *g, size_t i, struct pc_redirect_target *ret);
+/* Point the rules of target i at ifindex (0: they pass); takes effect at
+ * once when g is live. */
+int pc_dp_gen_set_redirect(struct pc_gen *g, size_t i, uint32_t ifindex);
+/* Look target i up by name again (as the prepare did): 1 when its ifindex
+ * changed, 0 when not. */
+int pc_dp_gen_resolve_redirect(struct pc_gen *g, size_t i);
+
+/* Per-generation interface table: what packets on ifindex get.  The
+ * attach slots named get their counter arrays in the generation's set;
+ * on the live generation they are published at once, else at its
+ * commit. */
 int pc_dp_gen_set_iface(struct pc_gen *g, uint32_t ifindex, const struct pc_iface *v);
 int pc_dp_gen_del_iface(struct pc_gen *g, uint32_t ifindex);
 /* Switch: the jump tables now point at g's programs; the previous
- * generation is released.  Also frees slots of rules no longer present
+ * generation is released.  Publishes g's slot names and attach slots
+ * first; with a new counter set, carries the old set's counts into it
+ * after the switch and pins it.  Frees the slots of names no longer used
  * and rewrites "meta". */
-int pc_dp_gen_commit(struct pc_dp *dp, struct pc_gen *g, const struct pc_ruleset *rs,
-		     const char *config_path);
+int pc_dp_gen_commit(struct pc_dp *dp, struct pc_gen *g, const char *config_path);
+/* Free a generation; one that never went live gives back the slot names
+ * it took. */
 void pc_dp_gen_free(struct pc_gen *g);
 struct pc_gen *pc_dp_current(const struct pc_dp *dp);
 /* fd of a generation's classifier for hook, for BPF_PROG_TEST_RUN. */
 int pc_dp_gen_prog_fd(const struct pc_gen *g, int hook);
 
-/* Attachment slots: a per-CPU counter array each, kept in "cnt" and the
- * "attach" map.  Returns the slot, or -ENOSPC. */
+/* Attachment slots: a per-CPU counter array each (in the counter set), and
+ * a record in "attach".  Reserving writes nothing: the record and the
+ * counters are published when a generation's interface entry names the
+ * slot (pc_dp_gen_set_iface() on the live generation, or the commit).
+ * Returns the slot (the same for the same (ifindex, hook) as long as it is
+ * held), or -ENOSPC. */
 int pc_dp_attach_slot_get(struct pc_dp *dp, const char *ifname, uint32_t ifindex, int hook,
 			  uint32_t prog_id, uint32_t flags);
 int pc_dp_attach_slot_put(struct pc_dp *dp, uint32_t slot);
-/* Look up the pinned attach record of (ifindex, hook) left by an earlier
- * run: slot or -ENOENT. */
+/* Change a slot's program id and PC_ATT_* flags (written at once when
+ * published). */
+int pc_dp_attach_slot_set(struct pc_dp *dp, uint32_t slot, uint32_t prog_id, uint32_t flags);
+/* Look up the attach record of (ifindex, hook) in use (left by an earlier
+ * run, or reserved): slot or -ENOENT. */
 int pc_dp_attach_slot_find(struct pc_dp *dp, uint32_t ifindex, int hook, struct pc_attach_info *ret);
 
 /* Record a status line and flags in "meta" (e.g. a failed reload). */
 int pc_dp_set_status(struct pc_dp *dp, uint32_t flags, const char *status);
 
-/* ---- additions (bpf helper) ---------------------------------------------- */
+/* Counters by name, kept over a stop and start of the daemon: a text file
+ * of every published attachment's non-zero counts by (interface, hook) and
+ * (kind, name).  Restore seeds g's fresh counter arrays before g's commit
+ * (a new state only: -EBUSY after an adoption); *n: the counts restored. */
+int pc_dp_snapshot_save(struct pc_dp *dp, const char *path);
+int pc_dp_snapshot_restore(struct pc_dp *dp, struct pc_gen *g, const char *path, size_t *n);
+
+/* ---- tests and explain ------------------------------------------------------ */
 /* Generations prepared after this call are loaded with pc_trace_on = on:
  * their classifier records each packet's verdict in the "trace" map (tests,
  * `pktclassctl explain --live`). */
@@ -98,19 +157,17 @@ int pc_dp_gen_trace_fd(const struct pc_gen *g);
 /* Tail (last ~4 KiB, whole lines) of the verifier log of the last failed
  * pc_dp_gen_prepare(), or "".  libbpf does not print it: log it. */
 const char *pc_dp_verifier_log(const struct pc_dp *dp);
-/* fd of the per-CPU counter array of an attach slot, or -ENOENT. */
+/* fd of the per-CPU counter array of an attach slot in the live counter
+ * set, or -ENOENT. */
 int pc_dp_attach_counters_fd(const struct pc_dp *dp, uint32_t slot);
 
-/* ---- additions (load) ------------------------------------------------------ */
 /* Generations prepared after this call load the socket classifier (for
  * monitor hooks) only when on (the default); without it "jmp_sock" is left
  * empty by their commit (the entry program then passes nothing to the
- * socket) and pc_dp_gen_prog_fd(g, PC_HOOK_MONITOR) is -ENOENT.  Both TC
- * hooks share one program (PC_CB_HOOK), unless the pinned entry programs
- * came from an older build that does not set it. */
+ * socket) and pc_dp_gen_prog_fd(g, PC_HOOK_MONITOR) is -ENOENT. */
 void pc_dp_set_monitor(struct pc_dp *dp, bool on);
 
-/* ---- additions (explain --live) ------------------------------------------ */
+/* ---- explain --live ------------------------------------------------------------ */
 /* A private, traced copy of the generation that the pinned jump tables point
  * at: this build's classifier programs, loaded with the live .rodata and
  * reusing the live tables (nodes, leaf, boxes, outs, ifaces), but with
@@ -152,7 +209,7 @@ int pc_dp_live_run(struct pc_live *l, int hook, uint32_t ifindex, const void *fr
 int pc_dp_live_rule(const struct pc_live *l, uint32_t rule, struct pc_rule_out *out,
 		    struct pc_slot_name *name, struct pc_slot_name *class_name);
 
-/* ---- additions (observe helper): packet log, capture --------------------- */
+/* ---- packet log, capture ------------------------------------------------------ */
 /* Generations prepared after this call let at most rate packet-log records
  * per second and CPU into the ring (0: the packet log is off). */
 void pc_dp_set_log_rate(struct pc_dp *dp, uint32_t rate);

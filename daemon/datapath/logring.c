@@ -2,7 +2,7 @@
 /* logring.c - the packet log's persistent maps: the ring buffer "log"
  * that every generation's classifier writes struct pc_log_rec to, and the
  * per-CPU token buckets "log_limit" in front of it (pktclass.h).  Both are
- * pinned beside "cnt" and adopted by a restarted daemon. */
+ * pinned beside the counters and adopted by a restarted daemon. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,7 +98,7 @@ int pc_dp_log_suppressed(const struct pc_dp *dp, uint64_t *ret)
 
 const struct pc_slot_name *pc_dp_slot_name(const struct pc_dp *dp, uint32_t slot)
 {
-	if (!dp->slots || slot >= dp->slot_cap || dp->slots[slot].kind == PC_SLOT_FREE)
+	if (!dp->slots || slot >= dp->mirror_cap || dp->slots[slot].kind == PC_SLOT_FREE)
 		return NULL;
 	return &dp->slots[slot];
 }

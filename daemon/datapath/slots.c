@@ -1,27 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* slots.c - counter slots (stable by kind and name through the pinned
- * "slots" map) and attachment slots (a per-CPU counter array each, in the
- * "cnt" array of maps and pinned as cnt_<slot>, described by the pinned
- * "attach" map). */
+/* slots.c - counter slot names: stable by (kind, name) across generations
+ * and restarts, through the pinned "slots" table.
+ *
+ * The daemon keeps a mirror of the table.  Preparing a generation names
+ * the slots of its new rules and classes in the mirror only
+ * (pc_dp_slots_assign: the generation's own outcome table gets the slot
+ * numbers); its commit writes the changed records into the pinned table
+ * (pc_dp_slots_write) and frees the names that no generation uses any more
+ * (pc_dp_slots_release).  A generation freed before it went live gives its
+ * new names back the same way, so a rejected config leaves nothing in the
+ * table. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "datapath/internal.h"
+#include "datapath/stats.h"
 
-/* ---- (kind, name) -> value, open addressing ------------------------------ */
-struct name_ent {
-	const char *name; /* NULL = empty */
-	uint32_t kind;
-	uint32_t val;
-};
-
+/* ---- (kind, name) -> slot, open addressing over the mirror ---------------- */
 struct name_ix {
-	struct name_ent *v;
+	uint32_t *v;      /* slot + 1, 0 = empty */
 	size_t mask;
 };
 
@@ -45,42 +46,100 @@ static int ix_init(struct name_ix *ix, size_t n)
 	return ix->v ? 0 : -ENOMEM;
 }
 
-static struct name_ent *ix_slot(const struct name_ix *ix, uint32_t kind, const char *name)
+static uint32_t *ix_slot(const struct pc_dp *dp, const struct name_ix *ix, uint32_t kind,
+			 const char *name)
 {
 	size_t i = name_hash(kind, name) & ix->mask;
 
-	while (ix->v[i].name && (ix->v[i].kind != kind || strcmp(ix->v[i].name, name) != 0))
+	while (ix->v[i]) {
+		const struct pc_slot_name *sn = &dp->slots[ix->v[i] - 1];
+
+		if (sn->kind == kind && strcmp(sn->name, name) == 0)
+			break;
 		i = (i + 1) & ix->mask;
+	}
 	return &ix->v[i];
 }
 
-/* Returns the value, or -1 when absent. */
-static int64_t ix_find(const struct name_ix *ix, uint32_t kind, const char *name)
+static int ix_of_mirror(const struct pc_dp *dp, struct name_ix *ix, size_t extra)
 {
-	const struct name_ent *e = ix_slot(ix, kind, name);
+	int r = ix_init(ix, dp->mirror_cap + extra);
 
-	return e->name ? (int64_t)e->val : -1;
+	if (r < 0)
+		return r;
+	for (uint32_t s = PC_SLOT_FIRST; s < dp->mirror_cap; s++)
+		if (dp->slots[s].kind != PC_SLOT_FREE)
+			*ix_slot(dp, ix, dp->slots[s].kind, dp->slots[s].name) = s + 1;
+	return 0;
 }
 
-static void ix_add(struct name_ix *ix, uint32_t kind, const char *name, uint32_t val)
-{
-	struct name_ent *e = ix_slot(ix, kind, name);
+struct pc_slot_ix {
+	struct name_ix ix;
+};
 
-	e->name = name;
-	e->kind = kind;
-	e->val = val;
+int pc_dp_slot_ix_new(const struct pc_dp *dp, struct pc_slot_ix **ret)
+{
+	struct pc_slot_ix *x = calloc(1, sizeof(*x));
+	int r;
+
+	if (!x)
+		return -ENOMEM;
+	r = ix_of_mirror(dp, &x->ix, 0);
+	if (r < 0) {
+		free(x);
+		return r;
+	}
+	*ret = x;
+	return 0;
 }
 
-static void ix_free(struct name_ix *ix)
+int64_t pc_dp_slot_ix_find(const struct pc_dp *dp, const struct pc_slot_ix *x, uint32_t kind,
+			   const char *name)
 {
-	free(ix->v);
-	ix->v = NULL;
+	uint32_t e = *ix_slot(dp, &x->ix, kind, name);
+
+	if (e)
+		return e - 1;
+	/* the reserved slots are not in the index */
+	for (uint32_t s = 0; s < PC_SLOT_FIRST; s++)
+		if (dp->slots[s].kind == kind && strcmp(dp->slots[s].name, name) == 0)
+			return s;
+	return -1;
 }
 
-/* ---- counter slots -------------------------------------------------------- */
-static int slot_write(struct pc_dp *dp, uint32_t s)
+void pc_dp_slot_ix_free(struct pc_slot_ix *x)
 {
-	return bpf_map_update_elem(dp->slots_fd, &s, &dp->slots[s], BPF_ANY) < 0 ? -errno : 0;
+	if (x)
+		free(x->ix.v);
+	free(x);
+}
+
+/* ---- the mirror ---------------------------------------------------------------- */
+
+int pc_dp_slots_mirror(struct pc_dp *dp, uint32_t cap)
+{
+	struct pc_slot_name *v;
+	bool *d, *rd;
+
+	if (cap <= dp->mirror_cap)
+		return 0;
+	v = realloc(dp->slots, (size_t)cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	dp->slots = v;
+	d = realloc(dp->slot_dirty, cap * sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	dp->slot_dirty = d;
+	rd = realloc(dp->rec_dirty, cap * sizeof(*rd));
+	if (!rd)
+		return -ENOMEM;
+	dp->rec_dirty = rd;
+	memset(v + dp->mirror_cap, 0, (size_t)(cap - dp->mirror_cap) * sizeof(*v));
+	memset(d + dp->mirror_cap, 0, cap - dp->mirror_cap);
+	memset(rd + dp->mirror_cap, 0, cap - dp->mirror_cap);
+	dp->mirror_cap = cap;
+	return 0;
 }
 
 static void slot_set(struct pc_slot_name *sn, uint32_t kind, const char *name, const char *class_name,
@@ -93,24 +152,30 @@ static void slot_set(struct pc_slot_name *sn, uint32_t kind, const char *name, c
 	sn->rule_index = rule_index;
 }
 
-int pc_dp_slots_init(struct pc_dp *dp, bool fresh)
+int pc_dp_slots_fresh(struct pc_dp *dp)
 {
-	dp->slots = calloc(dp->slot_cap, sizeof(*dp->slots));
-	dp->slot_dirty = calloc(dp->slot_cap, sizeof(*dp->slot_dirty));
-	if (!dp->slots || !dp->slot_dirty)
-		return -ENOMEM;
-	if (fresh) {
-		slot_set(&dp->slots[PC_SLOT_DEFAULT], PC_SLOT_RULE, "(default)", "", 0);
-		slot_set(&dp->slots[PC_SLOT_MALFORMED], PC_SLOT_RULE, "(malformed)", "", PC_TRACE_NO_RULE);
-		slot_set(&dp->slots[PC_SLOT_WOULD_DROP], PC_SLOT_RESERVED, "(would drop)", "", 0);
-		if (slot_write(dp, PC_SLOT_DEFAULT) < 0 || slot_write(dp, PC_SLOT_MALFORMED) < 0 ||
-		    slot_write(dp, PC_SLOT_WOULD_DROP) < 0)
-			return -errno;
-		return 0;
-	}
-	for (uint32_t s = 0; s < dp->slot_cap; s++) {
-		if (bpf_map_lookup_elem(dp->slots_fd, &s, &dp->slots[s]) < 0)
-			return -errno;
+	int r = pc_dp_slots_mirror(dp, dp->cs->slot_cap);
+
+	if (r < 0)
+		return r;
+	slot_set(&dp->slots[PC_SLOT_DEFAULT], PC_SLOT_RULE, "(default)", "", 0);
+	slot_set(&dp->slots[PC_SLOT_MALFORMED], PC_SLOT_RULE, "(malformed)", "", PC_TRACE_NO_RULE);
+	slot_set(&dp->slots[PC_SLOT_WOULD_DROP], PC_SLOT_RESERVED, "(would drop)", "", 0);
+	for (uint32_t s = 0; s < PC_SLOT_FIRST; s++)
+		dp->rec_dirty[s] = true;
+	return 0;
+}
+
+int pc_dp_slots_read(struct pc_dp *dp, int fd, uint32_t cap)
+{
+	int r = pc_dp_slots_mirror(dp, cap);
+
+	if (r < 0)
+		return r;
+	r = pc_map_read_array(fd, cap, sizeof(*dp->slots), dp->slots);
+	if (r < 0)
+		return r;
+	for (uint32_t s = 0; s < cap; s++) {
 		dp->slots[s].name[PC_NAME_MAX - 1] = '\0';
 		dp->slots[s].class_name[PC_NAME_MAX - 1] = '\0';
 		/* a free slot may still hold what an earlier run counted */
@@ -119,422 +184,221 @@ int pc_dp_slots_init(struct pc_dp *dp, bool fresh)
 	return 0;
 }
 
-static int ix_of_slots(const struct pc_dp *dp, struct name_ix *ix)
-{
-	int r = ix_init(ix, dp->slot_cap);
-
-	if (r < 0)
-		return r;
-	for (uint32_t s = PC_SLOT_FIRST; s < dp->slot_cap; s++)
-		if (dp->slots[s].kind != PC_SLOT_FREE)
-			ix_add(ix, dp->slots[s].kind, dp->slots[s].name, s);
-	return 0;
-}
+/* ---- assigning a generation's slots ------------------------------------------- */
 
 struct slot_alloc {
-	uint32_t *fresh;  /* slots taken from the free list */
-	uint32_t nfresh;
+	struct pc_dp *dp;
+	struct pc_gen *g;
+	struct name_ix ix;
 	uint32_t next;    /* where to look for a free slot */
 };
 
-static int64_t slot_get(struct pc_dp *dp, struct name_ix *ix, struct slot_alloc *a, uint32_t kind,
-			const char *name)
+static int64_t slot_get(struct slot_alloc *a, uint32_t kind, const char *name)
 {
-	int64_t s = ix_find(ix, kind, name);
+	struct pc_dp *dp = a->dp;
+	uint32_t *e = ix_slot(dp, &a->ix, kind, name), s;
+	int r;
 
-	if (s >= 0)
-		return s;
-	while (a->next < dp->slot_cap && dp->slots[a->next].kind != PC_SLOT_FREE)
+	if (*e) {
+		s = *e - 1;
+		goto out;
+	}
+	while (a->next < dp->mirror_cap && dp->slots[a->next].kind != PC_SLOT_FREE)
 		a->next++;
-	if (a->next >= dp->slot_cap)
-		return -ENOSPC;
+	if (a->next >= dp->mirror_cap) {
+		if (dp->mirror_cap >= UINT32_MAX / 2)
+			return -ENOSPC;
+		r = pc_dp_slots_mirror(dp, 2 * dp->mirror_cap);
+		if (r < 0)
+			return r;
+	}
 	s = a->next++;
 	slot_set(&dp->slots[s], kind, name, "", 0);
-	ix_add(ix, kind, dp->slots[s].name, s);
-	a->fresh[a->nfresh++] = s;
+	dp->rec_dirty[s] = true;
+	*e = s + 1;
+	a->g->fresh[a->g->nfresh++] = s;
+out:
+	if (s > a->g->max_slot)
+		a->g->max_slot = s;
 	return s;
 }
 
-static int assign(struct pc_dp *dp, struct pc_ruleset *rs, struct name_ix *ix, struct slot_alloc *a)
+static int assign_all(struct slot_alloc *a, const struct pc_ruleset *rs)
 {
+	struct pc_gen *g = a->g;
 	int64_t s;
 
 	for (uint32_t i = 0; i < rs->nrules; i++) {
-		s = slot_get(dp, ix, a, PC_SLOT_RULE, rs->rule_name[i]);
+		s = slot_get(a, PC_SLOT_RULE, rs->rule_name[i]);
 		if (s < 0)
 			return s;
-		rs->outs[i].slot = s;
+		g->outs[i].slot = s;
 	}
-	rs->outs[rs->nrules].slot = PC_SLOT_DEFAULT;
+	g->outs[rs->nrules].slot = PC_SLOT_DEFAULT;
 	for (uint32_t i = 0; i <= rs->nrules; i++) {
-		s = slot_get(dp, ix, a, PC_SLOT_CLASS, rs->class_name[i]);
+		s = slot_get(a, PC_SLOT_CLASS, rs->class_name[i]);
 		if (s < 0)
 			return s;
-		rs->outs[i].class_slot = s;
+		g->outs[i].class_slot = s;
+	}
+	for (size_t i = 0; i < a->dp->ndecl; i++) {
+		s = slot_get(a, PC_SLOT_CLASS, a->dp->decl[i]);
+		if (s < 0)
+			return s;
+		g->classes[g->nclasses++] = s;
 	}
 	return 0;
 }
 
-int pc_dp_assign_slots(struct pc_dp *dp, struct pc_ruleset *rs)
+static void unname(struct pc_dp *dp, const uint32_t *s, uint32_t n)
 {
-	struct slot_alloc a = { .next = PC_SLOT_FIRST };
-	struct name_ix ix = {};
-	uint32_t nz = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		memset(&dp->slots[s[i]], 0, sizeof(dp->slots[0]));
+		dp->rec_dirty[s[i]] = true;
+	}
+}
+
+int pc_dp_slots_assign(struct pc_dp *dp, struct pc_gen *g, const struct pc_ruleset *rs)
+{
+	size_t want = 2 * ((size_t)rs->nrules + 1) + dp->ndecl;
+	struct slot_alloc a = { .dp = dp, .g = g, .next = PC_SLOT_FIRST };
 	int r;
 
-	a.fresh = calloc((size_t)rs->nrules * 2 + 2, sizeof(*a.fresh));
-	if (!a.fresh)
+	g->fresh = calloc(want, sizeof(*g->fresh));
+	g->classes = calloc(dp->ndecl + 1, sizeof(*g->classes));
+	if (!g->fresh || !g->classes)
 		return -ENOMEM;
-	r = ix_of_slots(dp, &ix);
+	g->max_slot = PC_SLOT_MALFORMED;
+	r = ix_of_mirror(dp, &a.ix, want);
 	if (r >= 0)
-		r = assign(dp, rs, &ix, &a);
-	ix_free(&ix);
+		r = assign_all(&a, rs);
+	free(a.ix.v);
 	if (r < 0) {
-		for (uint32_t i = 0; i < a.nfresh; i++)
-			memset(&dp->slots[a.fresh[i]], 0, sizeof(dp->slots[0]));
-		free(a.fresh);
-		return r;
+		unname(dp, g->fresh, g->nfresh);
+		g->nfresh = 0;
 	}
-	/* publish the new names, and zero the slots that may hold old counts */
-	for (uint32_t i = 0; r >= 0 && i < a.nfresh; i++)
-		r = slot_write(dp, a.fresh[i]);
-	for (uint32_t i = 0; i < a.nfresh; i++)
-		if (dp->slot_dirty[a.fresh[i]])
-			a.fresh[nz++] = a.fresh[i];
-	if (r >= 0)
-		r = pc_dp_counters_zero(dp, a.fresh, nz);
-	for (uint32_t i = 0; r >= 0 && i < nz; i++)
-		dp->slot_dirty[a.fresh[i]] = false;
-	free(a.fresh);
 	return r;
 }
 
-static int ix_of_ruleset(const struct pc_ruleset *rs, struct name_ix *ix, uint32_t *nclasses)
-{
-	int r = ix_init(ix, 2 * ((size_t)rs->nrules + 1));
+/* ---- commit ---------------------------------------------------------------- */
 
-	if (r < 0)
-		return r;
-	*nclasses = 0;
-	for (uint32_t i = 0; i < rs->nrules; i++)
-		ix_add(ix, PC_SLOT_RULE, rs->rule_name[i], i);
-	for (uint32_t i = 0; i <= rs->nrules; i++)
-		if (ix_find(ix, PC_SLOT_CLASS, rs->class_name[i]) < 0) {
-			ix_add(ix, PC_SLOT_CLASS, rs->class_name[i], i);
-			(*nclasses)++;
-		}
-	return 0;
+static void rec_update(struct pc_dp *dp, uint32_t s, const char *class_name, uint32_t rule_index)
+{
+	struct pc_slot_name *sn = &dp->slots[s];
+
+	if (sn->rule_index == rule_index && strcmp(sn->class_name, class_name) == 0)
+		return;
+	sn->rule_index = rule_index;
+	snprintf(sn->class_name, sizeof(sn->class_name), "%s", class_name);
+	dp->rec_dirty[s] = true;
 }
 
-/* After a commit: free the slots of rules and classes that are gone, and
- * record each rule's position and class. */
-int pc_dp_slots_release(struct pc_dp *dp, const struct pc_ruleset *rs)
+void pc_dp_slots_apply(struct pc_dp *dp, const struct pc_gen *g)
 {
-	struct name_ix ix = {};
-	int r;
+	for (uint32_t i = 0; i <= g->nrules; i++)
+		rec_update(dp, g->outs[i].slot, dp->slots[g->outs[i].class_slot].name, i);
+}
 
-	r = ix_of_ruleset(rs, &ix, &dp->meta.nclasses);
-	if (r < 0)
-		return r;
-	slot_set(&dp->slots[PC_SLOT_DEFAULT], PC_SLOT_RULE, "(default)", rs->class_name[rs->nrules],
-		 rs->nrules);
-	r = slot_write(dp, PC_SLOT_DEFAULT);
-	for (uint32_t s = PC_SLOT_FIRST; r >= 0 && s < dp->slot_cap; s++) {
-		struct pc_slot_name *sn = &dp->slots[s], old = *sn;
-		int64_t i;
+static void keep_gen(const struct pc_gen *g, bool *keep, uint32_t cap)
+{
+	if (!g)
+		return;
+	for (uint32_t i = 0; i <= g->nrules; i++) {
+		if (g->outs[i].slot < cap)
+			keep[g->outs[i].slot] = true;
+		if (g->outs[i].class_slot < cap)
+			keep[g->outs[i].class_slot] = true;
+	}
+	for (uint32_t i = 0; i < g->nclasses; i++)
+		if (g->classes[i] < cap)
+			keep[g->classes[i]] = true;
+}
 
-		if (sn->kind == PC_SLOT_FREE)
+/* keep[] also every name but the fresh ones of gone. */
+static void keep_all_but(const struct pc_dp *dp, bool *keep, const struct pc_gen *gone)
+{
+	_cleanup_free_ bool *took = calloc(dp->mirror_cap + 1, sizeof(*took));
+
+	for (uint32_t i = 0; took && gone && i < gone->nfresh; i++)
+		took[gone->fresh[i]] = true;
+	for (uint32_t s = 0; s < dp->mirror_cap; s++)
+		keep[s] = keep[s] || !took || !took[s];
+}
+
+void pc_dp_slots_release(struct pc_dp *dp, bool dirty, const struct pc_gen *gone)
+{
+	_cleanup_free_ bool *keep = calloc(dp->mirror_cap + 1, sizeof(*keep));
+
+	if (!keep)
+		return; /* names stay until the next commit: harmless */
+	keep_gen(dp->cur, keep, dp->mirror_cap);
+	for (size_t i = 0; i < dp->npending; i++)
+		keep_gen(dp->pending[i], keep, dp->mirror_cap);
+	/* before our first commit the live names are an earlier run's (or
+	 * none): only what gone took goes */
+	if (!dp->cur)
+		keep_all_but(dp, keep, gone);
+	for (uint32_t s = PC_SLOT_FIRST; s < dp->mirror_cap; s++) {
+		if (keep[s] || dp->slots[s].kind == PC_SLOT_FREE)
 			continue;
-		i = ix_find(&ix, sn->kind, sn->name);
-		if (i < 0) {
-			memset(sn, 0, sizeof(*sn));
-			dp->slot_dirty[s] = true;
-		} else if (sn->kind == PC_SLOT_RULE) {
-			sn->rule_index = i;
-			snprintf(sn->class_name, sizeof(sn->class_name), "%s", rs->class_name[i]);
-		}
-		if (memcmp(&old, sn, sizeof(old)) != 0)
-			r = slot_write(dp, s);
+		memset(&dp->slots[s], 0, sizeof(dp->slots[s]));
+		dp->rec_dirty[s] = true;
+		dp->slot_dirty[s] = dirty;
 	}
-	ix_free(&ix);
-	return r;
 }
 
-int pc_dp_slots_rollback(struct pc_dp *dp, const struct pc_ruleset *live)
+int pc_dp_slots_write(struct pc_dp *dp, int fd, uint32_t cap, bool all)
 {
-	return live ? pc_dp_slots_release(dp, live) : 0;
-}
+	_cleanup_free_ uint32_t *keys = NULL;
+	_cleanup_free_ struct pc_slot_name *vals = NULL;
+	__u32 n = 0;
 
-/* ---- attachment slots ------------------------------------------------------ */
-int pc_dp_counters_create(struct pc_dp *dp, int *ret)
-{
-	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "pc_counters", 4, sizeof(struct pc_cnt_chunk),
-				dp->slot_cap / PC_CNT_CHUNK, NULL);
-
-	if (fd < 0)
-		return -errno;
-	*ret = fd;
-	return 0;
-}
-
-/* A new, empty "cnt": an array of maps whose inner maps are counter arrays. */
-int pc_dp_cnt_create(struct pc_dp *dp, int *ret)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, opts);
-	_cleanup_close_ int tmpl = -1;
-	int r, fd;
-
-	r = pc_dp_counters_create(dp, &tmpl);
-	if (r < 0)
-		return r;
-	opts.inner_map_fd = tmpl;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "pc_cnt", 4, 4, PC_MAX_ATTACH, &opts);
-	if (fd < 0)
-		return -errno;
-	*ret = fd;
-	return 0;
-}
-
-static int attach_write(struct pc_dp *dp, uint32_t a)
-{
-	return bpf_map_update_elem(dp->attach_fd, &a, &dp->att[a], BPF_ANY) < 0 ? -errno : 0;
-}
-
-/* ---- counter pins: cnt_<attach slot> under pin_path --------------------------
- * Each attachment's counter array is pinned by path, so that a restarted
- * daemon and pktclassctl open it without CAP_SYS_ADMIN (which reaching it by
- * id through "cnt" would need).  "cnt" itself is what the classifier uses.
- * (Not "cnt.<slot>": bpffs refuses names with a dot, EPERM.) */
-int pc_dp_cnt_pin_file(const struct pc_dp *dp, uint32_t a, char *buf, size_t len)
-{
-	char name[32];
-
-	snprintf(name, sizeof(name), "cnt_%u", a);
-	return pc_dp_pin_file(dp, name, buf, len);
-}
-
-static int counters_unpin(const struct pc_dp *dp, uint32_t a)
-{
-	char p[PC_PATH_MAX + 32];
-	int r = pc_dp_cnt_pin_file(dp, a, p, sizeof(p));
-
-	if (r < 0)
-		return r;
-	return unlink(p) < 0 && errno != ENOENT ? -errno : 0;
-}
-
-/* Pin fd as cnt_<a>, replacing what is pinned there. */
-int pc_dp_counters_pin(const struct pc_dp *dp, uint32_t a, int fd)
-{
-	char p[PC_PATH_MAX + 32];
-	int r = counters_unpin(dp, a);
-
-	if (r >= 0)
-		r = pc_dp_cnt_pin_file(dp, a, p, sizeof(p));
-	if (r < 0)
-		return r;
-	return bpf_obj_pin(fd, p) < 0 ? -errno : 0;
-}
-
-int pc_dp_counters_unpin_all(const struct pc_dp *dp)
-{
-	int ret = 0;
-
-	for (uint32_t a = 0; a < PC_MAX_ATTACH; a++) {
-		int r = counters_unpin(dp, a);
-
-		if (r < 0)
-			ret = r;
-	}
-	return ret;
-}
-
-static int map_info(int fd, struct bpf_map_info *info)
-{
-	__u32 len = sizeof(*info);
-
-	memset(info, 0, sizeof(*info));
-	return bpf_obj_get_info_by_fd(fd, info, &len) < 0 ? -errno : 0;
-}
-
-/* The pinned cnt_<a> and its map info: an fd, or -ENOENT without that pin. */
-int pc_dp_cnt_pin_open(const struct pc_dp *dp, uint32_t a, struct bpf_map_info *info)
-{
-	_cleanup_close_ int fd = -1;
-	char p[PC_PATH_MAX + 32];
-	int r;
-
-	r = pc_dp_cnt_pin_file(dp, a, p, sizeof(p));
-	if (r < 0)
-		return r;
-	fd = bpf_obj_get(p);
-	if (fd < 0)
-		return -errno;
-	r = map_info(fd, info);
-	return r < 0 ? r : TAKE_FD(fd);
-}
-
-/* The pinned cnt_<a>: fd, -ENOENT, or -EPROTO when it is not a counter
- * array of slot_cap / PC_CNT_CHUNK chunks. */
-static int counters_open_pinned(const struct pc_dp *dp, uint32_t a, uint32_t *id)
-{
-	struct bpf_map_info info;
-	_cleanup_close_ int fd = pc_dp_cnt_pin_open(dp, a, &info);
-
-	if (fd < 0)
-		return fd;
-	if (info.type != BPF_MAP_TYPE_PERCPU_ARRAY || info.key_size != sizeof(__u32) ||
-	    info.value_size != sizeof(struct pc_cnt_chunk) ||
-	    info.max_entries != dp->slot_cap / PC_CNT_CHUNK)
-		return -EPROTO;
-	*id = info.id;
-	return TAKE_FD(fd);
-}
-
-/* A state pinned before cnt_<a> existed: the array is reached by id through
- * "cnt" (needs CAP_SYS_ADMIN) and pinned.  When that is refused (EPERM), a
- * fresh array takes its place: this attachment's counts restart at zero. */
-static int counters_adopt_by_id(struct pc_dp *dp, uint32_t a, uint32_t id)
-{
-	_cleanup_close_ int fd = bpf_map_get_fd_by_id(id);
-	int r;
-
-	if (fd < 0 && errno != EPERM)
-		return -errno;
-	if (fd < 0) {
-		r = pc_dp_counters_create(dp, &fd);
-		if (r < 0)
-			return r;
-		if (bpf_map_update_elem(dp->cnt_fd, &a, &fd, BPF_ANY) < 0)
-			return -errno;
-	}
-	r = pc_dp_counters_pin(dp, a, fd);
-	if (r < 0)
-		return r;
-	dp->att_fd[a] = TAKE_FD(fd);
-	return 0;
-}
-
-static int counters_adopt(struct pc_dp *dp, uint32_t a)
-{
-	uint32_t id = 0, pinned_id = 0;
-	bool in_cnt;
-	int fd;
-
-	in_cnt = bpf_map_lookup_elem(dp->cnt_fd, &a, &id) == 0;
-	fd = counters_open_pinned(dp, a, &pinned_id);
-	if (fd == -ENOENT)
-		return in_cnt ? counters_adopt_by_id(dp, a, id) : 0;
-	if (fd < 0)
-		return fd;
-	dp->att_fd[a] = fd;
-	/* the pin is the truth: the classifier must count there too */
-	if ((!in_cnt || id != pinned_id) && bpf_map_update_elem(dp->cnt_fd, &a, &fd, BPF_ANY) < 0)
-		return -errno;
-	return 0;
-}
-
-int pc_dp_attach_load(struct pc_dp *dp)
-{
-	for (uint32_t a = 0; a < PC_MAX_ATTACH; a++) {
-		int r;
-
-		if (bpf_map_lookup_elem(dp->attach_fd, &a, &dp->att[a]) < 0)
-			return -errno;
-		dp->att[a].ifname[sizeof(dp->att[a].ifname) - 1] = '\0';
-		r = counters_adopt(dp, a);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int attach_find(const struct pc_dp *dp, uint32_t ifindex, int hook)
-{
-	for (int a = 0; a < PC_MAX_ATTACH; a++)
-		if ((dp->att[a].flags & PC_ATT_IN_USE) && dp->att[a].ifindex == ifindex &&
-		    dp->att[a].hook == (uint32_t)hook)
-			return a;
-	return -ENOENT;
-}
-
-static int attach_free_slot(const struct pc_dp *dp)
-{
-	for (int a = 0; a < PC_MAX_ATTACH; a++)
-		if (!(dp->att[a].flags & PC_ATT_IN_USE))
-			return a;
-	return -ENOSPC;
-}
-
-int pc_dp_attach_slot_get(struct pc_dp *dp, const char *ifname, uint32_t ifindex, int hook,
-			  uint32_t prog_id, uint32_t flags)
-{
-	int a, r;
-
-	if (hook < 0 || hook >= PC_HOOK_MAX)
+	if (cap > dp->mirror_cap)
 		return -EINVAL;
-	a = attach_find(dp, ifindex, hook);
-	if (a < 0)
-		a = attach_free_slot(dp);
-	if (a < 0)
-		return a;
-	if (dp->att_fd[a] < 0) {
-		__u32 key = a;
-
-		r = pc_dp_counters_create(dp, &dp->att_fd[a]);
-		if (r < 0)
-			return r;
-		r = pc_dp_counters_pin(dp, a, dp->att_fd[a]);
-		if (r >= 0 && bpf_map_update_elem(dp->cnt_fd, &key, &dp->att_fd[a], BPF_ANY) < 0)
-			r = -errno;
-		if (r < 0) {
-			counters_unpin(dp, a);
-			close(dp->att_fd[a]);
-			dp->att_fd[a] = -1;
-			return r;
+	for (uint32_t s = 0; s < cap; s++)
+		n += all || dp->rec_dirty[s];
+	if (!n)
+		return 0;
+	keys = calloc(n, sizeof(*keys));
+	vals = calloc(n, sizeof(*vals));
+	if (!keys || !vals)
+		return -ENOMEM;
+	n = 0;
+	for (uint32_t s = 0; s < cap; s++)
+		if (all || dp->rec_dirty[s]) {
+			keys[n] = s;
+			vals[n++] = dp->slots[s];
 		}
-	}
-	memset(&dp->att[a], 0, sizeof(dp->att[a]));
-	snprintf(dp->att[a].ifname, sizeof(dp->att[a].ifname), "%s", ifname ? ifname : "");
-	dp->att[a].ifindex = ifindex;
-	dp->att[a].hook = hook;
-	dp->att[a].prog_id = prog_id;
-	dp->att[a].flags = flags | PC_ATT_IN_USE;
-	r = attach_write(dp, a);
-	return r < 0 ? r : a;
+	if (bpf_map_update_batch(fd, keys, vals, &n, NULL) < 0)
+		return -errno;
+	for (uint32_t s = 0; s < cap; s++)
+		dp->rec_dirty[s] = false;
+	return 0;
 }
 
-int pc_dp_attach_slot_put(struct pc_dp *dp, uint32_t slot)
+int pc_dp_slots_carried(const struct pc_gen *g, uint32_t cap, uint32_t **ret, uint32_t *n)
 {
-	if (slot >= PC_MAX_ATTACH)
-		return -EINVAL;
-	if (dp->att_fd[slot] >= 0) {
-		int r;
+	_cleanup_free_ bool *use = calloc(cap + 1, sizeof(*use));
+	uint32_t *v, m = 0;
 
-		if (bpf_map_delete_elem(dp->cnt_fd, &slot) < 0 && errno != ENOENT)
-			return -errno;
-		r = counters_unpin(dp, slot);
-		if (r < 0)
-			return r;
-		close(dp->att_fd[slot]);
-		dp->att_fd[slot] = -1;
-	}
-	memset(&dp->att[slot], 0, sizeof(dp->att[slot]));
-	return attach_write(dp, slot);
-}
-
-int pc_dp_attach_slot_find(struct pc_dp *dp, uint32_t ifindex, int hook, struct pc_attach_info *ret)
-{
-	int a = attach_find(dp, ifindex, hook);
-
-	if (a >= 0 && ret)
-		*ret = dp->att[a];
-	return a;
-}
-
-int pc_dp_attach_counters_fd(const struct pc_dp *dp, uint32_t slot)
-{
-	if (slot >= PC_MAX_ATTACH || dp->att_fd[slot] < 0)
-		return -ENOENT;
-	return dp->att_fd[slot];
+	if (!use)
+		return -ENOMEM;
+	keep_gen(g, use, cap);
+	for (uint32_t s = 0; s < PC_SLOT_FIRST; s++)
+		use[s] = true; /* the reserved slots */
+	for (uint32_t i = 0; i < g->nfresh; i++)
+		if (g->fresh[i] < cap)
+			use[g->fresh[i]] = false;
+	for (uint32_t s = 0; s < cap; s++)
+		m += use[s];
+	v = calloc(m + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	m = 0;
+	for (uint32_t s = 0; s < cap; s++)
+		if (use[s])
+			v[m++] = s;
+	*ret = v;
+	*n = m;
+	return 0;
 }

@@ -102,7 +102,7 @@ static int read_batch(int fd, uint32_t n, size_t elem, void *vals)
 	return done == n ? 0 : -EIO;
 }
 
-static int read_array(int fd, uint32_t n, size_t elem, void *vals)
+int pc_map_read_array(int fd, uint32_t n, size_t elem, void *vals)
 {
 	int r;
 
@@ -145,7 +145,7 @@ static int read_slots(int fd, struct pc_stats *s)
 	if (!s->slots)
 		return -ENOMEM;
 	s->slot_cap = n;
-	r = read_array(fd, n, sizeof(*s->slots), s->slots);
+	r = pc_map_read_array(fd, n, sizeof(*s->slots), s->slots);
 	if (r < 0)
 		return r;
 	for (__u32 i = 0; i < n; i++) {
@@ -156,22 +156,13 @@ static int read_slots(int fd, struct pc_stats *s)
 }
 
 /* An attachment's counter array: its pin cnt_<slot>, or -ENOENT when it has
- * none.  A state pinned by an older daemon has no such pins: there the array
- * is reached by id through "cnt", which needs CAP_SYS_ADMIN. */
-static int open_counters(const char *pin_path, int cnt_fd, uint32_t slot)
+ * none (not published yet). */
+static int open_counters(const char *pin_path, uint32_t slot)
 {
 	char name[32];
-	__u32 id = 0;
-	int fd;
 
 	snprintf(name, sizeof(name), "cnt_%u", slot);
-	fd = open_pinned(pin_path, name);
-	if (fd != -ENOENT)
-		return fd;
-	if (bpf_map_lookup_elem(cnt_fd, &slot, &id) < 0)
-		return -errno; /* ENOENT: no counter array (yet) */
-	fd = bpf_map_get_fd_by_id(id);
-	return fd < 0 ? -errno : fd; /* ENOENT: replaced meanwhile */
+	return open_pinned(pin_path, name);
 }
 
 /* Add chunk k (ncpus values of struct pc_cnt_chunk in v) to by_slot,
@@ -193,7 +184,7 @@ static void add_chunk(struct pc_count *by_slot, uint32_t k, const struct pc_cnt_
 /* Sum one attachment's per-CPU counters into a->by_slot, one chunk of
  * PC_CNT_CHUNK slots (ncpus x 16 KiB) at a time.  An inner array of fewer
  * than slot_cap slots leaves the remaining slots at zero. */
-static int read_counters(const char *pin_path, int cnt_fd, struct pc_stats_attach *a,
+static int read_counters(const char *pin_path, struct pc_stats_attach *a,
 			 uint32_t slot_cap, int ncpus)
 {
 	_cleanup_close_ int fd = -1;
@@ -201,7 +192,7 @@ static int read_counters(const char *pin_path, int cnt_fd, struct pc_stats_attac
 	__u32 n;
 	int r;
 
-	fd = open_counters(pin_path, cnt_fd, a->slot);
+	fd = open_counters(pin_path, a->slot);
 	if (fd < 0)
 		return fd == -ENOENT ? 0 : fd;
 	r = check_array(fd, BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(struct pc_cnt_chunk), &n);
@@ -220,16 +211,13 @@ static int read_counters(const char *pin_path, int cnt_fd, struct pc_stats_attac
 	return 0;
 }
 
-static int read_attachments(const char *pin_path, int att_fd, int cnt_fd, struct pc_stats *s)
+static int read_attachments(const char *pin_path, int att_fd, struct pc_stats *s)
 {
 	_cleanup_free_ struct pc_attach_info *all = NULL;
-	__u32 n, ncnt;
+	__u32 n;
 	int r, ncpus;
 
 	r = check_array(att_fd, BPF_MAP_TYPE_ARRAY, sizeof(*all), &n);
-	if (r < 0)
-		return r;
-	r = check_array(cnt_fd, BPF_MAP_TYPE_ARRAY_OF_MAPS, sizeof(__u32), &ncnt);
 	if (r < 0)
 		return r;
 	ncpus = libbpf_num_possible_cpus();
@@ -239,7 +227,7 @@ static int read_attachments(const char *pin_path, int att_fd, int cnt_fd, struct
 	s->att = calloc(n ? n : 1, sizeof(*s->att));
 	if (!all || !s->att)
 		return -ENOMEM;
-	r = read_array(att_fd, n, sizeof(*all), all);
+	r = pc_map_read_array(att_fd, n, sizeof(*all), all);
 	if (r < 0)
 		return r;
 	for (__u32 i = 0; i < n; i++) {
@@ -254,11 +242,9 @@ static int read_attachments(const char *pin_path, int att_fd, int cnt_fd, struct
 		if (!a->by_slot)
 			return -ENOMEM;
 		s->natt++;
-		if (i < ncnt) {
-			r = read_counters(pin_path, cnt_fd, a, s->slot_cap, ncpus);
-			if (r < 0)
-				return r;
-		}
+		r = read_counters(pin_path, a, s->slot_cap, ncpus);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -278,7 +264,7 @@ static int sum_totals(struct pc_stats *s)
 
 static int stats_read(const char *pin_path, struct pc_stats *s)
 {
-	_cleanup_close_ int meta = -1, slots = -1, att = -1, cnt = -1;
+	_cleanup_close_ int meta = -1, slots = -1, att = -1;
 	int r;
 
 	meta = open_pinned(pin_path, "meta");
@@ -290,16 +276,13 @@ static int stats_read(const char *pin_path, struct pc_stats *s)
 	att = open_pinned(pin_path, "attach");
 	if (att < 0)
 		return att;
-	cnt = open_pinned(pin_path, "cnt");
-	if (cnt < 0)
-		return cnt;
 	r = read_meta(meta, &s->meta);
 	if (r < 0)
 		return r;
 	r = read_slots(slots, s);
 	if (r < 0)
 		return r;
-	r = read_attachments(pin_path, att, cnt, s);
+	r = read_attachments(pin_path, att, s);
 	if (r < 0)
 		return r;
 	return sum_totals(s);

@@ -28,6 +28,11 @@ struct pc_stats {
 	struct pc_count *total;      /* slot_cap entries, summed over attachments */
 };
 
+/* Every element of an array map of n entries into vals (elem bytes each,
+ * as the kernel copies them out), by BPF_MAP_LOOKUP_BATCH where the kernel
+ * has it. */
+int pc_map_read_array(int fd, uint32_t n, size_t elem, void *vals);
+
 /* Read everything at once from pin_path.  -ENOENT: no daemon state there. */
 int pc_stats_read(const char *pin_path, struct pc_stats **ret);
 void pc_stats_free(struct pc_stats *s);

@@ -41,3 +41,6 @@ int pc_log_struct(int level, const char *message_id, const char *fields[], const
 #define PC_MID_ATTACH  "819de0b7f77541a790ef0bd33d0502df"
 #define PC_MID_DETACH  "196acda958d448678cdc48fc5edaee5d"
 #define PC_MID_PKTLOG_SUPPRESSED "a46b00bfe7754d0b8925d6cffa5b83ff"
+#define PC_MID_HOOK_LOST     "e8a815a9dbb545ddb6dddce513dc974a"
+#define PC_MID_HOOK_RESTORED "4475fde0de834f798d6d1be12475a321"
+#define PC_MID_REDIRECT      "bb3348582ccf4868a0cf2d475460bae4"

@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * monitor.c - link events: a non-blocking rtnetlink socket in RTMGRP_LINK.
+ * monitor.c - link and traffic-control events: a non-blocking rtnetlink
+ * socket in RTMGRP_LINK and RTMGRP_TC.
  *
  * RTM_NEWLINK comes for every change of a link (flags, MTU, name...), so
  * PC_LINK_NEW repeats for links already known; a rename is a NEWLINK with
- * a new name for a known ifindex.  When the socket's queue overflowed the
- * kernel dropped events and says ENOBUFS: the caller re-enumerates.
+ * a new name for a known ifindex.  Every qdisc or filter added, changed or
+ * deleted is a PC_TC_CHANGE of its interface (no name): the caller looks
+ * at what it has there.  When the socket's queue overflowed the kernel
+ * dropped events and says ENOBUFS: the caller re-enumerates.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <linux/rtnetlink.h>
+#include <libmnl/libmnl.h>
 
 #include "netlink/netlink.h"
 #include "netlink/internal.h"
@@ -42,7 +46,7 @@ int pc_nlmon_open(struct pc_nlmon **ret)
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	r = pc_nl_socket_open(RTMGRP_LINK, SOCK_NONBLOCK, &m->sock);
+	r = pc_nl_socket_open(RTMGRP_LINK | RTMGRP_TC, SOCK_NONBLOCK, &m->sock);
 	if (r < 0)
 		return r;
 	*ret = m;
@@ -64,6 +68,12 @@ void pc_nlmon_close(struct pc_nlmon *m)
 	free(m);
 }
 
+static bool is_tc_msg(uint16_t type)
+{
+	return type == RTM_NEWQDISC || type == RTM_DELQDISC || type == RTM_NEWTFILTER ||
+	       type == RTM_DELTFILTER;
+}
+
 static int nlmon_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nlmon_dispatch *d = data;
@@ -71,6 +81,13 @@ static int nlmon_msg_cb(const struct nlmsghdr *nlh, void *data)
 	const char *name;
 	int ifindex;
 
+	if (is_tc_msg(nlh->nlmsg_type)) {
+		const struct tcmsg *t = mnl_nlmsg_get_payload(nlh);
+
+		if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(*t) && t->tcm_ifindex > 0)
+			d->cb(PC_TC_CHANGE, t->tcm_ifindex, NULL, d->userdata);
+		return MNL_CB_OK;
+	}
 	if (nlh->nlmsg_type == RTM_NEWLINK)
 		ev = PC_LINK_NEW;
 	else if (nlh->nlmsg_type == RTM_DELLINK)

@@ -35,8 +35,10 @@ int pc_nl_filter_detach(struct pc_nl *nl, int ifindex, int hook);
 typedef int (*pc_nl_link_cb)(int ifindex, const char *name, void *userdata);
 int pc_nl_links(struct pc_nl *nl, pc_nl_link_cb cb, void *userdata);
 
-/* Link events: a socket subscribed to RTNLGRP_LINK. */
-enum pc_link_event { PC_LINK_NEW = 1, PC_LINK_DEL = 2 };
+/* Link and traffic-control events: a socket subscribed to RTNLGRP_LINK
+ * and RTNLGRP_TC.  PC_TC_CHANGE: a qdisc or filter on ifindex was added,
+ * changed or deleted (name is NULL). */
+enum pc_link_event { PC_LINK_NEW = 1, PC_LINK_DEL = 2, PC_TC_CHANGE = 3 };
 typedef void (*pc_nl_event_cb)(enum pc_link_event ev, int ifindex, const char *name, void *userdata);
 struct pc_nlmon;
 int pc_nlmon_open(struct pc_nlmon **ret);

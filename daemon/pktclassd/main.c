@@ -26,14 +26,19 @@
 #include "pktclassd/pktlog.h"
 #include "pktclassd/preflight.h"
 #include "pktclassd/records.h"
+#include "pktclassd/redirect.h"
 #include "classifier/rsdiff.h"
 #include "datapath/stats.h"
 #include "lib/util.h"
 
-#define SLOT_CAP_MIN 4096u
 /* Packet-log suppression summaries: every stats_interval, or this often
  * when stats records are off. */
 #define PKTLOG_SUMMARY_USEC (60 * 1000000ull)
+/* Putting back filters that someone else removed, while it fails. */
+#define RETRY_USEC 1000000ull
+/* TC events per batch that are looked at one interface at a time; past it,
+ * every interface is checked. */
+#define TC_EVENTS_MAX 64
 
 struct daemon {
 	char config_path[PATH_MAX];
@@ -41,6 +46,8 @@ struct daemon {
 	sd_event *event;
 	sd_event_source *stats_timer;
 	uint64_t stats_interval;  /* what stats_timer runs at */
+	sd_event_source *retry_timer; /* while filters are missing */
+	char snapshot[PATH_MAX];  /* counters over a stop and start, or "" */
 	struct pc_nl *nl;
 	struct pc_nlmon *nlmon;
 	struct pc_dp *dp;
@@ -54,6 +61,9 @@ struct daemon {
 	struct pc_stats_log stats; /* the last stats record, for the deltas */
 	bool cntzero_warned;      /* said that pc_cnt_zero would not load */
 	uint64_t cnt_rewrites;    /* chunk rewrites already reported */
+	int tc_ev[TC_EVENTS_MAX]; /* interfaces of the TC events being read */
+	size_t ntc_ev;
+	bool tc_ev_overflow;
 };
 
 static int run_check(const char *path)
@@ -100,44 +110,16 @@ static bool cfg_has_monitor(const struct pc_config *cfg)
 	return false;
 }
 
-/* apply(), once the slots are assigned. */
-static int apply_slotted(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen)
+/* The declared classes of cfg, for the datapath to keep listed. */
+static int set_classes(struct pc_dp *dp, const struct pc_config *cfg)
 {
-	uint32_t gen = d->generation + 1;
-	struct pc_gen *g = NULL;
-	int r;
+	_cleanup_free_ const char **v = calloc(cfg->n_classes + 1, sizeof(*v));
 
-	pc_dp_set_log_rate(d->dp, l->cfg->settings.log_rate);
-	pc_dp_set_monitor(d->dp, cfg_has_monitor(l->cfg));
-	r = pc_dp_gen_prepare(d->dp, l->rs, l->tree, gen, &g);
-	if (r < 0) {
-		snprintf(why, whylen, "loading the classifier: %s", strerror(-r));
-		log_error_errno(r, "loading generation %u", gen);
-		log_verifier_tail(pc_dp_verifier_log(d->dp));
-		return r;
-	}
-	r = pc_am_prepare(d->am, l->cfg, l->rs, g);
-	if (r < 0) {
-		snprintf(why, whylen, "preparing the attachments: %s", strerror(-r));
-		pc_dp_gen_free(g);
-		return r;
-	}
-	r = pc_dp_gen_commit(d->dp, g, l->rs, d->config_path);
-	if (r < 0 && pc_dp_current(d->dp) != g) {
-		snprintf(why, whylen, "switching to generation %u: %s", gen, strerror(-r));
-		pc_am_abort(d->am);
-		pc_dp_gen_free(g);
-		return log_error_errno(r, "switching to generation %u", gen);
-	}
-	/* Once switched, g belongs to the datapath whatever else failed. */
-	if (r < 0)
-		log_warning_errno(r, "generation %u is live, but recording its state failed", gen);
-	d->generation = gen;
-	pc_am_commit(d->am);
-	pc_loaded_clear(&d->live);
-	d->live = *l;
-	*l = (struct pc_loaded){};
-	return 0;
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_classes; i++)
+		v[i] = cfg->classes[i].name;
+	return pc_dp_set_classes(dp, v, cfg->n_classes);
 }
 
 /* Reused counter slots are zeroed by a BPF program per CPU; where that
@@ -149,52 +131,92 @@ static void cntzero_report(struct daemon *d)
 	int r = pc_dp_cntzero_state(d->dp, &n);
 
 	if (r < 0 && !d->cntzero_warned) {
-		log_warning_errno(r, "the counter-zeroing program (pc_cnt_zero) would not load; "
-				  "reused counter slots are zeroed from user space, which can lose "
-				  "counts made meanwhile");
+		log_warning_errno(r, "the counter program (pc_cnt_zero, pc_cnt_add) would not load; "
+				  "counter slots are zeroed and carried from user space, which can "
+				  "lose counts made meanwhile");
 		d->cntzero_warned = true;
 	}
 	if (n > d->cnt_rewrites)
-		log_warning("zeroing reused counter slots rewrote %" PRIu64 " counter chunk(s) from "
+		log_warning("changing counter slots rewrote %" PRIu64 " counter chunk(s) from "
 			    "user space: counts made meanwhile in them may be lost",
 			    n - d->cnt_rewrites);
 	d->cnt_rewrites = n;
 }
 
-/* The transaction: everything is built beside the live generation; only
- * pc_dp_gen_commit() switches.  On success l moves into d->live. */
-static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen)
+/* The first generation of a new state takes the counters that the last
+ * clean stop left in the runtime directory. */
+static void snapshot_restore(struct daemon *d, struct pc_gen *g)
 {
+	size_t n;
 	int r;
 
-	/* Redirect targets were looked up by pc_config_verdict(): a missing
-	 * one is a warning there and passes here (redirect_ifindex 0).
-	 * Assigning publishes the new rule names in the pinned slot table
-	 * (given back below if the generation does not go live). */
-	r = pc_dp_assign_slots(d->dp, l->rs);
-	if (r < 0) {
-		snprintf(why, whylen, "assigning counter slots: %s", strerror(-r));
-		if (r == -ENOSPC)
-			log_error("out of counter slots (%u per attachment): stop the daemon with "
-				  "keep_on_exit off to let it size them anew", pc_dp_slot_cap(d->dp));
-		return log_error_errno(r, "assigning counter slots");
-	}
-	cntzero_report(d);
-	r = apply_slotted(d, l, why, whylen);
-	if (r < 0) {
-		/* the new names go again: only the live rules keep slots */
-		int q = pc_dp_slots_rollback(d->dp, d->live.rs);
+	if (pc_dp_adopted(d->dp) || pc_dp_current(d->dp) || !d->snapshot[0])
+		return;
+	r = pc_dp_snapshot_restore(d->dp, g, d->snapshot, &n);
+	if (r == -ENOENT)
+		return;
+	if (r < 0)
+		log_warning_errno(r, "reading the counters saved in %s; starting from zero", d->snapshot);
+	else
+		log_info("counters of the last run restored from %s (%zu counts)", d->snapshot, n);
+}
 
-		if (q < 0)
-			log_warning_errno(q, "giving back the counter slots of the rejected config");
+/* The transaction: everything is built beside the live generation and
+ * nothing live or pinned changes before pc_dp_gen_commit() switches.  On
+ * success l moves into d->live. */
+static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen)
+{
+	uint32_t gen = d->generation + 1;
+	struct pc_gen *g = NULL;
+	int r;
+
+	pc_dp_set_log_rate(d->dp, l->cfg->settings.log_rate);
+	pc_dp_set_monitor(d->dp, cfg_has_monitor(l->cfg));
+	r = set_classes(d->dp, l->cfg);
+	if (r >= 0)
+		r = pc_dp_gen_prepare(d->dp, l->rs, l->tree, gen, &g);
+	if (r < 0) {
+		snprintf(why, whylen, "loading the classifier: %s", strerror(-r));
+		log_error_errno(r, "loading generation %u", gen);
+		log_verifier_tail(pc_dp_verifier_log(d->dp));
+		return r;
 	}
-	return r;
+	pc_redirect_report(g);
+	r = pc_am_prepare(d->am, l->cfg, l->rs, g);
+	if (r < 0) {
+		snprintf(why, whylen, "preparing the attachments: %s", strerror(-r));
+		pc_dp_gen_free(g);
+		return r;
+	}
+	snapshot_restore(d, g);
+	r = pc_dp_gen_commit(d->dp, g, d->config_path);
+	if (r < 0 && pc_dp_current(d->dp) != g) {
+		snprintf(why, whylen, "switching to generation %u: %s", gen, strerror(-r));
+		pc_am_abort(d->am);
+		pc_dp_gen_free(g);
+		return log_error_errno(r, "switching to generation %u", gen);
+	}
+	/* Once switched, g belongs to the datapath whatever else failed. */
+	if (r < 0)
+		log_warning_errno(r, "generation %u is live, but recording its state failed", gen);
+	cntzero_report(d);
+	d->generation = gen;
+	pc_am_commit(d->am);
+	pc_loaded_clear(&d->live);
+	d->live = *l;
+	*l = (struct pc_loaded){};
+	return 0;
 }
 
 static void status_line(struct daemon *d, char *buf, size_t len)
 {
-	snprintf(buf, len, "generation %u, %u rules, %zu attachments", d->generation,
-		 d->live.rs ? d->live.rs->nrules : 0, pc_am_count(d->am));
+	size_t missing = pc_am_missing(d->am);
+	int n;
+
+	n = snprintf(buf, len, "generation %u, %u rules, %zu attachments", d->generation,
+		     d->live.rs ? d->live.rs->nrules : 0, pc_am_count(d->am));
+	if (missing && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - n, " (%zu missing: being put back)", missing);
 }
 
 /* STATUS= and the pinned status line, when they changed. */
@@ -224,9 +246,9 @@ static int on_stats_timer(sd_event_source *s, uint64_t usec, void *userdata)
 }
 
 /* Follow settings.stats_interval; an unchanged period keeps its rhythm. */
-static int stats_timer_update(struct daemon *d)
+static int stats_timer_update(struct daemon *d, const struct pc_config *cfg)
 {
-	uint64_t interval = d->live.cfg->settings.stats_interval_usec;
+	uint64_t interval = cfg->settings.stats_interval_usec;
 	int r;
 
 	if (d->stats_timer && interval == d->stats_interval)
@@ -243,11 +265,53 @@ static int stats_timer_update(struct daemon *d)
 	return r;
 }
 
-static uint64_t pktlog_interval(const struct daemon *d)
+static uint64_t pktlog_interval(const struct pc_config *cfg)
 {
-	uint64_t i = d->live.cfg->settings.stats_interval_usec;
+	uint64_t i = cfg->settings.stats_interval_usec;
 
 	return i > 0 ? i : PKTLOG_SUMMARY_USEC;
+}
+
+/* ---- putting back what someone else removed -------------------------------- */
+
+static void status_update(struct daemon *d)
+{
+	char status[128];
+
+	/* a failed reload's status stays until the next reload */
+	if (d->reload_failed)
+		return;
+	status_line(d, status, sizeof(status));
+	publish_status(d, status, false);
+}
+
+static void retry_timer_update(struct daemon *d);
+
+static int on_retry_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	pc_am_retry(d->am);
+	status_update(d);
+	retry_timer_update(d);
+	return 0;
+}
+
+/* Armed for a second while some filter is missing. */
+static void retry_timer_update(struct daemon *d)
+{
+	bool want = pc_am_missing(d->am) > 0;
+	int r = 0;
+
+	if (!d->retry_timer && want)
+		r = sd_event_add_time_relative(d->event, &d->retry_timer, CLOCK_MONOTONIC, RETRY_USEC,
+					       0, on_retry_timer, d);
+	else if (d->retry_timer && want)
+		r = sd_event_source_set_time_relative(d->retry_timer, RETRY_USEC);
+	if (r >= 0 && d->retry_timer)
+		r = sd_event_source_set_enabled(d->retry_timer, want ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+	if (r < 0)
+		log_warning_errno(r, "retry timer");
 }
 
 /* ---- reload ------------------------------------------------------------------ */
@@ -281,9 +345,11 @@ static void reload(struct daemon *d)
 		snprintf(msg, sizeof(msg), "reloaded: %s (%zu added, %zu removed, %zu changed)",
 			 status, diff.added, diff.removed, diff.changed);
 		publish_status(d, status, false);
-		stats_timer_update(d);
+		stats_timer_update(d, d->live.cfg);
+		retry_timer_update(d);
 		if (d->pktlog)
-			pc_pktlog_set(d->pktlog, d->live.cfg->settings.log_rate, pktlog_interval(d));
+			pc_pktlog_set(d->pktlog, d->live.cfg->settings.log_rate,
+				      pktlog_interval(d->live.cfg));
 	} else {
 		snprintf(status, sizeof(status), "reload failed: %s", why);
 		snprintf(msg, sizeof(msg), "%s; generation %u stays", status, d->generation);
@@ -322,7 +388,18 @@ static void on_link(enum pc_link_event ev, int ifindex, const char *name, void *
 {
 	struct daemon *d = userdata;
 
-	pc_am_link_event(d->am, ev, ifindex, name);
+	if (ev != PC_TC_CHANGE) {
+		pc_am_link_event(d->am, ev, ifindex, name);
+		pc_redirect_link(pc_dp_current(d->dp), ev, ifindex, name);
+		return;
+	}
+	for (size_t i = 0; i < d->ntc_ev; i++)
+		if (d->tc_ev[i] == ifindex)
+			return;
+	if (d->ntc_ev < TC_EVENTS_MAX)
+		d->tc_ev[d->ntc_ev++] = ifindex;
+	else
+		d->tc_ev_overflow = true;
 }
 
 static int on_nlmon(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -330,24 +407,27 @@ static int on_nlmon(sd_event_source *s, int fd, uint32_t revents, void *userdata
 	struct daemon *d = userdata;
 	int r;
 
+	d->ntc_ev = 0;
+	d->tc_ev_overflow = false;
 	r = pc_nlmon_process(d->nlmon, on_link, d);
-	if (r == -ENOBUFS) {
-		log_warning("link events were lost: scanning the interfaces again");
+	if (r == -ENOBUFS || d->tc_ev_overflow) {
+		if (r == -ENOBUFS)
+			log_warning("link or tc events were lost: scanning the interfaces again");
 		pc_am_resync(d->am);
+		pc_redirect_resync(pc_dp_current(d->dp));
 	} else if (r < 0) {
 		log_warning_errno(r, "reading link events");
 	}
+	/* our own attachments make TC events too: those find our filter */
+	for (size_t i = 0; !d->tc_ev_overflow && i < d->ntc_ev; i++)
+		pc_am_tc_event(d->am, d->tc_ev[i]);
+	retry_timer_update(d);
 	/* the attachment count in STATUS= follows the links */
-	if (!d->reload_failed) {
-		char status[128];
-
-		status_line(d, status, sizeof(status));
-		publish_status(d, status, false);
-	}
+	status_update(d);
 	return 0;
 }
 
-static int setup_events(struct daemon *d)
+static int setup_events(struct daemon *d, const struct pc_config *cfg)
 {
 	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
 	int r;
@@ -363,10 +443,10 @@ static int setup_events(struct daemon *d)
 	r = sd_event_add_io(d->event, NULL, pc_nlmon_fd(d->nlmon), EPOLLIN, on_nlmon, d);
 	if (r < 0)
 		return log_error_errno(r, "watching link events");
-	r = stats_timer_update(d);
+	r = stats_timer_update(d, cfg);
 	if (r < 0)
 		return log_error_errno(r, "stats timer");
-	r = pc_pktlog_new(d->event, d->dp, d->live.cfg->settings.log_rate, pktlog_interval(d),
+	r = pc_pktlog_new(d->event, d->dp, cfg->settings.log_rate, pktlog_interval(cfg),
 			  &d->pktlog);
 	if (r < 0)
 		return log_error_errno(r, "packet log");
@@ -378,14 +458,45 @@ static int setup_events(struct daemon *d)
 
 /* ---- startup and stop ------------------------------------------------------------- */
 
-static uint32_t slot_cap_for(const struct pc_ruleset *rs)
+/* Counter slots for a new state: the rules, classes and declared classes,
+ * and half again for the next reload (the capacity grows when a config
+ * needs more). */
+static uint32_t slot_cap_for(const struct pc_loaded *l)
 {
-	uint64_t want = 2 * ((uint64_t)rs->nrules + pc_count_classes(rs) + 2);
-	uint32_t cap = SLOT_CAP_MIN;
+	uint64_t want = (uint64_t)l->rs->nrules + pc_count_classes(l->rs) + l->cfg->n_classes + 2;
 
-	while (cap < want && cap < (1u << 31))
-		cap <<= 1;
-	return cap;
+	want += want / 2;
+	return want > UINT32_MAX / 4 ? UINT32_MAX / 4 : (uint32_t)want;
+}
+
+/* The counters file of this pin path in the runtime directory that systemd
+ * gives the unit ($RUNTIME_DIRECTORY, /run/pktclassd, kept over a restart
+ * by RuntimeDirectoryPreserve=restart): the pin path with '/' as '-' and
+ * other bytes outside [A-Za-z0-9_.] as \xNN.  Without it (started by
+ * hand) there is none: a stop ends the counters. */
+static void snapshot_path(struct daemon *d)
+{
+	const char *dir = getenv("RUNTIME_DIRECTORY");
+	char name[4 * PC_PATH_MAX + 16] = "", *p = name;
+	size_t dl;
+
+	d->snapshot[0] = '\0';
+	if (!dir || *dir != '/')
+		return;
+	dl = strcspn(dir, ":"); /* systemd lists several with ':' */
+	for (const char *c = d->pin_path + 1; *c; c++) {
+		if (*c == '/')
+			*p++ = '-';
+		else if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			 (*c >= '0' && *c <= '9') || *c == '_' || *c == '.')
+			*p++ = *c;
+		else
+			p += sprintf(p, "\\x%02x", (unsigned char)*c);
+	}
+	*p = '\0';
+	if (snprintf(d->snapshot, sizeof(d->snapshot), "%.*s/%s.counters", (int)dl, dir, name) >=
+	    (int)sizeof(d->snapshot))
+		d->snapshot[0] = '\0';
 }
 
 /* What an earlier run left pinned: its attachments and generation. */
@@ -405,13 +516,18 @@ static int adopt_pinned(struct daemon *d)
 
 static int start(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen)
 {
-	struct pc_dp_opts o = { .pin_path = d->pin_path, .slot_cap = slot_cap_for(l->rs) };
+	struct pc_dp_opts o = { .pin_path = d->pin_path, .slot_cap = slot_cap_for(l) };
 	int r;
 
 	r = pc_nl_open(&d->nl);
 	if (r < 0)
 		return log_error_errno(r, "rtnetlink");
 	r = pc_dp_open(&o, &d->dp);
+	if (r == -EBUSY) {
+		snprintf(why, whylen, "another pktclassd runs on %.200s", d->pin_path);
+		return log_error_errno(r, "another pktclassd runs on pin path %s: not starting "
+				       "(nothing there was touched)", d->pin_path);
+	}
 	if (r < 0) {
 		snprintf(why, whylen, "opening the datapath: %s", strerror(-r));
 		return log_error_errno(r, "loading the BPF programs under %s", d->pin_path);
@@ -424,7 +540,27 @@ static int start(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen
 	r = pc_nlmon_open(&d->nlmon);
 	if (r < 0)
 		return log_error_errno(r, "link monitor");
+	/* everything that can fail comes before the first commit */
+	r = setup_events(d, l->cfg);
+	if (r < 0)
+		return r;
 	return apply(d, l, why, whylen);
+}
+
+/* A clean stop without keep_on_exit takes the counters with the pins:
+ * they go to the runtime directory first, for the next start. */
+static void snapshot_save(struct daemon *d)
+{
+	int r;
+
+	if (!d->snapshot[0] || !pc_dp_current(d->dp))
+		return;
+	r = pc_dp_snapshot_save(d->dp, d->snapshot);
+	if (r < 0)
+		log_warning_errno(r, "saving the counters to %s; the next start begins at zero",
+				  d->snapshot);
+	else
+		log_info("counters saved to %s for the next start", d->snapshot);
 }
 
 static void stop(struct daemon *d)
@@ -432,16 +568,18 @@ static void stop(struct daemon *d)
 	bool keep = d->live.cfg ? d->live.cfg->settings.keep_on_exit : d->keep_on_exit;
 	int r;
 
+	if (!d->dp)
+		return;
 	sd_notify(false, "STOPPING=1\nSTATUS=stopping");
 	if (d->am)
 		pc_am_stop(d->am, keep);
-	if (d->dp && !keep) {
+	if (!keep) {
+		snapshot_save(d);
 		r = pc_dp_unpin(d->dp);
 		if (r < 0)
 			log_warning_errno(r, "removing the pins under %s", d->pin_path);
 	}
-	if (d->dp)
-		pc_dp_close(d->dp, keep);
+	pc_dp_close(d->dp, keep);
 	d->dp = NULL;
 	if (keep)
 		log_info("stopped; programs left attached and pinned under %s (keep_on_exit)",
@@ -450,10 +588,26 @@ static void stop(struct daemon *d)
 		log_info("stopped; detached and unpinned");
 }
 
+/* A start that failed: a state found pinned and not yet changed stays as
+ * it was (its programs go on classifying); one we created goes again. */
+static void start_failed(struct daemon *d)
+{
+	if (d->dp && pc_dp_adopted(d->dp) && !pc_dp_touched(d->dp)) {
+		log_error("start failed; the state found under %s (generation %u) is left as it was",
+			  d->pin_path, d->generation);
+		pc_dp_close(d->dp, true);
+		d->dp = NULL;
+		return;
+	}
+	d->keep_on_exit = false;
+	stop(d);
+}
+
 static void daemon_free(struct daemon *d)
 {
 	pc_pktlog_free(d->pktlog);
 	sd_event_source_unref(d->stats_timer);
+	sd_event_source_unref(d->retry_timer);
 	sd_event_unref(d->event);
 	pc_am_free(d->am);
 	if (d->nlmon)
@@ -483,17 +637,20 @@ static int run(struct daemon *d)
 	diff.added = rules;
 	strscpy_ok(d->pin_path, sizeof(d->pin_path), l.cfg->settings.pin_path);
 	d->keep_on_exit = l.cfg->settings.keep_on_exit;
+	snapshot_path(d);
 	r = start(d, &l, why, sizeof(why));
 	pc_loaded_clear(&l);
-	if (r >= 0)
-		r = setup_events(d);
 	if (r < 0) {
 		snprintf(msg, sizeof(msg), "start failed: %s", why[0] ? why : strerror(-r));
 		pc_record_generation(true, false, d->generation, rules,
 				     pc_now_usec(CLOCK_MONOTONIC) - t0, &diff, msg);
-		stop(d);
+		start_failed(d);
 		return EXIT_FAILURE;
 	}
+	/* used, or stale beside an adopted state */
+	if (d->snapshot[0] && unlink(d->snapshot) < 0 && errno != ENOENT)
+		log_warning_errno(-errno, "removing %s", d->snapshot);
+	retry_timer_update(d);
 	pc_stats_log_snapshot(&d->stats, d->pin_path, false);
 	status_line(d, status, sizeof(status));
 	publish_status(d, status, false);

@@ -6,8 +6,8 @@
  *   bench-classify [-p PACKETS] [-r REPEAT] [-k ROUNDS] [-e MIB] [-o OUT.md] NAME RULES TRACE ...
  *
  * Per set: the ClassBench rules become a config in memory (tests/lib/cbset.c),
- * timed through pc_compile, pc_tree_build and pc_dp_assign_slots +
- * pc_dp_gen_prepare (program load, map creation and fill) in a private netns
+ * timed through pc_compile, pc_tree_build and pc_dp_gen_prepare (slot
+ * assignment, program load, map creation and fill) in a private netns
  * with a private pin path.  Then the first PACKETS packets of the trace,
  * each run REPEAT times in one BPF_PROG_TEST_RUN (the kernel reports the
  * mean per run), for ROUNDS rounds; within a round every packet goes through
@@ -274,7 +274,6 @@ static int gen_make(const char *rules, struct gen *x, struct row *w)
 	pc_diags_clear(&d);
 	r = r ?: pc_tree_build(x->rs, &x->t);
 	t2 = now_ms();
-	r = r ?: pc_dp_assign_slots(x->dp, x->rs);
 	/* as the daemon: the socket program only for monitor hooks (the
 	 * ClassBench config has ingress only); PC_BENCH_SOCK=1 loads it anyway */
 	pc_dp_set_monitor(x->dp, (x->cfg->ifaces[0].hooks & (1u << PC_HOOK_MONITOR)) ||

@@ -77,7 +77,6 @@ static int set_load(struct pc_dp *dp, const char *rules, struct set *s, uint32_t
 		pc_diags_print(&d, stderr);
 	pc_diags_clear(&d);
 	r = r ?: pc_tree_build(s->rs, &s->t);
-	r = r ?: pc_dp_assign_slots(dp, s->rs);
 	r = r ?: pc_dp_gen_prepare(dp, s->rs, s->t, 1, &s->g);
 	if (r < 0)
 		return r;

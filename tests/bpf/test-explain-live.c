@@ -201,10 +201,9 @@ static int load_generation(void)
 	pc_diags_clear(&d);
 	r = r ?: pc_tree_build(rs, &t);
 	r = r ?: pc_dp_open(&o, &dp);
-	r = r ?: pc_dp_assign_slots(dp, rs);
 	r = r ?: pc_dp_gen_prepare(dp, rs, t, 7, &g);
 	r = r ?: set_ifaces(g, cfg, rs);
-	r = r ?: pc_dp_gen_commit(dp, g, rs, conf);
+	r = r ?: pc_dp_gen_commit(dp, g, conf);
 	if (r < 0 && g && pc_dp_current(dp) != g)
 		pc_dp_gen_free(g);
 	return r;

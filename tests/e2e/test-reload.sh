@@ -258,7 +258,7 @@ ST=$(pc_ctl_pins status --json) || fail "pktclassctl status"
 assert_eq "$(json_get reload <<<"$ST")" ok "status after a good reload"
 assert_eq "$(json_get generation <<<"$ST")" $((GEN + 1)) "generation after a good reload"
 # A redirect target that does not exist: a warning, and the rule passes
-# until an interface of that name appears.
+# until an interface of that name appears (it is followed: test-redirect).
 # (the good config and the rule: the other rules keep their counts)
 sed 's/^rules:$/rules:\n  - name: ghost\n    match: { proto: udp, dst_port: 9 }\n    redirect: no-such-if0/' \
 	"$PC_TMP/good.yaml" >"$PC_CFG"

@@ -120,8 +120,7 @@ static int load_generation(struct pk_ctx *c)
 			return r;
 		c->att[h] = (uint32_t)r;
 	}
-	r = pc_dp_assign_slots(c->dp, c->rs);
-	r = r ?: pc_dp_gen_prepare(c->dp, c->rs, c->t, 1, &c->g);
+	r = pc_dp_gen_prepare(c->dp, c->rs, c->t, 1, &c->g);
 	if (r < 0)
 		return r;
 	c->ifbits = pc_ifbits(c->rs, "lo");
@@ -318,7 +317,7 @@ static void compare_dscp(struct pk_ctx *c, const uint8_t *f, uint32_t len, const
 
 static void compare_tc_effects(struct pk_ctx *c, const uint8_t *f, uint32_t len, const struct pc_trace *e)
 {
-	const struct pc_rule_out *o = &c->rs->outs[e->rule];
+	const struct pc_rule_out *o = &pc_dp_gen_outs(c->g)[e->rule];
 	uint32_t want = (uint32_t)TC_ACT_UNSPEC;
 
 	if (e->status == PC_PARSE_MALFORMED) {
