@@ -172,6 +172,7 @@ static void status_json(const struct pc_stats *s, const char *pin_path, bool run
 	pc_json_kv_u64(&j, "generation", m->generation);
 	pc_json_kv_u64(&j, "rules", m->nrules);
 	pc_json_kv_u64(&j, "classes", m->nclasses);
+	pc_json_kv_u64(&j, "slot_cap", m->slot_cap);
 	pc_json_kv_string(&j, "loaded", when);
 	pc_json_kv_u64(&j, "loaded_usec", m->loaded_realtime_usec);
 	pc_json_kv_string(&j, "reload", m->flags & PC_META_RELOAD_FAILED ? "failed" : "ok");
@@ -186,6 +187,7 @@ static void status_json(const struct pc_stats *s, const char *pin_path, bool run
 		pc_json_kv_u64(&j, "ifindex", a->ifindex);
 		pc_json_kv_string(&j, "hook", ctl_hook_name(a->hook));
 		pc_json_kv_u64(&j, "prog_id", a->prog_id);
+		pc_json_kv_string(&j, "state", a->flags & PC_ATT_MISSING ? "missing" : "attached");
 		pc_json_object_end(&j);
 	}
 	pc_json_array_end(&j);
@@ -206,6 +208,7 @@ static void status_text(const struct pc_stats *s, const char *pin_path, bool run
 	printf("config:      %s\n", m->config_path);
 	printf("generation:  %" PRIu32 "\n", m->generation);
 	printf("rules:       %" PRIu32 " (%" PRIu32 " classes)\n", m->nrules, m->nclasses);
+	printf("counters:    %" PRIu32 " slots per attachment\n", m->slot_cap);
 	printf("loaded:      %s\n", when);
 	printf("last reload: %s\n", m->flags & PC_META_RELOAD_FAILED ? "failed" : "ok");
 	printf("status:      %s\n", m->status);
@@ -214,8 +217,9 @@ static void status_text(const struct pc_stats *s, const char *pin_path, bool run
 	for (size_t i = 0; i < s->natt; i++) {
 		const struct pc_attach_info *a = &s->att[i].info;
 
-		printf("  %-16s %-8s prog %" PRIu32 "\n", a->ifname, ctl_hook_name(a->hook),
-		       a->prog_id);
+		printf("  %-16s %-8s prog %" PRIu32 "%s\n", a->ifname, ctl_hook_name(a->hook),
+		       a->prog_id, a->flags & PC_ATT_MISSING ? "  MISSING (removed by someone "
+		       "else; being put back)" : "");
 	}
 }
 
