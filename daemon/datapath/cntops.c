@@ -27,6 +27,15 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* A lack of files or memory is tried again next time; anything else (no
+ * raw_tp test runs here) is for good. */
+static int ops_failed(struct pc_cset *cs, int r)
+{
+	if (r != -EMFILE && r != -ENFILE && r != -ENOMEM)
+		cs->ops_err = r;
+	return r;
+}
+
 static int ops_load(struct pc_cset *cs)
 {
 	struct pc_cntops *skel;
@@ -38,16 +47,21 @@ static int ops_load(struct pc_cset *cs)
 		return cs->ops_err;
 	skel = pc_cntops__open();
 	if (!skel)
-		return cs->ops_err = -errno;
+		return ops_failed(cs, -errno);
 	r = bpf_map__reuse_fd(skel->maps.cnt, cs->outer_fd);
 	if (r >= 0)
 		r = pc_cntops__load(skel);
 	if (r < 0) {
 		pc_cntops__destroy(skel);
-		return cs->ops_err = r;
+		return ops_failed(cs, r);
 	}
 	cs->ops = skel;
 	return 0;
+}
+
+void pc_cset_ops_prepare(struct pc_cset *cs)
+{
+	ops_load(cs);
 }
 
 void pc_cset_ops_free(struct pc_cset *cs)

@@ -227,8 +227,12 @@ static int commit_prepare(struct pc_dp *dp, struct pc_gen *g)
 	r = fill_att(dp, g);
 	if (r < 0)
 		return r;
-	if (g->cs != dp->cs)
-		return pc_dp_slots_write(dp, g->cs->slots_fd, g->cs->slot_cap, true);
+	if (g->cs != dp->cs) {
+		/* after the switch, nothing may need a new file descriptor */
+		pc_cset_ops_prepare(g->cs);
+		r = pc_dp_sync_prepare(dp);
+		return r < 0 ? r : pc_dp_slots_write(dp, g->cs->slots_fd, g->cs->slot_cap, true);
+	}
 	r = pc_dp_slots_write(dp, dp->cs->slots_fd, dp->cs->slot_cap, false);
 	if (r >= 0)
 		r = zero_fresh(dp, g);

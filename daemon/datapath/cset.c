@@ -185,22 +185,31 @@ void pc_cset_drop(struct pc_cset *cs, uint32_t a)
 	cs->in_outer[a] = false;
 }
 
-/* The sync map is created on first use: an array of maps of one entry,
- * rewritten with the same inner map. */
-int pc_dp_sync(struct pc_dp *dp)
+/* The sync map: an array of maps of one entry, rewritten with the same
+ * inner map.  Made before a switch that needs it, so that nothing after
+ * the switch needs a new file descriptor. */
+int pc_dp_sync_prepare(struct pc_dp *dp)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts);
-	__u32 zero = 0;
 
-	if (dp->sync_fd < 0) {
+	if (dp->sync_fd >= 0)
+		return 0;
+	if (dp->sync_inner_fd < 0)
 		dp->sync_inner_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pc_sync_in", 4, 4, 1, NULL);
-		if (dp->sync_inner_fd < 0)
-			return -errno;
-		opts.inner_map_fd = dp->sync_inner_fd;
-		dp->sync_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "pc_sync", 4, 4, 1, &opts);
-		if (dp->sync_fd < 0)
-			return -errno;
-	}
+	if (dp->sync_inner_fd < 0)
+		return -errno;
+	opts.inner_map_fd = dp->sync_inner_fd;
+	dp->sync_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "pc_sync", 4, 4, 1, &opts);
+	return dp->sync_fd < 0 ? -errno : 0;
+}
+
+int pc_dp_sync(struct pc_dp *dp)
+{
+	__u32 zero = 0;
+	int r = pc_dp_sync_prepare(dp);
+
+	if (r < 0)
+		return r;
 	return bpf_map_update_elem(dp->sync_fd, &zero, &dp->sync_inner_fd, BPF_ANY) < 0 ? -errno : 0;
 }
 
@@ -278,7 +287,7 @@ static int adopt_array(struct pc_dp *dp, struct pc_cset *cs, uint32_t a)
 	if (fd == -ENOENT)
 		return 0;
 	if (fd < 0)
-		return -EPROTO;
+		return fd;
 	if (!shape_is(fd, BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(struct pc_cnt_chunk),
 		      cs->slot_cap / PC_CNT_CHUNK)) {
 		close(fd);
@@ -304,8 +313,10 @@ int pc_cset_adopt(struct pc_dp *dp, struct pc_cset **ret)
 	cs->pinned = true;
 	cs->outer_fd = pc_dp_obj_get(dp, "cnt");
 	cs->slots_fd = pc_dp_obj_get(dp, "slots");
-	if (cs->outer_fd < 0 || cs->slots_fd < 0 ||
-	    !shape_is(cs->slots_fd, BPF_MAP_TYPE_ARRAY, sizeof(struct pc_slot_name), cs->slot_cap) ||
+	if (cs->outer_fd < 0 || cs->slots_fd < 0)
+		r = cs->outer_fd == -ENOENT || cs->slots_fd == -ENOENT ? -EPROTO :
+		    cs->outer_fd < 0 ? cs->outer_fd : cs->slots_fd;
+	else if (!shape_is(cs->slots_fd, BPF_MAP_TYPE_ARRAY, sizeof(struct pc_slot_name), cs->slot_cap) ||
 	    !shape_is(cs->outer_fd, BPF_MAP_TYPE_ARRAY_OF_MAPS, sizeof(__u32), PC_MAX_ATTACH))
 		r = -EPROTO;
 	for (uint32_t a = 0; r >= 0 && a < dp->natt; a++) {

@@ -149,7 +149,9 @@ int pc_cset_array(struct pc_dp *dp, struct pc_cset *cs, uint32_t a);
 int pc_cset_fill(struct pc_cset *cs, const uint32_t *a, size_t n);
 /* Forget attach slot a's array (its "cnt" entry stays until reused). */
 void pc_cset_drop(struct pc_cset *cs, uint32_t a);
-/* Wait until no BPF program that started before runs any more. */
+/* Wait until no BPF program that started before runs any more (an array
+ * of maps update: an RCU grace period); _prepare makes what it needs. */
+int pc_dp_sync_prepare(struct pc_dp *dp);
 int pc_dp_sync(struct pc_dp *dp);
 /* Add what attach slot a counted in from's slots s[0..n) to to's. */
 int pc_cset_carry(struct pc_dp *dp, struct pc_cset *from, struct pc_cset *to, uint32_t a,
@@ -163,6 +165,8 @@ int pc_cset_zero(struct pc_dp *dp, struct pc_cset *cs, uint32_t *s, uint32_t n);
 int pc_cset_add(struct pc_dp *dp, struct pc_cset *cs, uint32_t a, const struct pc_cnt_delta *d,
 		uint32_t n);
 void pc_cset_ops_free(struct pc_cset *cs);
+/* Load cs's programs now (a failure leaves the user-space way). */
+void pc_cset_ops_prepare(struct pc_cset *cs);
 
 /* slots.c */
 int pc_dp_slots_mirror(struct pc_dp *dp, uint32_t cap);

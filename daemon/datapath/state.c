@@ -298,29 +298,42 @@ static bool meta_adoptable(const struct pc_meta *m)
 	       m->slot_cap > PC_SLOT_FIRST && m->slot_cap % PC_CNT_CHUNK == 0;
 }
 
+/* A pin of the state: -EPROTO when it is missing (a broken state, made
+ * anew), other errors as they are (too many files...: nothing is touched). */
+static int state_get(const struct pc_dp *dp, const char *name, int *ret)
+{
+	int fd = pc_dp_obj_get(dp, name);
+
+	if (fd < 0)
+		return fd == -ENOENT ? -EPROTO : fd;
+	*ret = fd;
+	return 0;
+}
+
 static int adopt_maps(struct pc_dp *dp)
 {
 	static const char *const entry_pins[PC_HOOK_MAX] = {
 		"entry_ingress", "entry_egress", "entry_sock",
 	};
 	struct bpf_map_info info;
+	int r;
 
-	dp->jmp_tc_fd = pc_dp_obj_get(dp, "jmp_tc");
-	dp->jmp_sock_fd = pc_dp_obj_get(dp, "jmp_sock");
-	dp->attach_fd = pc_dp_obj_get(dp, "attach");
+	r = state_get(dp, "jmp_tc", &dp->jmp_tc_fd);
+	r = r ?: state_get(dp, "jmp_sock", &dp->jmp_sock_fd);
+	r = r ?: state_get(dp, "attach", &dp->attach_fd);
 	for (int h = 0; h < PC_HOOK_MAX; h++)
-		if ((dp->entry_fd[h] = pc_dp_obj_get(dp, entry_pins[h])) < 0)
-			return -EPROTO;
-	if (dp->jmp_tc_fd < 0 || dp->jmp_sock_fd < 0 || dp->attach_fd < 0)
-		return -EPROTO;
-	if (pc_dp_map_info(dp->attach_fd, &info) < 0 || info.max_entries != PC_MAX_ATTACH ||
-	    info.value_size != sizeof(struct pc_attach_info))
+		r = r ?: state_get(dp, entry_pins[h], &dp->entry_fd[h]);
+	r = r ?: pc_dp_map_info(dp->attach_fd, &info);
+	if (r < 0)
+		return r;
+	if (info.max_entries != PC_MAX_ATTACH || info.value_size != sizeof(struct pc_attach_info))
 		return -EPROTO;
 	return 0;
 }
 
-/* 0, -ENOENT (nothing pinned) or -EPROTO (pins not usable).  Reads only:
- * what is found stays as it is until the first commit. */
+/* 0, -ENOENT (nothing pinned), -EPROTO (pins not usable: made anew) or
+ * another error (nothing touched).  Reads only: what is found stays as it
+ * is until the first commit. */
 static int adopt_all(struct pc_dp *dp)
 {
 	__u32 zero = 0;
@@ -328,8 +341,10 @@ static int adopt_all(struct pc_dp *dp)
 
 	dp->meta_fd = pc_dp_obj_get(dp, "meta");
 	if (dp->meta_fd < 0)
-		return dp->meta_fd == -ENOENT ? -ENOENT : -EPROTO;
-	if (bpf_map_lookup_elem(dp->meta_fd, &zero, &dp->meta) < 0 || !meta_adoptable(&dp->meta))
+		return dp->meta_fd;
+	if (bpf_map_lookup_elem(dp->meta_fd, &zero, &dp->meta) < 0)
+		return errno == ENOENT || errno == EINVAL ? -EPROTO : -errno;
+	if (!meta_adoptable(&dp->meta))
 		return -EPROTO;
 	r = adopt_maps(dp);
 	if (r >= 0)
@@ -338,9 +353,8 @@ static int adopt_all(struct pc_dp *dp)
 		r = pc_cset_adopt(dp, &dp->cs);
 	if (r >= 0)
 		r = pc_dp_slots_read(dp, dp->cs->slots_fd, dp->cs->slot_cap);
-	if (r < 0)
-		return r == -ENOMEM ? r : -EPROTO;
-	r = pc_dp_log_open(dp);
+	if (r >= 0)
+		r = pc_dp_log_open(dp);
 	if (r < 0)
 		return r;
 	dp->adopted = true;
