@@ -483,6 +483,14 @@ int pc_am_resync(struct pc_am *am)
 
 /* ---- stop ------------------------------------------------------------------ */
 
+void pc_am_unhook(struct pc_am *am)
+{
+	for (size_t i = 0; i < am->n; i++)
+		for_each_hook(h)
+			if (am->links[i].h[h].held)
+				hook_unhook(am, &am->links[i], h, false);
+}
+
 void pc_am_stop(struct pc_am *am, bool keep)
 {
 	pc_am_abort(am);

@@ -50,6 +50,10 @@ void pc_am_retry(struct pc_am *am);
 /* Hooks held whose filter is missing. */
 size_t pc_am_missing(const struct pc_am *am);
 
+/* Take every filter and socket of ours away, holding the attach slots (so
+ * that their counters can still be read): the first half of a stop. */
+void pc_am_unhook(struct pc_am *am);
+
 /* Stop: keep == false detaches everything of ours; true leaves the TC
  * filters in place (monitor sockets die with the process anyway). */
 void pc_am_stop(struct pc_am *am, bool keep);

@@ -260,9 +260,8 @@ void hook_lost(struct pc_am *am, struct link_state *l, int hook, const char *why
 }
 
 /* Take our filter or socket away (unless the link is gone, which took them
- * along), give the slot back, and drop the clsact if it was ours and is
- * empty now. */
-void hook_detach(struct pc_am *am, struct link_state *l, int hook, bool gone)
+ * along); the slot stays held. */
+void hook_unhook(struct pc_am *am, struct link_state *l, int hook, bool gone)
 {
 	struct hook_state *hs = &l->h[hook];
 	int r;
@@ -274,8 +273,20 @@ void hook_detach(struct pc_am *am, struct link_state *l, int hook, bool gone)
 	}
 	if (hs->sock >= 0)
 		close(hs->sock);
+	hs->sock = -1;
 	if (hs->attached)
 		log_attach_record(false, l->name, hook, hs->prog_id);
+	hs->attached = false;
+}
+
+/* hook_unhook(), give the slot back, and drop the clsact if it was ours
+ * and is empty now. */
+void hook_detach(struct pc_am *am, struct link_state *l, int hook, bool gone)
+{
+	struct hook_state *hs = &l->h[hook];
+	int r;
+
+	hook_unhook(am, l, hook, gone);
 	if (hs->held)
 		pc_dp_attach_slot_put(am->dp, hs->slot);
 	hook_state_init(hs);

@@ -74,6 +74,8 @@ int hook_acquire(struct pc_am *am, int ifindex, const char *name, int hook, bool
  * back is logged as restored. */
 int hook_attach(struct pc_am *am, struct link_state *l, int hook);
 void hook_detach(struct pc_am *am, struct link_state *l, int hook, bool gone);
+/* Only the filter or socket goes; the attach slot stays held. */
+void hook_unhook(struct pc_am *am, struct link_state *l, int hook, bool gone);
 /* Our filter of a TC hook we think attached is not there: log it, mark it
  * missing (in the pinned record too); why says what was seen. */
 void hook_lost(struct pc_am *am, struct link_state *l, int hook, const char *why);

@@ -144,6 +144,7 @@ struct restore {
 	struct pc_slot_ix *ix;
 	struct pc_cnt_chunk *v;
 	int fd;            /* the current attachment's array, -1: skip */
+	bool dry;          /* only check the lines */
 	size_t n;
 };
 
@@ -177,7 +178,7 @@ static int restore_line(struct restore *st, const char *line)
 	int64_t s;
 
 	if (sscanf(line, "att %15s %u", name, &hook) == 2) {
-		int64_t a = att_of(st->dp, st->g, name, hook);
+		int64_t a = st->dry ? -1 : att_of(st->dp, st->g, name, hook);
 
 		st->fd = a < 0 ? -1 : pc_cset_array(st->dp, st->g->cs, (uint32_t)a);
 		return st->fd == -ENOMEM ? -ENOMEM : 0;
@@ -213,8 +214,16 @@ int pc_dp_snapshot_restore(struct pc_dp *dp, struct pc_gen *g, const char *path,
 		r = -ENOMEM;
 	if (r >= 0)
 		r = pc_dp_slot_ix_new(dp, &st.ix);
-	while (r >= 0 && fgets(line, sizeof(line), f))
-		r = restore_line(&st, line);
+	/* the whole file checked first: a damaged one seeds nothing */
+	for (int pass = 0; r >= 0 && pass < 2; pass++) {
+		st.dry = pass == 0;
+		st.fd = -1;
+		rewind(f);
+		if (!fgets(line, sizeof(line), f))
+			r = -EBADMSG;
+		while (r >= 0 && fgets(line, sizeof(line), f))
+			r = restore_line(&st, line);
+	}
 	fclose(f);
 	pc_dp_slot_ix_free(st.ix);
 	free(st.v);

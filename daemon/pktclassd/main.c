@@ -571,10 +571,14 @@ static void stop(struct daemon *d)
 	if (!d->dp)
 		return;
 	sd_notify(false, "STOPPING=1\nSTATUS=stopping");
+	/* nothing counts any more when the counters are saved */
+	if (d->am && !keep)
+		pc_am_unhook(d->am);
+	if (!keep)
+		snapshot_save(d);
 	if (d->am)
 		pc_am_stop(d->am, keep);
 	if (!keep) {
-		snapshot_save(d);
 		r = pc_dp_unpin(d->dp);
 		if (r < 0)
 			log_warning_errno(r, "removing the pins under %s", d->pin_path);

@@ -16,8 +16,10 @@
 # packet-log and start/reload records with their fields and MESSAGE_IDs; the
 # catalog text in `journalctl -x`; `systemctl reload` returns with the new
 # rules live; a broken config on reload is reported and the old rules keep
-# classifying; SIGSTOP makes the watchdog restart the daemon; `systemctl
-# stop` leaves no filter, program or pin of ours.
+# classifying; SIGSTOP makes the watchdog restart the daemon (the counters
+# carry on from the pins); `systemctl restart` keeps the counters (through
+# /run/pktclassd), `systemctl stop` and start does not; `systemctl stop`
+# leaves no filter, program or pin of ours.
 # shellcheck source-path=SCRIPTDIR source=systemd-lib.sh
 . "$(dirname "$0")/systemd-lib.sh"
 
@@ -430,6 +432,28 @@ STATUS=$(ctl status --json) || sd_fail "pktclassctl status --json failed"
 sd_assert_eq "$(json_get generation <<<"$STATUS")" 3 "generation after the restart"
 send 53 5
 expect_class names 18
+
+# ---- restart: the counters go on; stop and start: they end -----------------------------
+# A clean stop takes the pins along; the counters go to /run/pktclassd
+# (RuntimeDirectoryPreserve=restart keeps it over a restart only).
+sd_run systemctl restart pktclassd || sd_fail "systemctl restart pktclassd"
+sd_assert_eq "$(sd_unit_prop pktclassd ActiveState)" active "ActiveState after restart"
+[[ $(sd_unit_prop pktclassd MainPID) != "$MAINPID" ]] || sd_fail "MainPID unchanged by the restart"
+sd_run journalctl -u pktclassd --no-pager | grep -c "counters of the last run restored from /run/pktclassd/" >/dev/null ||
+	sd_fail "the restarted daemon did not restore the counters"
+expect_class names 18
+expect_class voice 42
+sd_assert_eq "$(sd_run sh -c 'ls /run/pktclassd | grep -c counters' || true)" 0 "counters files left after the start"
+send 53 2
+expect_class names 20
+sd_log "ok: counters carried over systemctl restart"
+sd_run systemctl stop pktclassd || sd_fail "systemctl stop pktclassd"
+sd_run test ! -e /run/pktclassd || sd_fail "/run/pktclassd kept over a stop"
+sd_run systemctl start pktclassd || sd_fail "systemctl start pktclassd"
+expect_class names 0
+expect_class voice 0
+sd_log "ok: counters start from zero after systemctl stop and start"
+MAINPID=$(sd_unit_prop pktclassd MainPID)
 
 # ---- stop ------------------------------------------------------------------------------
 STATUS=$(ctl status --json) || sd_fail "pktclassctl status --json failed"
