@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * cnt-map.h - the counters' array of maps, as the BPF programs that count
- * (classifier.bpf.c) or zero (cntzero.bpf.c) declare it.  Include after
+ * (classifier.bpf.c) or change (cntops.bpf.c) declare it.  Include after
  * bpf_helpers.h and pktclass.h.
  *
  * Persistent: the daemon passes its pinned map in (bpf_map__reuse_fd), so
