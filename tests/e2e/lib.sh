@@ -427,6 +427,16 @@ pc_start_daemon() {
 	pc_log "pktclassd ready (pid $PC_DAEMON_PID)"
 }
 
+# pc_kill9: SIGKILL to the daemon (its pins and filters stay), wait for it.
+pc_kill9() {
+	kill -KILL "$PC_DAEMON_PID"
+	wait "$PC_DAEMON_PID" 2>/dev/null
+	PC_DAEMON_PID=""
+	pc_log "pktclassd killed with SIGKILL"
+}
+
+pc_now_ms() { date +%s%3N; }
+
 # pc_stop_daemon: SIGTERM, which must end it with status 0 within 20 s.
 pc_stop_daemon() {
 	local rc=0

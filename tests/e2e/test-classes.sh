@@ -74,9 +74,7 @@ assert_eq "$(count x)" 200 "x: X -> Y -> X keeps its count"
 ST=$(pc_ctl_pins status --json)
 assert_eq "$(json_get classes <<<"$ST")" 3 "classes in the status (x, y, other)"
 
-kill -KILL "$PC_DAEMON_PID"
-wait "$PC_DAEMON_PID" 2>/dev/null
-PC_DAEMON_PID=""
+pc_kill9
 pc_start_daemon "$MID"
 assert_eq "$(classes)" "x y other" "classes after kill -9 and a start"
 assert_eq "$(count x)" 200 "x after kill -9 and a start"

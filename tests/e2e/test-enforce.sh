@@ -32,15 +32,14 @@ ours() {  # HOOK: how many filters of ours on m0
 	tc -n "$MID" filter show dev m0 "$1" 2>/dev/null | grep -c 'pref 49573 bpf.*handle 0x1 .*pktclassd'
 }
 both_ours() { (($(ours ingress) == 1 && $(ours egress) == 1)); }
-now_ms() { date +%s%3N; }
 # wait_for WHAT CMD...: until CMD succeeds (10 s at most); the ms it took in WAITED
 wait_for() {
 	local what=$1 t0
 	shift
-	t0=$(now_ms)
+	t0=$(pc_now_ms)
 	for _ in $(seq 1000); do
 		if "$@"; then
-			WAITED=$(($(now_ms) - t0))
+			WAITED=$(($(pc_now_ms) - t0))
 			return 0
 		fi
 		sleep 0.01

@@ -71,11 +71,6 @@ voice() {
 	pc_stats
 	pc_stats_get 'classes.name=voice.packets'
 }
-kill9() {
-	kill -KILL "$PC_DAEMON_PID"
-	wait "$PC_DAEMON_PID" 2>/dev/null
-	PC_DAEMON_PID=""
-}
 
 # try_start N: start with at most N fds open; 1 when it failed (exit 1),
 # 0 when it started (PC_DAEMON_PID is then the daemon).
@@ -141,7 +136,7 @@ sweep() {
 config false m0 0 >"$PC_CFG"
 pc_start_daemon "$MID"
 send --proto udp --dport 5060 --count 30
-kill9
+pc_kill9
 config false m0,m1 2000 >"$PC_CFG"
 sweep "kill -9" 30
 pc_stop_daemon

@@ -73,12 +73,6 @@ use() { cp "$PC_TMP/$1-${2:-false}.yaml" "$PC_CFG"; }
 status() { pc_ctl_pins status --json; }
 cap() { status | json_get slot_cap; }
 rules() { status | json_get rules; }
-now_ms() { date +%s%3N; }
-kill9() {
-	kill -KILL "$PC_DAEMON_PID"
-	wait "$PC_DAEMON_PID" 2>/dev/null
-	PC_DAEMON_PID=""
-}
 # check_counts VOICE WEB WHAT: exact counts and nothing dropped
 check_counts() {
 	pc_stats
@@ -98,9 +92,9 @@ recv_start
 pc_traffic_start "$RATE" voice web
 for set in 10k 100k small; do
 	use "$set"
-	t0=$(now_ms)
+	t0=$(pc_now_ms)
 	pc_reload
-	pc_log "reload to $set: $(($(now_ms) - t0)) ms, $(rules) rules, $(cap) slots"
+	pc_log "reload to $set: $(($(pc_now_ms) - t0)) ms, $(rules) rules, $(cap) slots"
 	grep -q "reload failed" <<<"$(status | json_get status)" && fail "reload to $set failed"
 	sleep 0.5
 done
@@ -120,11 +114,11 @@ CAP0=$(cap)
 recv_start
 pc_traffic_start "$RATE" voice web
 sleep 0.3
-kill9
+pc_kill9
 use 10k
-t0=$(now_ms)
+t0=$(pc_now_ms)
 pc_start_daemon "$MID"
-pc_log "start with 10k over a pinned small state: $(($(now_ms) - t0)) ms, $(cap) slots"
+pc_log "start with 10k over a pinned small state: $(($(pc_now_ms) - t0)) ms, $(cap) slots"
 sleep 0.5
 pc_traffic_stop
 recv_finish
@@ -143,9 +137,9 @@ sleep 0.3
 pc_stop_daemon
 sleep 0.3
 use 100k true
-t0=$(now_ms)
+t0=$(pc_now_ms)
 pc_start_daemon "$MID"
-pc_log "start with 100k over a kept small state: $(($(now_ms) - t0)) ms, $(cap) slots"
+pc_log "start with 100k over a kept small state: $(($(pc_now_ms) - t0)) ms, $(cap) slots"
 sleep 0.5
 pc_traffic_stop
 recv_finish

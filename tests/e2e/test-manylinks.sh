@@ -19,7 +19,6 @@ pc_require_daemon
 pc_topology none
 N=300
 LOG=$PC_TMP/pktclassd.log
-now_ms() { date +%s%3N; }
 
 links() {  # FIRST LAST: veth pairs vaI/vbI in mid, up
 	local i
@@ -67,9 +66,9 @@ print(sum(i["packets"] for c in s["classes"] if c["name"] == "voice"
 }
 
 pc_notify_start
-t0=$(now_ms)
+t0=$(pc_now_ms)
 pc_start_daemon "$MID"
-START_MS=$(($(now_ms) - t0))
+START_MS=$(($(pc_now_ms) - t0))
 pc_log "start with $((2 * N)) hooks: $START_MS ms"
 assert_eq "$(attached)" $((2 * N - 2)) "va* hooks attached (all but va7's two)"
 grep -q "va7 ingress: attaching" "$LOG" || fail "va7 ingress: no warning"
@@ -89,9 +88,9 @@ assert_eq "$(voice_on m0 ingress)" 30 "voice on m0 ingress"
 TIMES=()
 for i in 1 2 3 4 5; do
 	sed -i "s/dst_port: [0-9]* }/dst_port: $((5060 + i % 2)) }/" "$PC_CFG"
-	t0=$(now_ms)
+	t0=$(pc_now_ms)
 	pc_reload
-	TIMES+=($(($(now_ms) - t0)))
+	TIMES+=($(($(pc_now_ms) - t0)))
 	[[ $(pc_ctl_pins status --json | json_get reload) == ok ]] || fail "reload $i failed"
 done
 sed -i "s/dst_port: [0-9]* }/dst_port: 5060 }/" "$PC_CFG"
@@ -104,18 +103,18 @@ pc_send "$MID" -i vb150 --dst-mac "$MAC" --src 10.9.0.1 --dst 10.9.0.2 --proto u
 assert_eq "$(voice_on va150 ingress)" 50 "voice on va150 ingress after the reloads"
 
 # links added later
-t0=$(now_ms)
+t0=$(pc_now_ms)
 links $N $((N + 19))
 for _ in $(seq 300); do
 	(($(attached) == 2 * N + 38)) && break
 	sleep 0.1
 done
 assert_eq "$(attached)" $((2 * N + 38)) "va* hooks attached after 20 more links"
-pc_log "20 links added: attached within $(($(now_ms) - t0)) ms"
+pc_log "20 links added: attached within $(($(pc_now_ms) - t0)) ms"
 
-t0=$(now_ms)
+t0=$(pc_now_ms)
 pc_stop_daemon
-pc_log "stop: $(($(now_ms) - t0)) ms"
+pc_log "stop: $(($(pc_now_ms) - t0)) ms"
 for i in 0 150 299 319; do
 	[[ -z $(tc -n "$MID" filter show dev "va$i" ingress) ]] || fail "filters left on va$i"
 done

@@ -38,12 +38,6 @@ one_filter_per_hook() {  # WHAT
 	assert_eq "$(our_filters m0 ingress)" 1 "$1: our filters on m0 ingress"
 	assert_eq "$(our_filters m0 egress)" 1 "$1: our filters on m0 egress"
 }
-kill9() {
-	kill -KILL "$PC_DAEMON_PID"
-	wait "$PC_DAEMON_PID" 2>/dev/null
-	PC_DAEMON_PID=""
-	pc_log "pktclassd killed with SIGKILL"
-}
 
 pc_topology far
 send() { pc_send "$SRC" -i s0 --dst-mac "$M0_MAC" --dst "$DST" "$@"; }
@@ -83,7 +77,7 @@ assert_eq "$(m0count voice)" 100 "voice"
 PROG_ID=$(pc_ctl_pins status --json | json_get 'attachments.hook=ingress.prog_id') || fail "no ingress prog id"
 
 # ==== 1. kill -9 =============================================================
-kill9
+pc_kill9
 one_filter_per_hook "after kill -9"
 ST=$(pc_ctl_pins status --json) || fail "pktclassctl status with the daemon dead"
 assert_eq "$(json_get running <<<"$ST")" false "status: running after kill -9"
@@ -106,7 +100,7 @@ assert_eq "$(m0count voice)" 175 "voice after the restart"
 # kill -9 and a restart under traffic: no gap, nothing dropped
 recv_start
 pc_traffic_start 10000 voice web
-kill9
+pc_kill9
 one_filter_per_hook "after kill -9 under traffic"
 sleep 0.3
 pc_start_daemon "$MID"
@@ -123,7 +117,7 @@ assert_eq "$(m0count web)" "$WEB" "web through kill -9 and restart"
 
 # kill -9 and the pins lost too: the new start finds its filters by
 # priority, handle and name and replaces them in place with new programs
-kill9
+pc_kill9
 rm -rf "$PC_PIN"
 pc_start_daemon "$MID"
 one_filter_per_hook "after a restart without pins"
