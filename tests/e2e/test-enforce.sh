@@ -126,21 +126,21 @@ filter add dev m0 ingress pref 49573 protocol ip u32 match ip protocol 254 0xff
 EOF
 for try in $(seq 20); do
 	tc -n "$MID" -batch "$PC_TMP/tc.batch" 2>/dev/null &&
-		tc -n "$MID" filter show dev m0 ingress pref 49573 | grep -q u32 && break
+		[[ $(tc -n "$MID" filter show dev m0 ingress pref 49573) == *u32* ]] && break
 	wait_for "our filter back before try $try" both_ours
 done
-tc -n "$MID" filter show dev m0 ingress pref 49573 | grep -q u32 ||
+[[ $(tc -n "$MID" filter show dev m0 ingress pref 49573) == *u32* ]] ||
 	fail "could not put a foreign filter at our priority"
 wait_for "the ingress attachment marked missing" test "$(att_state ingress)" = missing
 assert_eq "$(att_state egress)" attached "egress state while ingress is missing"
 ST=$(pc_ctl_pins status --json)
 [[ $(json_get status <<<"$ST") == *"1 missing"* ]] || fail "status line: $(json_get status <<<"$ST")"
-pc_ctl_pins status | grep -q "m0 *ingress .*MISSING" || fail "status text does not say missing"
+[[ $(pc_ctl_pins status) =~ m0\ +ingress\ .*MISSING ]] || fail "status text does not say missing"
 wait_for "STATUS= saying missing" grep -q "STATUS=.*1 missing" "$PC_NOTIFY_LOG"
 grep -q "a foreign filter holds its priority" "$LOG" || fail "the failed restore is not logged"
 pc_log "ok: missing while a foreign filter holds our priority"
 sleep 1.5 # retries meanwhile must leave the foreign filter alone
-tc -n "$MID" filter show dev m0 ingress pref 49573 | grep -q u32 || fail "the foreign filter was touched"
+[[ $(tc -n "$MID" filter show dev m0 ingress pref 49573) == *u32* ]] || fail "the foreign filter was touched"
 tc -n "$MID" filter del dev m0 ingress pref 49573 u32 || fail "deleting the foreign filter"
 wait_for "our filter back once the foreign one went" both_ours
 wait_for "the ingress attachment attached again" test "$(att_state ingress)" = attached
@@ -154,7 +154,7 @@ pc_stop_daemon
 assert_eq "$(ours ingress)" 0 "our ingress filters after the stop"
 assert_eq "$(ours egress)" 0 "our egress filters after the stop"
 assert_eq "$(tc -n "$MID" filter show dev m0 ingress pref 10)" "$FOREIGN" "the foreign filter after the stop"
-tc -n "$MID" qdisc show dev m0 | grep -q clsact || fail "the clsact with a foreign filter was removed"
+[[ $(tc -n "$MID" qdisc show dev m0) == *clsact* ]] || fail "the clsact with a foreign filter was removed"
 echo "# enforce: clsact deleted -> filters back in $CLSACT_MS ms (test's view); daemon restore ${RESTORE_US:-?} us after noticing"
 pc_log "PASS"
 exit 0

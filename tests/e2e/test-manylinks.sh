@@ -73,7 +73,7 @@ pc_log "start with $((2 * N)) hooks: $START_MS ms"
 assert_eq "$(attached)" $((2 * N - 2)) "va* hooks attached (all but va7's two)"
 grep -q "va7 ingress: attaching" "$LOG" || fail "va7 ingress: no warning"
 grep -q "va7 egress: attaching" "$LOG" || fail "va7 egress: no warning"
-tc -n "$MID" qdisc show dev va7 | grep -q "qdisc ingress" || fail "the foreign ingress qdisc on va7 was touched"
+[[ $(tc -n "$MID" qdisc show dev va7) == *"qdisc ingress"* ]] || fail "the foreign ingress qdisc on va7 was touched"
 [[ $(pc_ctl_pins status --json | json_get status) == "generation 1, 1 rules, $((2 * N - 1)) attachments" ]] ||
 	fail "status line: $(pc_ctl_pins status --json | json_get status)"
 
