@@ -181,7 +181,6 @@ static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen
 		log_verifier_tail(pc_dp_verifier_log(d->dp));
 		return r;
 	}
-	pc_redirect_report(g);
 	r = pc_am_prepare(d->am, l->cfg, l->rs, g);
 	if (r < 0) {
 		snprintf(why, whylen, "preparing the attachments: %s", strerror(-r));

@@ -25,16 +25,6 @@ static void target_record(const struct pc_redirect_target *t, const char *why)
 			      why, t->nrules);
 }
 
-void pc_redirect_report(const struct pc_gen *g)
-{
-	struct pc_redirect_target t;
-
-	for (size_t i = 0; pc_dp_gen_redirect_get(g, i, &t) == 0; i++)
-		if (!t.ifindex)
-			log_warning("redirect target %s does not exist (yet): %u rule(s) redirecting "
-				    "there pass until it appears", t.ifname, t.nrules);
-}
-
 static void set_target(struct pc_gen *g, size_t i, uint32_t ifindex, const char *why)
 {
 	struct pc_redirect_target t;

@@ -90,7 +90,7 @@ wait_log() {  # PATTERN
 # ==== 1. missing at start ==============================================================
 pc_notify_start
 pc_start_daemon "$MID"
-grep -q "redirect target rx0 does not exist (yet): 1 rule(s)" "$LOG" || fail "no warning for rx0"
+grep -q "rule 'to-red': redirect interface rx0 does not exist (yet)" "$LOG" || fail "no warning for rx0"
 expect far 50
 sent 50
 assert_eq "$(rule_count)" "$SENT" "to-red counted while rx0 is missing"
