@@ -466,8 +466,13 @@ FILTERS=$(sd_run tc filter show dev r0 ingress)
 if sd_run tc qdisc show dev r0 | grep -c clsact >/dev/null; then
 	sd_fail "the clsact qdisc pktclassd created is still on r0"
 fi
+# the kernel frees a program after an RCU grace period: give it a moment
+for _ in $(seq 50); do
+	sd_run bpftool prog show id "$PROG_ID" >/dev/null 2>&1 || break
+	sleep 0.1
+done
 if sd_run bpftool prog show id "$PROG_ID" >/dev/null 2>&1; then
-	sd_fail "program $PROG_ID is still loaded after stop"
+	sd_fail "program $PROG_ID is still loaded 5 s after stop"
 fi
 if [[ -d $PIN && -n $(find "$PIN" -mindepth 1 -print -quit) ]]; then
 	sd_fail "pins left under $PIN: $(find "$PIN" -mindepth 1)"
