@@ -453,7 +453,7 @@ int pc_compile(const struct pc_config *cfg, struct pc_ruleset **ret, struct pc_d
 	int r;
 
 	if (cfg->n_rules > PC_MAX_RULES)
-		return pc_diags_add(diags, PC_SEV_ERROR, (struct pc_pos) { 0, 0 },
+		return pc_diags_add(diags, PC_SEV_ERROR, (struct pc_pos){},
 				    "too many rules: %zu (at most %d)", cfg->n_rules,
 				    PC_MAX_RULES) ?: -EINVAL;
 	r = ruleset_alloc(cfg->n_rules, &rs);

@@ -435,10 +435,12 @@ static uint32_t covering_rule(struct shadow *s, size_t first, size_t end)
 
 static int warn(const struct pc_config *cfg, struct pc_diags *diags, uint32_t r, uint32_t y)
 {
+	char where[PC_METRICS_PATH_MAX + 32];
+
+	pc_pos_where(cfg->rules[y].pos, cfg->rules[r].pos, diags->file, where, sizeof(where));
 	return pc_diags_add(diags, PC_SEV_WARNING, cfg->rules[r].pos,
-			    "rule '%s' can never match: rule '%s' (line %u) matches every "
-			    "packet it would", cfg->rules[r].name, cfg->rules[y].name,
-			    cfg->rules[y].pos.line);
+			    "rule '%s' can never match: rule '%s' (%s) matches every "
+			    "packet it would", cfg->rules[r].name, cfg->rules[y].name, where);
 }
 
 static int add_rule(struct shadow *s, size_t first, size_t end)

@@ -39,11 +39,35 @@ static void v_pin_path(struct pc_vctx *v, const struct pc_ynode *n, char *buf, s
 		strcpy(buf, s);
 }
 
+/* An absolute file name (not a directory); the node exporter's textfile
+ * collector reads only *.prom files, so another name is worth a warning. */
+static void v_metrics_file(struct pc_vctx *v, const struct pc_ynode *n, char *buf, size_t size)
+{
+	const char *s = pc_v_str(v, n, "settings.metrics_file");
+	size_t len;
+
+	if (!s)
+		return;
+	len = strlen(s);
+	if (s[0] != '/')
+		pc_v_err(v, n, "settings.metrics_file: \"%s\" is not an absolute path", s);
+	else if (s[len - 1] == '/')
+		pc_v_err(v, n, "settings.metrics_file: \"%s\" names a directory, not a file", s);
+	else if (len >= size)
+		pc_v_err(v, n, "settings.metrics_file: longer than %zu characters", size - 1);
+	else {
+		strcpy(buf, s);
+		if (len < 5 || strcmp(s + len - 5, ".prom") != 0)
+			pc_v_warn(v, n, "settings.metrics_file: \"%s\" does not end in .prom: the "
+				  "node exporter's textfile collector reads only *.prom files", s);
+	}
+}
+
 static void v_settings(struct pc_vctx *v, const struct pc_ynode *n, struct pc_settings *s)
 {
 	struct pc_vfield f[] = {
 		PC_VF("stats_interval"), PC_VF("pin_path"), PC_VF("log_rate"),
-		PC_VF("keep_on_exit"),
+		PC_VF("keep_on_exit"), PC_VF("metrics_file"),
 	};
 
 	if (!pc_v_map(v, n, "settings", f, ELEMENTSOF(f)))
@@ -56,6 +80,8 @@ static void v_settings(struct pc_vctx *v, const struct pc_ynode *n, struct pc_se
 		pc_v_u32(v, f[2].val, "settings.log_rate", &s->log_rate);
 	if (f[3].val)
 		pc_v_bool(v, f[3].val, "settings.keep_on_exit", &s->keep_on_exit);
+	if (f[4].val)
+		v_metrics_file(v, f[4].val, s->metrics_file, sizeof(s->metrics_file));
 }
 
 /* ---- interfaces -------------------------------------------------------------- */
@@ -84,6 +110,7 @@ static void v_iface_name(struct pc_vctx *v, const struct pc_ynode *iface,
 			 const struct pc_ynode *n, struct pc_iface_cfg *ic)
 {
 	struct pc_pos first;
+	char where[PC_METRICS_PATH_MAX + 32];
 	const char *s;
 	int r;
 
@@ -101,7 +128,8 @@ static void v_iface_name(struct pc_vctx *v, const struct pc_ynode *iface,
 	else if (r < 0)
 		pc_v_err(v, n, "name: invalid interface name \"%s\"", s);
 	else if ((r = pc_strset_add(&v->iface_names, s, n->pos, &first)) > 0)
-		pc_v_err(v, n, "duplicate interface \"%s\" (first at line %u)", s, first.line);
+		pc_v_err(v, n, "duplicate interface \"%s\" (first at %s)", s,
+			 pc_v_where(v, first, n, where, sizeof(where)));
 	else if (r < 0)
 		v->oom = true;
 	else
@@ -127,18 +155,23 @@ static void v_iface(struct pc_vctx *v, const struct pc_ynode *n, struct pc_iface
 		v_hook(v, pc_vlist_at(&l, i), &ic->hooks);
 }
 
-static void v_interfaces(struct pc_vctx *v, const struct pc_ynode *n, struct pc_config *c)
+void pc_v_interfaces(struct pc_vctx *v, const struct pc_ynode *n)
 {
+	struct pc_config *c = v->c;
+	struct pc_iface_cfg *p;
+
 	if (!pc_v_seq(v, n, "interfaces") || n->kind != PC_Y_SEQ || n->n == 0)
 		return;
-	c->ifaces = calloc(n->n, sizeof(*c->ifaces));
-	if (!c->ifaces) {
+	p = reallocarray(c->ifaces, c->n_ifaces + n->n, sizeof(*c->ifaces));
+	if (!p) {
 		v->oom = true;
 		return;
 	}
-	c->n_ifaces = n->n;
+	c->ifaces = p;
+	memset(p + c->n_ifaces, 0, n->n * sizeof(*p));
 	for (size_t i = 0; i < n->n; i++)
-		v_iface(v, n->items[i], &c->ifaces[i]);
+		v_iface(v, n->items[i], &p[c->n_ifaces + i]);
+	c->n_ifaces += n->n;
 }
 
 /* ---- classes ----------------------------------------------------------------- */
@@ -217,12 +250,34 @@ static void v_version(struct pc_vctx *v, const struct pc_ynode *root, const stru
 			 n->quoted ? "\"" : "", s, n->quoted ? "\"" : "");
 }
 
+/* The sections that included files have too: each of them over the main
+ * file's then the included files' (a set must be known before a rule of
+ * any file refers to it). */
+static void v_merged(struct pc_vctx *v, const struct pc_vdoc *main, const struct pc_vdocs *inc)
+{
+	if (main->interfaces)
+		pc_v_interfaces(v, main->interfaces);
+	for (size_t i = 0; i < inc->n; i++)
+		if (inc->v[i].interfaces)
+			pc_v_interfaces(v, inc->v[i].interfaces);
+	/* sets: (section 7) go here, main then included, before the rules */
+	if (main->rules)
+		pc_v_rules(v, main->rules);
+	for (size_t i = 0; i < inc->n; i++)
+		if (inc->v[i].rules)
+			pc_v_rules(v, inc->v[i].rules);
+}
+
+enum { K_VERSION, K_SETTINGS, K_INTERFACES, K_CLASSES, K_RULES, K_DEFAULT, K_INCLUDE, K_N };
+
 static void v_root(struct pc_vctx *v, const struct pc_ynode *root)
 {
-	struct pc_vfield f[] = {
+	struct pc_vfield f[K_N] = {
 		PC_VF("version"), PC_VF("settings"), PC_VF("interfaces"),
-		PC_VF("classes"), PC_VF("rules"), PC_VF("default"),
+		PC_VF("classes"), PC_VF("rules"), PC_VF("default"), PC_VF("include"),
 	};
+	struct pc_vdocs inc = {};
+	struct pc_vdoc main;
 
 	if (!root || pc_ynode_is_null(root)) {
 		pc_v_err(v, NULL, "empty configuration; \"version: 1\" is required");
@@ -233,17 +288,18 @@ static void v_root(struct pc_vctx *v, const struct pc_ynode *root)
 		return;
 	}
 	pc_v_map(v, root, "configuration", f, ELEMENTSOF(f));
-	v_version(v, root, f[0].val);
-	if (f[1].val)
-		v_settings(v, f[1].val, &v->c->settings);
-	if (f[2].val)
-		v_interfaces(v, f[2].val, v->c);
-	if (f[3].val)
-		v_classes(v, f[3].val, v->c);
-	if (f[4].val)
-		pc_v_rules(v, f[4].val);
-	if (f[5].val)
-		v_default(v, f[5].val, v->c);
+	v_version(v, root, f[K_VERSION].val);
+	if (f[K_SETTINGS].val)
+		v_settings(v, f[K_SETTINGS].val, &v->c->settings);
+	if (f[K_CLASSES].val)
+		v_classes(v, f[K_CLASSES].val, v->c);
+	if (f[K_INCLUDE].val)
+		pc_v_includes(v, f[K_INCLUDE].val, &inc);
+	main = (struct pc_vdoc){ .interfaces = f[K_INTERFACES].val, .rules = f[K_RULES].val };
+	v_merged(v, &main, &inc);
+	if (f[K_DEFAULT].val)
+		v_default(v, f[K_DEFAULT].val, v->c);
+	pc_vdocs_free(&inc);
 }
 
 /* ---- entry points ------------------------------------------------------------ */
@@ -277,6 +333,9 @@ void pc_config_free(struct pc_config *c)
 		free(c->classes[i].description);
 	free(c->classes);
 	free(c->ifaces);
+	for (size_t i = 0; i < c->n_includes; i++)
+		free(c->includes[i]);
+	free(c->includes);
 	free(c->path);
 	free(c);
 }

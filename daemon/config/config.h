@@ -16,6 +16,7 @@
 #define PC_RULE_NAME_MAX 63
 #define PC_MAX_RULES 200000
 #define PC_MAX_IFACE_PATTERNS 32 /* distinct `match.iface` patterns */
+#define PC_METRICS_PATH_MAX 1024
 
 struct pc_range {
 	uint32_t lo, hi;
@@ -95,6 +96,7 @@ struct pc_settings {
 	char pin_path[256];           /* default /sys/fs/bpf/pktclassd */
 	uint32_t log_rate;            /* default 20 */
 	bool keep_on_exit;            /* default false */
+	char metrics_file[PC_METRICS_PATH_MAX]; /* "" = none: no metrics file */
 };
 
 struct pc_config {
@@ -108,6 +110,9 @@ struct pc_config {
 	size_t n_rules;
 	char default_class[PC_RULE_NAME_MAX + 1]; /* default "default" */
 	int default_action;                        /* PC_ACT_PASS or _DROP */
+	char **includes;            /* the files `include:` read, in that order;
+				     * positions in them point at these names */
+	size_t n_includes;
 };
 
 #define PC_DEFAULT_PIN_PATH "/sys/fs/bpf/pktclassd"

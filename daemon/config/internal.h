@@ -102,5 +102,30 @@ static inline const struct pc_ynode *pc_vlist_at(const struct pc_vlist *l, size_
 bool pc_v_list(struct pc_vctx *v, const struct pc_ynode *n, const char *what, struct pc_vlist *l);
 
 /* ---- sections ---------------------------------------------------------------- */
+/* Rules and interfaces are appended: the main file's, then each included
+ * file's. */
 void pc_v_rules(struct pc_vctx *v, const struct pc_ynode *n);
+void pc_v_interfaces(struct pc_vctx *v, const struct pc_ynode *n);
+
+/* ---- includes (include.c) ----------------------------------------------------- */
+/* The sections an included file may have, and its parsed document. */
+struct pc_vdoc {
+	struct pc_ydoc *doc;
+	const struct pc_ynode *interfaces, *rules, *sets;
+};
+
+struct pc_vdocs {
+	struct pc_vdoc *v;
+	size_t n;
+};
+
+/* Read every file that the `include:` list n names (globs, relative to the
+ * main file's directory, each glob's matches in name order), each judged
+ * and parsed as the main file is, its positions naming it; its sections go
+ * to docs, the names to v->c->includes.  Problems are diags. */
+void pc_v_includes(struct pc_vctx *v, const struct pc_ynode *n, struct pc_vdocs *docs);
+void pc_vdocs_free(struct pc_vdocs *docs);
+/* "line N" (same file as at) or "FILE:LINE:COLUMN" for pos, in buf. */
+const char *pc_v_where(struct pc_vctx *v, struct pc_pos pos, const struct pc_ynode *at,
+		       char *buf, size_t len);
 void pc_match_free(struct pc_match *m);

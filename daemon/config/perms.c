@@ -20,7 +20,7 @@
 #include "config/config.h"
 #include "lib/util.h"
 
-static const struct pc_pos nopos = { 0, 0 };
+static const struct pc_pos nopos = {};
 
 static int not_regular(struct pc_diags *d)
 {

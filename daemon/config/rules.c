@@ -438,6 +438,7 @@ static void v_rule_name(struct pc_vctx *v, const struct pc_ynode *rule,
 			const struct pc_ynode *n, struct pc_rule *r)
 {
 	struct pc_pos first;
+	char where[PC_METRICS_PATH_MAX + 32];
 	int e;
 
 	if (!n) {
@@ -450,7 +451,8 @@ static void v_rule_name(struct pc_vctx *v, const struct pc_ynode *rule,
 	if (e < 0)
 		v->oom = true;
 	else if (e > 0)
-		pc_v_err(v, n, "duplicate rule name \"%s\" (first at line %u)", n->str, first.line);
+		pc_v_err(v, n, "duplicate rule name \"%s\" (first at %s)", n->str,
+			 pc_v_where(v, first, n, where, sizeof(where)));
 }
 
 enum { R_NAME, R_MATCH, R_ACTION, R_REDIRECT, R_SET, R_CLASS, R_LOG, R_N };
@@ -486,22 +488,28 @@ static void v_rule(struct pc_vctx *v, const struct pc_ynode *n, struct pc_rule *
 
 void pc_v_rules(struct pc_vctx *v, const struct pc_ynode *n)
 {
-	size_t count;
+	struct pc_config *c = v->c;
+	size_t count, room = PC_MAX_RULES - c->n_rules;
+	struct pc_rule *p;
 
 	if (!pc_v_seq(v, n, "rules") || n->kind != PC_Y_SEQ || n->n == 0)
 		return;
 	count = n->n;
-	if (count > PC_MAX_RULES) {
-		pc_v_err(v, n->items[PC_MAX_RULES], "rules: too many rules, %zu (limit %u)",
-			 count, PC_MAX_RULES);
-		count = PC_MAX_RULES;
+	if (count > room) {
+		pc_v_err(v, n->items[room], "rules: too many rules, %zu (limit %u)",
+			 c->n_rules + count, PC_MAX_RULES);
+		count = room;
 	}
-	v->c->rules = calloc(count, sizeof(*v->c->rules));
-	if (!v->c->rules) {
+	if (count == 0)
+		return;
+	p = reallocarray(c->rules, c->n_rules + count, sizeof(*c->rules));
+	if (!p) {
 		v->oom = true;
 		return;
 	}
-	v->c->n_rules = count;
+	c->rules = p;
+	memset(p + c->n_rules, 0, count * sizeof(*p));
 	for (size_t i = 0; i < count; i++)
-		v_rule(v, n->items[i], &v->c->rules[i]);
+		v_rule(v, n->items[i], &p[c->n_rules + i]);
+	c->n_rules += count;
 }

@@ -345,7 +345,8 @@ void ctl_text_result(const struct ctl_result *r)
 	text_packet(r->p);
 	if (r->rule)
 		printf("rule:      %s (rule %" PRIu32 " of %" PRIu32 ", %s:%u:%u)\n",
-		       r->rs->rule_name[r->idx], r->idx + 1, r->rs->nrules, r->config_path,
+		       r->rs->rule_name[r->idx], r->idx + 1, r->rs->nrules,
+		       r->rule->pos.file ? r->rule->pos.file : r->config_path,
 		       r->rule->pos.line, r->rule->pos.col);
 	else
 		printf("rule:      (default): no rule matches\n");
@@ -416,6 +417,8 @@ void ctl_json_result(const struct ctl_result *r)
 	pc_json_kv_u64(&j, "rule_index", r->idx);
 	pc_json_kv_bool(&j, "default", r->rule == NULL);
 	if (r->rule) {
+		if (r->rule->pos.file)
+			pc_json_kv_string(&j, "file", r->rule->pos.file);
 		pc_json_kv_u64(&j, "line", r->rule->pos.line);
 		pc_json_kv_u64(&j, "column", r->rule->pos.col);
 	}

@@ -16,8 +16,10 @@ void pc_diags_init(struct pc_diags *d, const char *file)
 /* Releases everything, file name included; pc_diags_init() again to reuse. */
 void pc_diags_clear(struct pc_diags *d)
 {
-	for (size_t i = 0; i < d->n; i++)
+	for (size_t i = 0; i < d->n; i++) {
 		free(d->v[i].msg);
+		free((char *)d->v[i].pos.file);
+	}
 	free(d->v);
 	free(d->file);
 	*d = (struct pc_diags){};
@@ -50,8 +52,13 @@ int pc_diags_addv(struct pc_diags *d, enum pc_severity sev, struct pc_pos pos,
 		d->nwarnings++;
 	if (*kept >= PC_DIAGS_KEEP)
 		return 0;
-	if (diags_grow(d) < 0 || vasprintf(&msg, fmt, ap) < 0) {
+	if (pos.file && !(pos.file = strdup(pos.file)))
+		msg = NULL;
+	else if (diags_grow(d) < 0 || vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	if (!msg) {
 		/* not counted after all: the caller fails with -ENOMEM */
+		free((char *)pos.file);
 		if (sev == PC_SEV_ERROR)
 			d->nerrors--;
 		else
@@ -75,8 +82,16 @@ int pc_diags_add(struct pc_diags *d, enum pc_severity sev, struct pc_pos pos,
 	return r;
 }
 
+/* The main file (no pos.file) first, then the others by name; in a file
+ * by line and column. */
 static int pos_cmp(struct pc_pos a, struct pc_pos b)
 {
+	int c;
+
+	if (!a.file != !b.file)
+		return a.file ? 1 : -1;
+	if (a.file && (c = strcmp(a.file, b.file)) != 0)
+		return c;
 	if (a.line != b.line)
 		return a.line < b.line ? -1 : 1;
 	if (a.col != b.col)
@@ -189,17 +204,18 @@ int pc_diags_format_more(const struct pc_diags *d, char *buf, size_t len)
 int pc_diag_format(const struct pc_diags *d, size_t i, char *buf, size_t len)
 {
 	const struct pc_diag *g;
+	const char *file;
 	char raw[4096];
 
 	if (i >= d->n)
 		return -EINVAL;
 	g = &d->v[i];
+	file = g->pos.file ? g->pos.file : d->file ? d->file : "<config>";
 	if (g->pos.line == 0)
-		snprintf(raw, sizeof(raw), "%s: %s: %s", d->file ? d->file : "<config>",
-			 sev_name(g->sev), g->msg);
+		snprintf(raw, sizeof(raw), "%s: %s: %s", file, sev_name(g->sev), g->msg);
 	else
-		snprintf(raw, sizeof(raw), "%s:%u:%u: %s: %s", d->file ? d->file : "<config>",
-			 g->pos.line, g->pos.col, sev_name(g->sev), g->msg);
+		snprintf(raw, sizeof(raw), "%s:%u:%u: %s: %s", file, g->pos.line, g->pos.col,
+			 sev_name(g->sev), g->msg);
 	return (int)pc_escape(buf, len, raw);
 }
 
@@ -215,4 +231,16 @@ void pc_diags_print(const struct pc_diags *d, FILE *f)
 	}
 	if (pc_diags_format_more(d, line, sizeof(line)) > 0)
 		fprintf(f, "%s\n", line);
+}
+
+void pc_pos_where(struct pc_pos pos, struct pc_pos here, const char *main_file, char *buf,
+		  size_t len)
+{
+	const char *a = pos.file ? pos.file : main_file ? main_file : "<config>";
+	const char *b = here.file ? here.file : main_file ? main_file : "<config>";
+
+	if (strcmp(a, b) == 0)
+		snprintf(buf, len, "line %u", pos.line);
+	else
+		snprintf(buf, len, "%s:%u:%u", a, pos.line, pos.col);
 }

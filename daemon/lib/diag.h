@@ -11,6 +11,8 @@
 struct pc_pos {
 	unsigned line; /* 1-based; 0 = no position */
 	unsigned col;  /* 1-based */
+	const char *file; /* another file than pc_diags.file (an included
+			   * one; not owned), or NULL */
 };
 
 enum pc_severity {
@@ -20,7 +22,7 @@ enum pc_severity {
 
 struct pc_diag {
 	enum pc_severity sev;
-	struct pc_pos pos;
+	struct pc_pos pos;     /* pos.file: a copy, owned */
 	char *msg;
 };
 
@@ -47,7 +49,8 @@ int pc_diags_add(struct pc_diags *d, enum pc_severity sev, struct pc_pos pos,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int pc_diags_addv(struct pc_diags *d, enum pc_severity sev, struct pc_pos pos,
 		  const char *fmt, va_list ap);
-/* Sort by position (stable). */
+/* Sort by file (d->file first, then the others by name) and position
+ * (stable). */
 void pc_diags_sort(struct pc_diags *d);
 /* Walk the diagnostics that are shown: the first PC_DIAGS_PRINT_MAX
  * errors, and as many of the first warnings as the errors leave room for,
@@ -64,5 +67,10 @@ int pc_diags_format_more(const struct pc_diags *d, char *buf, size_t len);
  * escaped), then the "more" line if any. */
 void pc_diags_print(const struct pc_diags *d, FILE *f);
 /* Format diagnostic i as "FILE:LINE:COL: error: MSG" into buf, control
- * characters in FILE and MSG escaped. */
+ * characters in FILE and MSG escaped; FILE is the diagnostic's own file
+ * (pos.file) or d->file. */
 int pc_diag_format(const struct pc_diags *d, size_t i, char *buf, size_t len);
+/* Where pos is, for a message about another place: "line N" in the same
+ * file as here, else "FILE:LINE:COLUMN". */
+void pc_pos_where(struct pc_pos pos, struct pc_pos here, const char *main_file, char *buf,
+		  size_t len);

@@ -114,7 +114,7 @@ static int cb_rule_to(const struct cb_rule *c, size_t i, struct pc_rule *r)
 
 	snprintf(r->name, sizeof(r->name), "r%zu", i);
 	snprintf(r->class_name, sizeof(r->class_name), "r%zu", i);
-	r->pos = (struct pc_pos){ (unsigned)i + 1, 1 };
+	r->pos = (struct pc_pos){ .line = (unsigned)i + 1, .col = 1 };
 	m->direction = PC_MATCH_DIR_ANY;
 	r->action = PC_ACT_PASS;
 	r->set_mark = true;

@@ -302,7 +302,7 @@ static void strs_add(struct pc_strs *s, const char *v)
 	s->v = realloc(s->v, (s->n + 1) * sizeof(*s->v));
 	s->pos = realloc(s->pos, (s->n + 1) * sizeof(*s->pos));
 	assert(s->v && s->pos);
-	s->pos[s->n] = (struct pc_pos) { 7, (unsigned)s->n + 3 };
+	s->pos[s->n] = (struct pc_pos){ .line = 7, .col = (unsigned)s->n + 3 };
 	s->v[s->n++] = strdup(v);
 }
 

@@ -636,10 +636,10 @@ static void test_diags(void)
 	char buf[128];
 
 	pc_diags_init(&d, "f.yaml");
-	pc_diags_add(&d, PC_SEV_ERROR, (struct pc_pos){ 3, 1 }, "c%d", 1);
-	pc_diags_add(&d, PC_SEV_WARNING, (struct pc_pos){ 1, 5 }, "a");
-	pc_diags_add(&d, PC_SEV_ERROR, (struct pc_pos){ 3, 1 }, "c2");
-	pc_diags_add(&d, PC_SEV_ERROR, (struct pc_pos){ 0, 0 }, "top");
+	pc_diags_add(&d, PC_SEV_ERROR, (struct pc_pos){ .line = 3, .col = 1 }, "c%d", 1);
+	pc_diags_add(&d, PC_SEV_WARNING, (struct pc_pos){ .line = 1, .col = 5 }, "a");
+	pc_diags_add(&d, PC_SEV_ERROR, (struct pc_pos){ .line = 3, .col = 1 }, "c2");
+	pc_diags_add(&d, PC_SEV_ERROR, (struct pc_pos){}, "top");
 	pc_diags_sort(&d);
 	CHECK(d.n == 4 && d.nerrors == 3 && d.nwarnings == 1);
 	CHECK(pc_diag_format(&d, 0, buf, sizeof(buf)) > 0 && !strcmp(buf, "f.yaml: error: top"));
@@ -734,9 +734,9 @@ static void test_many_errors(void)
 	 * warnings */
 	pc_diags_init(&d, "w.yaml");
 	for (unsigned i = 0; i < 150; i++)
-		pc_diags_add(&d, PC_SEV_WARNING, (struct pc_pos){ i + 1, 1 }, "w%u", i);
+		pc_diags_add(&d, PC_SEV_WARNING, (struct pc_pos){ .line = i + 1, .col = 1 }, "w%u", i);
 	for (unsigned i = 0; i < 3; i++)
-		pc_diags_add(&d, PC_SEV_ERROR, (struct pc_pos){ 200 + i, 1 }, "e%u", i);
+		pc_diags_add(&d, PC_SEV_ERROR, (struct pc_pos){ .line = 200 + i, .col = 1 }, "e%u", i);
 	CHECK(pc_diags_format_more(&d, more, sizeof(more)) > 0);
 	CHECK(!strcmp(more, "w.yaml: 53 more warnings not shown"));
 	out = NULL;

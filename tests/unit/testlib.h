@@ -84,7 +84,7 @@ static inline struct pc_config *config_new(size_t nrules)
 		snprintf(c->rules[i].name, sizeof(c->rules[i].name), "r%zu", i);
 		strcpy(c->rules[i].class_name, c->rules[i].name);
 		c->rules[i].match.direction = PC_MATCH_DIR_ANY;
-		c->rules[i].pos = (struct pc_pos) { (unsigned)i + 1, 1 };
+		c->rules[i].pos = (struct pc_pos){ .line = (unsigned)i + 1, .col = 1 };
 	}
 	return c;
 }
