@@ -18,7 +18,14 @@ PC_DEB_PACKAGES=(
 	libbpf-dev libelf-dev libmnl-dev libyaml-dev libsystemd-dev zlib1g-dev
 	iproute2 util-linux procps tcpdump python3 kmod nftables
 	systemd systemd-container man-db
+	prometheus prometheus-node-exporter
+	build-essential debhelper dpkg-dev lintian
 )
+
+# Packages with a service of their own that the tests only run as programs
+# (on 127.0.0.1, started and stopped by the test): installing them here
+# neither starts nor enables that service.
+PC_DEB_SERVICES=(prometheus prometheus-node-exporter)
 
 # The benchmarks' tools beyond PC_DEB_PACKAGES (scripts/bench-*), by command.
 declare -A PC_BENCH_COMMANDS=(
@@ -38,7 +45,22 @@ pc_install_deps() {
 		return 1
 	fi
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update && apt-get install -y --no-install-recommends "${pkgs[@]}"
+	local fresh=() p guard="" rc=0
+	for p in "${PC_DEB_SERVICES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q ' installed$' || fresh+=("$p")
+	done
+	# invoke-rc.d and deb-systemd-invoke ask policy-rc.d: 101 = start nothing
+	if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+		printf '#!/bin/sh\n# scripts/deps.sh: no service starts while it installs\nexit 101\n' \
+			>/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && guard=1
+	fi
+	apt-get update && apt-get install -y --no-install-recommends "${pkgs[@]}" || rc=$?
+	[[ -n $guard ]] && rm -f /usr/sbin/policy-rc.d
+	# what the postinst enabled for boot, for the packages installed just now
+	for p in "${fresh[@]}"; do
+		systemctl disable "$p.service" >/dev/null 2>&1 || true
+	done
+	return "$rc"
 }
 
 # pc_bench_require PROGRAM COMMAND...: 0 when every COMMAND is there, else

@@ -126,3 +126,148 @@ int pc_ruleset_diff(const struct pc_ruleset *old, const struct pc_ruleset *new,
 	rs_index_free(&y);
 	return 0;
 }
+
+/* ---- digests -------------------------------------------------------------------- */
+#define FNV_OFFSET 0xcbf29ce484222325ull
+#define FNV_PRIME 0x100000001b3ull
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ c[i]) * FNV_PRIME;
+	return h;
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+	return fnv(h, s, strlen(s) + 1);
+}
+
+static uint64_t fnv_u32(uint64_t h, uint32_t v)
+{
+	return fnv(h, &v, sizeof(v));
+}
+
+/* An interface check by the patterns behind its bits: a bit's number
+ * depends on the other rules. */
+static uint64_t digest_ifbits(uint64_t h, const struct pc_ruleset *rs, uint32_t bits)
+{
+	for (size_t b = 0; b < rs->n_iface_patterns && b < 31; b++)
+		if (bits & (1u << b))
+			h = fnv_str(h, rs->iface_patterns[b]);
+	return fnv_u32(h, bits & PC_IFBITS_ALWAYS);
+}
+
+static uint64_t digest_box(uint64_t h, const struct pc_ruleset *rs, const struct pc_box *b)
+{
+	h = fnv_u32(h, b->nchecks);
+	for (uint32_t i = 0; i < b->nchecks && i < PC_BOX_CHECKS; i++) {
+		const struct pc_check *c = &b->c[i];
+
+		h = fnv_u32(fnv_u32(h, c->word), c->op);
+		if (c->word == PC_W_IFBITS)
+			h = digest_ifbits(digest_ifbits(h, rs, c->a), rs, c->b);
+		else
+			h = fnv_u32(fnv_u32(h, c->a), c->b);
+	}
+	return h;
+}
+
+static uint64_t digest_outcome(const struct pc_ruleset *rs, uint32_t i)
+{
+	const struct pc_rule_out *o = &rs->outs[i];
+	uint64_t h = FNV_OFFSET;
+
+	h = fnv_u32(fnv_u32(fnv_u32(h, o->action), o->flags), o->dscp);
+	h = fnv_u32(fnv_u32(h, o->mark), o->priority);
+	return fnv_str(fnv_str(h, rs->class_name[i]), rs->redirect[i]);
+}
+
+int pc_ruleset_digests(const struct pc_ruleset *rs, struct pc_rule_digest **ret)
+{
+	struct pc_rule_digest *v = calloc(rs->nrules ? rs->nrules : 1, sizeof(*v));
+	size_t b = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t r = 0; r < rs->nrules; r++) {
+		uint64_t h = digest_outcome(rs, r);
+
+		for (; b < rs->nboxes && rs->boxes[b].rule == r; b++)
+			h = digest_box(h, rs, &rs->boxes[b]);
+		strscpy_ok(v[r].name, sizeof(v[r].name), rs->rule_name[r]);
+		v[r].digest = h;
+	}
+	*ret = v;
+	return 0;
+}
+
+static int cmp_digest(const void *a, const void *b)
+{
+	return strcmp(((const struct pc_rule_digest *)a)->name,
+		      ((const struct pc_rule_digest *)b)->name);
+}
+
+void pc_rule_digests_diff(struct pc_rule_digest *old, size_t nold, struct pc_rule_digest *new,
+			  size_t nnew, pc_rs_change_fn fn, void *userdata, struct pc_rs_diff *ret)
+{
+	size_t i = 0, j = 0;
+
+	*ret = (struct pc_rs_diff){};
+	qsort(old, nold, sizeof(*old), cmp_digest);
+	qsort(new, nnew, sizeof(*new), cmp_digest);
+	while (i < nold || j < nnew) {
+		int c = i == nold ? 1 : j == nnew ? -1 : strcmp(old[i].name, new[j].name);
+
+		if (c < 0) {
+			ret->removed++;
+			fn(PC_RS_REMOVED, old[i++].name, userdata);
+		} else if (c > 0) {
+			ret->added++;
+			fn(PC_RS_ADDED, new[j++].name, userdata);
+		} else {
+			if (old[i].digest != new[j].digest) {
+				ret->changed++;
+				fn(PC_RS_CHANGED, new[j].name, userdata);
+			}
+			i++, j++;
+		}
+	}
+}
+
+#define DIGESTS_MAGIC "pktclassd-rules 1"
+
+int pc_rule_digests_print(FILE *f, const struct pc_rule_digest *v, size_t n, uint32_t generation,
+			  uint32_t pid)
+{
+	fprintf(f, DIGESTS_MAGIC "\ngeneration %u %u\n", generation, pid);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "rule %s %016llx\n", v[i].name, (unsigned long long)v[i].digest);
+	return ferror(f) ? -EIO : 0;
+}
+
+int pc_rule_digests_read(FILE *f, struct pc_rule_digest **ret, size_t *n, uint32_t *generation,
+			 uint32_t *pid)
+{
+	_cleanup_free_ struct pc_rule_digest *v = NULL;
+	char line[256], name[PC_NAME_MAX];
+	size_t cap = 0, k = 0;
+	unsigned long long d;
+
+	if (!fgets(line, sizeof(line), f) || strcmp(line, DIGESTS_MAGIC "\n") != 0 ||
+	    !fgets(line, sizeof(line), f) || sscanf(line, "generation %u %u", generation, pid) != 2)
+		return -EPROTO;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "rule %63s %llx", name, &d) != 2)
+			return -EPROTO;
+		if (pc_grow((void **)&v, &cap, k + 1, sizeof(*v)) < 0)
+			return -ENOMEM;
+		strscpy_ok(v[k].name, sizeof(v[k].name), name);
+		v[k++].digest = d;
+	}
+	*ret = TAKE_PTR(v);
+	*n = k;
+	return 0;
+}

@@ -94,6 +94,15 @@ const char *ctl_hook_name(uint32_t hook);
 const struct pc_config *ctl_order_config(struct ctl *c, const struct pc_meta *m);
 int ctl_view_build(const struct pc_config *order, struct pc_stats *s, struct ctl_view *v);
 void ctl_view_clear(struct ctl_view *v);
+/* The daemon's state at pin_path (pc_stats_read()); for a user who may not
+ * open the pins, from the daemon's stats file in the runtime directory
+ * (*from_file; -ENOENT when that says the daemon stopped).  sf gets the
+ * daemon's own counters when that file is there (sf->pid 0 otherwise). */
+struct pc_statsfile;
+int ctl_state_read(const char *pin_path, struct pc_stats **ret, struct pc_statsfile *sf,
+		   bool *from_file);
+/* One line on f: the time of the stats file that the state came from. */
+void ctl_state_source(FILE *f, const struct pc_statsfile *sf);
 /* Print why pc_stats_read() failed with r; returns CTL_ERROR. */
 int ctl_stats_error(const char *pin_path, int r);
 /* Read the state at pin_path; on failure print why.  CTL_OK/CTL_ERROR. */

@@ -9,6 +9,7 @@
 #include "ctl/ctl.h"
 #include "lib/json.h"
 #include "datapath/stats.h"
+#include "datapath/statsfile.h"
 
 #define ORDER_UNKNOWN UINT64_MAX
 #define ORDER_FIRST_USE (1ull << 32) /* + rule index: after declared classes */
@@ -31,7 +32,8 @@ int ctl_stats_error(const char *pin_path, int r)
 	if (r == -EPROTO)
 		return ctl_error("the state under %s is not from a compatible pktclassd", pin_path);
 	if (r == -EPERM || r == -EACCES)
-		return ctl_error("cannot read the state under %s: %s (run as root)", pin_path,
+		return ctl_error("cannot read the state under %s: %s (run as root, or as a member "
+				 "of the group pktclassd while pktclassd runs)", pin_path,
 				 strerror(-r));
 	return ctl_error("cannot read the state under %s: %s", pin_path, strerror(-r));
 }
@@ -247,7 +249,9 @@ int ctl_status(struct ctl *c, int argc, char **argv)
 {
 	static const struct option longopts[] = { CTL_COMMON_LONGOPTS, {} };
 	struct pc_stats *s = NULL;
+	struct pc_statsfile sf;
 	const char *pin_path;
+	bool from_file;
 	int stop, r;
 
 	if (ctl_getopt(c, argc, argv, "", longopts, &stop) != -1 || stop >= 0)
@@ -257,7 +261,7 @@ int ctl_status(struct ctl *c, int argc, char **argv)
 	r = ctl_pin_path(c, &pin_path);
 	if (r != CTL_OK)
 		return r;
-	r = pc_stats_read(pin_path, &s);
+	r = ctl_state_read(pin_path, &s, &sf, &from_file);
 	if (r == -ENOENT) {
 		if (c->json)
 			not_running_json(pin_path);
@@ -265,10 +269,13 @@ int ctl_status(struct ctl *c, int argc, char **argv)
 	}
 	if (r < 0)
 		return ctl_stats_error(pin_path, r);
+	if (from_file)
+		ctl_state_source(stderr, &sf);
 	if (c->json)
 		status_json(s, pin_path, daemon_running(s->meta.pid));
 	else
 		status_text(s, pin_path, daemon_running(s->meta.pid));
+	pc_statsfile_clear(&sf);
 	pc_stats_free(s);
 	return CTL_OK;
 }

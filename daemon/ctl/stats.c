@@ -9,7 +9,9 @@
 
 #include "ctl/ctl.h"
 #include "lib/json.h"
+#include "datapath/metrics.h"
 #include "datapath/stats.h"
+#include "datapath/statsfile.h"
 
 /* ---- JSON --------------------------------------------------------------- */
 /* Per attachment (with monitor_only, of monitor hooks only). */
@@ -226,10 +228,26 @@ static int stats_text(const struct ctl_view *v, bool rules)
 	return fflush(stdout) == 0 ? CTL_OK : ctl_error("cannot write the output");
 }
 
+/* ---- OpenMetrics ---------------------------------------------------------- */
+/* The daemon's own counters come from its stats file; without one (a
+ * daemon with another runtime directory) those families have no samples. */
+static int stats_openmetrics(const struct pc_stats *s, const struct pc_statsfile *sf, bool rules)
+{
+	struct pc_metrics m = {
+		.s = s, .daemon = sf->pid ? &sf->daemon : NULL, .sets = sf->sets,
+		.nsets = sf->nsets, .rules = rules,
+	};
+
+	if (pc_metrics_write(stdout, &m) < 0 || fflush(stdout) != 0)
+		return ctl_error("cannot write the output");
+	return CTL_OK;
+}
+
 /* ---- the command -------------------------------------------------------- */
 enum {
 	OPT_RULES = CTL_OPT_FIRST_PRIVATE,
 	OPT_WATCH,
+	OPT_OPENMETRICS,
 };
 
 static int parse_seconds(const char *s, double *ret)
@@ -251,18 +269,22 @@ int ctl_stats(struct ctl *c, int argc, char **argv)
 		CTL_COMMON_LONGOPTS,
 		{ "rules", no_argument, NULL, OPT_RULES },
 		{ "watch", required_argument, NULL, OPT_WATCH },
+		{ "openmetrics", no_argument, NULL, OPT_OPENMETRICS },
 		{},
 	};
 	struct pc_stats *s = NULL;
+	struct pc_statsfile sf;
 	struct ctl_view v;
 	const char *pin_path;
-	bool rules = false;
+	bool rules = false, om = false, from_file;
 	double watch = 0;
 	int o, stop, r;
 
 	while ((o = ctl_getopt(c, argc, argv, "", longopts, &stop)) != -1) {
 		if (o == OPT_RULES)
 			rules = true;
+		else if (o == OPT_OPENMETRICS)
+			om = true;
 		else if (o == OPT_WATCH && parse_seconds(optarg, &watch) < 0)
 			return ctl_usage_error("--watch: '%s' is not a number of seconds (0.1 to 86400)", optarg);
 	}
@@ -270,20 +292,27 @@ int ctl_stats(struct ctl *c, int argc, char **argv)
 		return stop;
 	if (optind < argc)
 		return ctl_usage_error("stats: unexpected argument '%s'", argv[optind]);
+	if (om && (c->json || watch > 0))
+		return ctl_usage_error("stats: --openmetrics goes with neither --json nor --watch");
 	r = ctl_pin_path(c, &pin_path);
 	if (r != CTL_OK)
 		return r;
 	if (watch > 0)
 		return ctl_watch(c, pin_path, watch, rules);
-	r = ctl_read_stats(pin_path, &s);
-	if (r != CTL_OK)
-		return r;
-	if (ctl_view_build(ctl_order_config(c, &s->meta), s, &v) < 0) {
-		pc_stats_free(s);
-		return ctl_error("out of memory");
+	r = ctl_state_read(pin_path, &s, &sf, &from_file);
+	if (r < 0)
+		return ctl_stats_error(pin_path, r);
+	if (from_file)
+		ctl_state_source(stderr, &sf);
+	if (om)
+		r = stats_openmetrics(s, &sf, rules);
+	else if (ctl_view_build(ctl_order_config(c, &s->meta), s, &v) < 0)
+		r = ctl_error("out of memory");
+	else {
+		r = c->json ? stats_json(&v, rules) : stats_text(&v, rules);
+		ctl_view_clear(&v);
 	}
-	r = c->json ? stats_json(&v, rules) : stats_text(&v, rules);
-	ctl_view_clear(&v);
+	pc_statsfile_clear(&sf);
 	pc_stats_free(s);
 	return r;
 }

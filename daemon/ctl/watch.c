@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ctl/ctl.h"
+#include "datapath/statsfile.h"
 #include "lib/json.h"
 #include "datapath/stats.h"
 #include "lib/util.h"
@@ -213,11 +214,14 @@ static int tick(struct ctl *c, struct watch *w, const char *pin_path)
 	uint64_t now = pc_now_usec(CLOCK_MONOTONIC);
 	struct ctl_row *rules = NULL;
 	struct ctl_view v = {};
+	struct pc_statsfile sf;
+	bool from_file;
 	char when[64];
 	int r;
 
 	ctl_format_time(pc_now_usec(CLOCK_REALTIME), when, sizeof(when));
-	r = pc_stats_read(pin_path, &s);
+	r = ctl_state_read(pin_path, &s, &sf, &from_file);
+	pc_statsfile_clear(&sf);
 	if (r == -ENOENT) { /* stopped, or restarting: wait for it */
 		if (w->tty)
 			printf("\033[H\033[2J%s: no pktclassd state under %s, waiting\n", when, pin_path);

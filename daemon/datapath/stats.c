@@ -249,7 +249,7 @@ static int read_attachments(const char *pin_path, int att_fd, struct pc_stats *s
 	return 0;
 }
 
-static int sum_totals(struct pc_stats *s)
+int pc_stats_sum_totals(struct pc_stats *s)
 {
 	s->total = calloc(s->slot_cap ? s->slot_cap : 1, sizeof(*s->total));
 	if (!s->total)
@@ -285,7 +285,7 @@ static int stats_read(const char *pin_path, struct pc_stats *s)
 	r = read_attachments(pin_path, att, s);
 	if (r < 0)
 		return r;
-	return sum_totals(s);
+	return pc_stats_sum_totals(s);
 }
 
 int pc_stats_read(const char *pin_path, struct pc_stats **ret)

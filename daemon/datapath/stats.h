@@ -36,4 +36,6 @@ int pc_map_read_array(int fd, uint32_t n, size_t elem, void *vals);
 /* Read everything at once from pin_path.  -ENOENT: no daemon state there. */
 int pc_stats_read(const char *pin_path, struct pc_stats **ret);
 void pc_stats_free(struct pc_stats *s);
+/* s->total from the attachments' counters (allocates it). */
+int pc_stats_sum_totals(struct pc_stats *s);
 static inline void pc_stats_freep(struct pc_stats **s) { if (*s) pc_stats_free(*s); }

@@ -25,6 +25,7 @@
 #include "netlink/netlink.h"
 #include "pktclassd/pktlog.h"
 #include "pktclassd/preflight.h"
+#include "pktclassd/publish.h"
 #include "pktclassd/records.h"
 #include "pktclassd/redirect.h"
 #include "classifier/rsdiff.h"
@@ -53,6 +54,8 @@ struct daemon {
 	struct pc_dp *dp;
 	struct pc_am *am;
 	struct pc_pktlog *pktlog;
+	struct pc_publish *pub;   /* stats, rules and metrics files */
+	struct pc_daemon_counters counted; /* reloads; the log's own part carried over */
 	struct pc_loaded live;
 	bool keep_on_exit;        /* of the config we started with or run now */
 	uint32_t generation;
@@ -237,6 +240,7 @@ static int on_stats_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	uint64_t interval = d->live.cfg->settings.stats_interval_usec;
 
 	pc_stats_log_snapshot(&d->stats, d->pin_path, true);
+	pc_publish_now(d->pub, true);
 	if (interval > 0) {
 		sd_event_source_set_time_relative(s, interval);
 		sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
@@ -313,6 +317,28 @@ static void retry_timer_update(struct daemon *d)
 		log_warning_errno(r, "retry timer");
 }
 
+/* ---- published files ----------------------------------------------------------- */
+
+static void daemon_counters(struct pc_daemon_counters *ret, void *userdata)
+{
+	struct daemon *d = userdata;
+	uint64_t kernel = 0;
+
+	*ret = d->counted;
+	ret->log_suppressed_daemon += pc_pktlog_suppressed(d->pktlog);
+	if (d->dp && pc_dp_log_suppressed(d->dp, &kernel) < 0)
+		kernel = 0;
+	ret->log_suppressed = ret->log_suppressed_daemon + kernel;
+}
+
+/* The live generation's rules, metrics file and counters. */
+static void publish_live(struct daemon *d)
+{
+	pc_publish_set_metrics_file(d->pub, d->live.cfg->settings.metrics_file);
+	pc_publish_rules(d->pub, d->live.rs, d->generation);
+	pc_publish_now(d->pub, true);
+}
+
 /* ---- reload ------------------------------------------------------------------ */
 
 static void reload(struct daemon *d)
@@ -349,10 +375,14 @@ static void reload(struct daemon *d)
 		if (d->pktlog)
 			pc_pktlog_set(d->pktlog, d->live.cfg->settings.log_rate,
 				      pktlog_interval(d->live.cfg));
+		d->counted.reloads_ok++;
+		publish_live(d);
 	} else {
 		snprintf(status, sizeof(status), "reload failed: %s", why);
 		snprintf(msg, sizeof(msg), "%s; generation %u stays", status, d->generation);
 		publish_status(d, status, true);
+		d->counted.reloads_failed++;
+		pc_publish_now(d->pub, true);
 	}
 	pc_record_generation(false, r >= 0, d->generation, rules, pc_now_usec(CLOCK_MONOTONIC) - t0,
 			     &diff, msg);
@@ -449,6 +479,11 @@ static int setup_events(struct daemon *d, const struct pc_config *cfg)
 			  &d->pktlog);
 	if (r < 0)
 		return log_error_errno(r, "packet log");
+	r = pc_publish_new(d->event, d->pin_path, &d->pub, &d->counted);
+	if (r < 0)
+		return log_error_errno(r, "the stats file");
+	d->counted.log_suppressed = 0;
+	pc_publish_set_counters(d->pub, daemon_counters, d);
 	r = sd_event_set_watchdog(d->event, true);
 	if (r < 0)
 		return log_error_errno(r, "watchdog");
@@ -575,6 +610,7 @@ static void stop(struct daemon *d)
 		pc_am_unhook(d->am);
 	if (!keep)
 		snapshot_save(d);
+	pc_publish_stop(d->pub); /* the counters while they are pinned */
 	if (d->am)
 		pc_am_stop(d->am, keep);
 	if (!keep) {
@@ -608,6 +644,7 @@ static void start_failed(struct daemon *d)
 
 static void daemon_free(struct daemon *d)
 {
+	pc_publish_free(d->pub);
 	pc_pktlog_free(d->pktlog);
 	sd_event_source_unref(d->stats_timer);
 	sd_event_source_unref(d->retry_timer);
@@ -657,6 +694,7 @@ static int run(struct daemon *d)
 	pc_stats_log_snapshot(&d->stats, d->pin_path, false);
 	status_line(d, status, sizeof(status));
 	publish_status(d, status, false);
+	publish_live(d);
 	snprintf(msg, sizeof(msg), "started: %s", status);
 	pc_record_generation(true, true, d->generation, rules, pc_now_usec(CLOCK_MONOTONIC) - t0,
 			     &diff, msg);

@@ -23,6 +23,7 @@ struct pc_pktlog {
 	uint32_t rate;
 	uint64_t interval_usec;
 	uint64_t suppressed;   /* by our bucket since the last summary */
+	uint64_t suppressed_total; /* by our bucket, since we started */
 	uint64_t kernel_base;  /* the kernel's count at the last summary */
 	uint64_t since_usec;   /* start of the summary period */
 };
@@ -39,6 +40,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0;
 	if (!pc_ratelimit_take(&p->rl, pc_now_usec(CLOCK_MONOTONIC))) {
 		p->suppressed++;
+		p->suppressed_total++;
 		return 0;
 	}
 	memcpy(&rec, data, sizeof(rec));
@@ -155,6 +157,11 @@ void pc_pktlog_flush(struct pc_pktlog *p)
 		return;
 	consume(p);
 	summarize(p);
+}
+
+uint64_t pc_pktlog_suppressed(const struct pc_pktlog *p)
+{
+	return p ? p->suppressed_total : 0;
 }
 
 void pc_pktlog_free(struct pc_pktlog *p)

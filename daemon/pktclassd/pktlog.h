@@ -21,4 +21,7 @@ int pc_pktlog_new(sd_event *e, struct pc_dp *dp, uint32_t rate, uint64_t interva
 void pc_pktlog_set(struct pc_pktlog *p, uint32_t rate, uint64_t interval_usec);
 /* Read what is in the ring now, then report what was suppressed so far. */
 void pc_pktlog_flush(struct pc_pktlog *p);
+/* Records our own bucket held back since pc_pktlog_new() (the kernel's
+ * count is pc_dp_log_suppressed()). */
+uint64_t pc_pktlog_suppressed(const struct pc_pktlog *p);
 void pc_pktlog_free(struct pc_pktlog *p);

@@ -168,6 +168,10 @@ pc_init() {
 	PC_TMP=$(mktemp -d "/tmp/pc-$PC_TEST-$$.XXXXXX")
 	PC_PIN=/sys/fs/bpf/pktclassd-e2e-$$
 	PC_CFG=$PC_TMP/pktclassd.yaml
+	# the daemon's runtime files (stats, rules) and pktclassctl's view of
+	# them: private too, not the host's /run/pktclassd
+	export PKTCLASSD_RUNTIME_DIR=$PC_TMP/run
+	mkdir -p "$PKTCLASSD_RUNTIME_DIR"
 }
 
 # pc_require_daemon: the daemon, pktclassctl and bpffs are there.
