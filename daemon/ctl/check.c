@@ -7,13 +7,28 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <limits.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include "classifier/rsdiff.h"
 #include "classifier/verdict.h"
 #include "ctl/ctl.h"
 #include "lib/diag.h"
 #include "lib/json.h"
+#include "lib/rundir.h"
 #include "lib/util.h"
+
+/* What a reload of the checked config would change in the running daemon
+ * (the rules file it keeps in the runtime directory). */
+struct reload_diff {
+	bool known;
+	uint32_t generation, pid;
+	struct pc_rs_diff n;
+	const char **names[3];  /* added, removed, changed */
+	size_t count[3];
+};
+
 
 struct summary {
 	const char *path;
@@ -22,7 +37,95 @@ struct summary {
 	const struct pc_ruleset *rs;
 	const struct pc_tree *t;    /* NULL: the config is refused */
 	size_t classes;
+	struct reload_diff *diff;
 };
+
+static void on_change(enum pc_rs_change what, const char *name, void *userdata)
+{
+	struct reload_diff *d = userdata;
+
+	d->names[what][d->count[what]++] = name;
+}
+
+static int diff_alloc(struct reload_diff *d, size_t n)
+{
+	for (int k = 0; k < 3; k++) {
+		d->names[k] = calloc(n ? n : 1, sizeof(char *));
+		if (!d->names[k])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void diff_free(struct reload_diff *d)
+{
+	for (int k = 0; k < 3; k++)
+		free(d->names[k]);
+}
+
+/* The live rules of the daemon at pin_path against rs.  Nothing when no
+ * daemon runs there; a note when its rules file cannot be read. */
+static int reload_diff(const char *pin_path, const struct pc_ruleset *rs,
+		       struct pc_rule_digest **old, struct pc_rule_digest **new, struct reload_diff *d)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	char path[PATH_MAX];
+	size_t nold = 0;
+	int r;
+
+	if (pc_runtime_file(pin_path, "rules", path, sizeof(path)) < 0)
+		return 0;
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno != ENOENT)
+			fprintf(stderr, "pktclassctl: cannot compare with the running pktclassd: %s: %s\n",
+				path, strerror(errno));
+		return 0;
+	}
+	r = pc_rule_digests_read(f, old, &nold, &d->generation, &d->pid);
+	if (r < 0 || d->pid == 0 || (kill((pid_t)d->pid, 0) < 0 && errno != EPERM))
+		return r == -ENOMEM ? r : 0; /* a file left by a daemon that died */
+	r = pc_ruleset_digests(rs, new);
+	if (r >= 0)
+		r = diff_alloc(d, nold + rs->nrules);
+	if (r < 0)
+		return r;
+	pc_rule_digests_diff(*old, nold, *new, rs->nrules, on_change, d, &d->n);
+	d->known = true;
+	return 0;
+}
+
+static const char *const change_name[3] = { "added", "removed", "changed" };
+
+static void diff_text(const struct reload_diff *d)
+{
+	printf("reload:           against generation %" PRIu32 " of the running pktclassd (pid %" PRIu32
+	       "): ", d->generation, d->pid);
+	if (d->n.added + d->n.removed + d->n.changed == 0) {
+		printf("no rule would change\n");
+		return;
+	}
+	printf("%zu added, %zu removed, %zu changed\n", d->n.added, d->n.removed, d->n.changed);
+	for (int k = 0; k < 3; k++)
+		for (size_t i = 0; i < d->count[k]; i++)
+			printf("  %-8s %s\n", change_name[k], d->names[k][i]);
+}
+
+static void diff_json(struct pc_json *j, const struct reload_diff *d)
+{
+	pc_json_key(j, "reload");
+	pc_json_object_begin(j);
+	pc_json_kv_u64(j, "generation", d->generation);
+	pc_json_kv_u64(j, "pid", d->pid);
+	for (int k = 0; k < 3; k++) {
+		pc_json_key(j, change_name[k]);
+		pc_json_array_begin(j);
+		for (size_t i = 0; i < d->count[k]; i++)
+			pc_json_string(j, d->names[k][i]);
+		pc_json_array_end(j);
+	}
+	pc_json_object_end(j);
+}
 
 static uint64_t tree_bytes(const struct pc_tree *t)
 {
@@ -53,6 +156,10 @@ static void summary_text(const struct summary *s)
 	       tree_bytes(s->t), table_bytes(s));
 	printf("compile time:     %.3f ms, tree build %.3f ms\n", s->rs->compile_usec / 1000.0,
 	       s->t->build_usec / 1000.0);
+	if (s->cfg->n_includes)
+		printf("included files:   %zu\n", s->cfg->n_includes);
+	if (s->diff->known)
+		diff_text(s->diff);
 }
 
 /* Every diagnostic kept (PC_DIAGS_KEEP of each kind), raw: JSON escapes. */
@@ -64,7 +171,7 @@ static void json_diags(struct pc_json *j, const struct pc_diags *d)
 		const struct pc_diag *g = &d->v[i];
 
 		pc_json_object_begin(j);
-		pc_json_kv_string(j, "file", d->file ? d->file : "");
+		pc_json_kv_string(j, "file", g->pos.file ? g->pos.file : d->file ? d->file : "");
 		pc_json_kv_u64(j, "line", g->pos.line);
 		pc_json_kv_u64(j, "column", g->pos.col);
 		pc_json_kv_string(j, "severity", g->sev == PC_SEV_ERROR ? "error" : "warning");
@@ -105,6 +212,13 @@ static void summary_json(const struct summary *s)
 		pc_json_object_end(&j);
 		pc_json_kv_u64(&j, "compile_usec", s->rs->compile_usec);
 		pc_json_kv_u64(&j, "build_usec", s->t->build_usec);
+		pc_json_key(&j, "includes");
+		pc_json_array_begin(&j);
+		for (size_t i = 0; i < s->cfg->n_includes; i++)
+			pc_json_string(&j, s->cfg->includes[i]);
+		pc_json_array_end(&j);
+		if (s->diff->known)
+			diff_json(&j, s->diff);
 	}
 	pc_json_object_end(&j);
 	pc_json_finish(&j);
@@ -113,7 +227,9 @@ static void summary_json(const struct summary *s)
 static int check(struct ctl *c, const char *path, struct pc_diags *d)
 {
 	_cleanup_(pc_loaded_clear) struct pc_loaded l = {};
-	struct summary s = { .path = path, .d = d };
+	_cleanup_free_ struct pc_rule_digest *old = NULL, *new = NULL;
+	struct reload_diff diff = {};
+	struct summary s = { .path = path, .d = d, .diff = &diff };
 	int r;
 
 	r = pc_config_verdict(path, geteuid(), &l, d);
@@ -125,11 +241,14 @@ static int check(struct ctl *c, const char *path, struct pc_diags *d)
 		s.rs = l.rs;
 		s.t = l.tree;
 		s.classes = pc_count_classes(l.rs);
+		r = reload_diff(c->pin_path ? c->pin_path : l.cfg->settings.pin_path, l.rs, &old,
+				&new, &diff);
 	}
 	if (c->json)
 		summary_json(&s);
 	else if (r >= 0)
 		summary_text(&s);
+	diff_free(&diff);
 	return r < 0 ? CTL_ERROR : CTL_OK;
 }
 

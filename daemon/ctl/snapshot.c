@@ -18,8 +18,7 @@
 #include "lib/rundir.h"
 #include "lib/util.h"
 
-#define FRESH_USEC 500000u         /* older than this: ask for a new one */
-#define WAIT_STEP_USEC 20000u
+#define WAIT_STEP_USEC 10000u
 #define WAIT_MAX_USEC 5000000u
 
 static bool pid_alive(uint32_t pid)
@@ -34,26 +33,30 @@ static ino_t inode_of(const char *path)
 	return stat(path, &st) == 0 ? st.st_ino : 0;
 }
 
-/* Read the file; if it is older than FRESH_USEC and its daemon runs, wait
- * for the one our open asked for (a new inode: it is renamed into place). */
+/* Read the file; unless it was written after we opened it, and while its
+ * daemon runs, wait for the one that our open asked for (written_usec is
+ * taken before the daemon reads the counters; a new file is a new inode:
+ * it is renamed into place). */
 static int read_fresh(const char *path, struct pc_stats **ret, struct pc_statsfile *sf)
 {
-	ino_t before = inode_of(path);
+	uint64_t opened = pc_now_usec(CLOCK_REALTIME);
 	int r;
 
-	r = pc_statsfile_read(path, ret, sf);
-	if (r < 0 || !sf->running || !pid_alive(sf->pid) ||
-	    pc_now_usec(CLOCK_REALTIME) - sf->written_usec < FRESH_USEC)
-		return r;
-	for (unsigned waited = 0; waited < WAIT_MAX_USEC; waited += WAIT_STEP_USEC) {
-		usleep(WAIT_STEP_USEC);
-		if (inode_of(path) == before)
-			continue;
+	for (unsigned waited = 0;; waited += WAIT_STEP_USEC) {
+		ino_t before = inode_of(path);
+
+		r = pc_statsfile_read(path, ret, sf);
+		if (r < 0 || !sf->running || !pid_alive(sf->pid) || sf->written_usec >= opened)
+			return r;
+		while (inode_of(path) == before && waited < WAIT_MAX_USEC) {
+			usleep(WAIT_STEP_USEC);
+			waited += WAIT_STEP_USEC;
+		}
+		if (waited >= WAIT_MAX_USEC)
+			return 0; /* what there is: its time is shown */
 		pc_stats_freep(ret);
 		pc_statsfile_clear(sf);
-		return pc_statsfile_read(path, ret, sf);
 	}
-	return 0; /* what there is: its time is shown */
 }
 
 int ctl_state_read(const char *pin_path, struct pc_stats **ret, struct pc_statsfile *sf,

@@ -18,7 +18,7 @@
 #include "pktclassd/publish.h"
 
 #define PC_READERS_GROUP "pktclassd"
-#define REFRESH_MIN_USEC 250000u
+#define REFRESH_MIN_USEC 100000u /* at most ten stats reads a second for readers */
 
 enum { OUT_STATS, OUT_RULES, OUT_METRICS, OUT_N };
 
@@ -31,6 +31,7 @@ struct pc_publish {
 	pc_publish_counters_fn counters;
 	void *userdata;
 	sd_event_source *watch;
+	sd_event_source *later;       /* a refresh put off by REFRESH_MIN_USEC */
 	uint64_t last_usec;           /* CLOCK_MONOTONIC of the last stats write */
 	int failed[OUT_N];            /* errno of the last failure, warned once */
 };
@@ -89,6 +90,9 @@ static int write_private(struct pc_publish *p, int out, int (*fill)(FILE *, void
 static void write_all(struct pc_publish *p, bool running, bool metrics)
 {
 	_cleanup_(pc_stats_freep) struct pc_stats *s = NULL;
+	/* before the read: a reader who opened the file earlier knows that a
+	 * file of this time or later has counts read after its open */
+	uint64_t when = pc_now_usec(CLOCK_REALTIME);
 	struct stats_fill x = {};
 	int r;
 
@@ -100,7 +104,7 @@ static void write_all(struct pc_publish *p, bool running, bool metrics)
 		return;
 	}
 	x.s = s;
-	x.sf = (struct pc_statsfile){ .written_usec = pc_now_usec(CLOCK_REALTIME),
+	x.sf = (struct pc_statsfile){ .written_usec = when,
 				      .pid = (uint32_t)getpid(), .running = running };
 	if (p->counters)
 		p->counters(&x.sf.daemon, p->userdata);
@@ -120,17 +124,33 @@ void pc_publish_now(struct pc_publish *p, bool metrics)
 		write_all(p, true, metrics);
 }
 
-/* Someone opened a file in the runtime directory: the stats file, not
- * just written?  Then they want fresh counts. */
-static int on_open(sd_event_source *s, const struct inotify_event *ev, void *userdata)
+static int on_later(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct pc_publish *p = userdata;
 
+	p->later = sd_event_source_unref(p->later);
+	write_all(p, true, false);
+	return 0;
+}
+
+/* Someone opened the stats file: they wait for one written after that
+ * (ctl/snapshot.c).  Within REFRESH_MIN_USEC of the last write, the next
+ * comes at its end, for every reader of that time at once. */
+static int on_open(sd_event_source *s, const struct inotify_event *ev, void *userdata)
+{
+	struct pc_publish *p = userdata;
+	uint64_t now = pc_now_usec(CLOCK_MONOTONIC);
+
 	if (!(ev->mask & IN_OPEN) || ev->len == 0 || strcmp(ev->name, p->stats_name) != 0)
 		return 0;
-	if (pc_now_usec(CLOCK_MONOTONIC) - p->last_usec < REFRESH_MIN_USEC)
+	if (now - p->last_usec >= REFRESH_MIN_USEC) {
+		write_all(p, true, false);
 		return 0;
-	write_all(p, true, false);
+	}
+	if (!p->later &&
+	    sd_event_add_time(sd_event_source_get_event(s), &p->later, CLOCK_MONOTONIC,
+			      p->last_usec + REFRESH_MIN_USEC, 0, on_later, p) < 0)
+		p->later = NULL;
 	return 0;
 }
 
@@ -184,6 +204,7 @@ void pc_publish_stop(struct pc_publish *p)
 	if (!p)
 		return;
 	p->watch = sd_event_source_disable_unref(p->watch);
+	p->later = sd_event_source_disable_unref(p->later);
 	write_all(p, false, false);
 	for (int out = OUT_RULES; out < OUT_N; out++)
 		if (p->path[out][0] && unlink(p->path[out]) < 0 && errno != ENOENT)
@@ -255,5 +276,6 @@ void pc_publish_free(struct pc_publish *p)
 	if (!p)
 		return;
 	sd_event_source_disable_unref(p->watch);
+	sd_event_source_disable_unref(p->later);
 	free(p);
 }
