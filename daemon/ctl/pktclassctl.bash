@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# bash completion for pktclassctl(8): commands, their options, and the values
+# that options take (config files, interfaces, hooks, protocols, classes of
+# the running daemon).  Installed as bash-completion/completions/pktclassctl.
+
+_pktclassctl_classes()
+{
+	pktclassctl stats --json 2>/dev/null |
+		sed -n 's/^ *"name": "\([A-Za-z0-9_.-]*\)".*/\1/p'
+}
+
+_pktclassctl()
+{
+	local cur prev words cword
+	_init_completion || return
+
+	local common="--config --pin-path --json --help"
+	local -A opts=(
+		[status]="$common"
+		[stats]="$common --rules --watch --openmetrics"
+		[check]="$common"
+		[explain]="$common --live --iface --direction --l3 --proto --src --dst --src-port
+			--dst-port --vlan --dscp --length --tcp-flags"
+		[capture]="--config --pin-path --json --help --class --iface --count --write"
+	)
+	local cmd="" i
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+		-c | --config | --pin-path) ((i++)) ;;
+		-*) ;;
+		*) cmd=${words[i]}; break ;;
+		esac
+	done
+
+	case $prev in
+	-c)
+		[[ $cmd == capture ]] && return # capture: -c is the count
+		_filedir '@(yaml|yml)'
+		return
+		;;
+	--config)
+		_filedir '@(yaml|yml)'
+		return
+		;;
+	--pin-path)
+		_filedir -d
+		return
+		;;
+	--write | -w)
+		_filedir pcapng
+		return
+		;;
+	--iface)
+		COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"))
+		return
+		;;
+	--direction)
+		COMPREPLY=($(compgen -W "ingress egress" -- "$cur"))
+		return
+		;;
+	--l3)
+		COMPREPLY=($(compgen -W "ipv4 ipv6 arp" -- "$cur"))
+		return
+		;;
+	--proto)
+		COMPREPLY=($(compgen -W "tcp udp icmp icmpv6 sctp gre esp ah" -- "$cur"))
+		return
+		;;
+	--tcp-flags)
+		COMPREPLY=($(compgen -W "syn ack fin rst psh urg ece cwr" -- "$cur"))
+		return
+		;;
+	--class)
+		COMPREPLY=($(compgen -W "$(_pktclassctl_classes)" -- "$cur"))
+		return
+		;;
+	--watch | --src | --dst | --src-port | --dst-port | --vlan | --dscp | --length | --count)
+		return
+		;;
+	esac
+
+	if [[ -z $cmd ]]; then
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--config --pin-path --help --version" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "${!opts[*]}" -- "$cur"))
+		fi
+		return
+	fi
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "${opts[$cmd]:-}" -- "$cur"))
+	elif [[ $cmd == check ]]; then
+		_filedir '@(yaml|yml)'
+	fi
+} &&
+	complete -F _pktclassctl pktclassctl
