@@ -19,7 +19,7 @@ PC_DEB_PACKAGES=(
 	iproute2 util-linux procps tcpdump python3 kmod nftables
 	systemd systemd-container man-db
 	prometheus prometheus-node-exporter
-	build-essential debhelper dpkg-dev lintian
+	build-essential debhelper dpkg-dev lintian git bash-completion
 )
 
 # Packages with a service of their own that the tests only run as programs
