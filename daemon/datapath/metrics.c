@@ -149,14 +149,31 @@ static void counts(FILE *f, const struct pc_stats *s, const struct groups *g, bo
 	}
 }
 
+/* A family of one reserved slot's packets or bytes, per interface and hook. */
+static void reserved(FILE *f, const struct pc_stats *s, const struct groups *g, const char *name,
+		     const char *help, uint32_t slot, bool bytes)
+{
+	family(f, name, "counter", help);
+	if (s->slot_cap <= slot)
+		return;
+	for (size_t k = 0; k < g->n; k++) {
+		struct pc_count c = group_count(s, &g->v[k], slot);
+
+		sample(f, name, NULL, false, &g->v[k], bytes ? c.bytes : c.packets);
+	}
+}
+
 static void malformed(FILE *f, const struct pc_stats *s, const struct groups *g)
 {
-	family(f, "pktclass_malformed_packets_total", "counter",
-	       "Packets with broken or cut L2/L3 headers, passed unclassified.");
-	if (s->slot_cap > PC_SLOT_MALFORMED)
-		for (size_t k = 0; k < g->n; k++)
-			sample(f, "pktclass_malformed_packets_total", NULL, false, &g->v[k],
-			       group_count(s, &g->v[k], PC_SLOT_MALFORMED).packets);
+	reserved(f, s, g, "pktclass_malformed_packets_total",
+		 "Packets with broken or cut L2/L3 headers, passed unclassified.",
+		 PC_SLOT_MALFORMED, false);
+	reserved(f, s, g, "pktclass_would_drop_packets_total",
+		 "Packets that monitor hooks saw with a drop outcome (not enforced there).",
+		 PC_SLOT_WOULD_DROP, false);
+	reserved(f, s, g, "pktclass_would_drop_bytes_total",
+		 "Bytes that monitor hooks saw with a drop outcome (not enforced there).",
+		 PC_SLOT_WOULD_DROP, true);
 }
 
 static void state(FILE *f, const struct pc_metrics *m)

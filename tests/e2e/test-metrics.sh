@@ -105,7 +105,8 @@ for fam in pktclass_class_packets_total:counter pktclass_class_bytes_total:count
 	pktclass_rule_packets_total:counter pktclass_rule_bytes_total:counter \
 	pktclass_malformed_packets_total:counter pktclass_generation:gauge pktclass_rules:gauge \
 	pktclass_set_elements:gauge pktclass_reloads_total:counter \
-	pktclass_last_reload_timestamp_seconds:gauge pktclass_log_suppressed_total:counter; do
+	pktclass_last_reload_timestamp_seconds:gauge pktclass_log_suppressed_total:counter \
+	pktclass_would_drop_packets_total:counter pktclass_would_drop_bytes_total:counter; do
 	grep -qx "# TYPE ${fam%:*} ${fam#*:}" <<<"$OM" || fail "no '# TYPE ${fam%:*} ${fam#*:}'"
 	grep -q "^# HELP ${fam%:*} ." <<<"$OM" || fail "no '# HELP ${fam%:*}'"
 done
