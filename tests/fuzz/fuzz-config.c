@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "config/config.h"
 
@@ -16,6 +17,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char line[512];
 	int r;
 
+	/* `include:` globs and reads the file system, which a fuzzer must not
+	 * roam (/proc, /sys); each included file goes through the same parser */
+	if (memmem(data, size, "include", 7))
+		return 0;
 	pc_diags_init(&d, "fuzz.yaml");
 	r = pc_config_parse("fuzz.yaml", (const char *)data, size, &c, &d);
 	if ((r == 0) != (c != NULL) || (r == 0 && d.nerrors > 0) || (r == -EINVAL && d.nerrors == 0))
