@@ -97,10 +97,11 @@ void ctl_view_clear(struct ctl_view *v);
 /* The daemon's state at pin_path (pc_stats_read()); for a user who may not
  * open the pins, from the daemon's stats file in the runtime directory
  * (*from_file; -ENOENT when that says the daemon stopped).  sf gets the
- * daemon's own counters when that file is there (sf->pid 0 otherwise). */
+ * daemon's own counters from that file when it was read (sf->pid 0
+ * otherwise): always for those readers, and with daemon_counters for root. */
 struct pc_statsfile;
-int ctl_state_read(const char *pin_path, struct pc_stats **ret, struct pc_statsfile *sf,
-		   bool *from_file);
+int ctl_state_read(const char *pin_path, bool daemon_counters, struct pc_stats **ret,
+		   struct pc_statsfile *sf, bool *from_file);
 /* One line on f: the time of the stats file that the state came from. */
 void ctl_state_source(FILE *f, const struct pc_statsfile *sf);
 /* Print why pc_stats_read() failed with r; returns CTL_ERROR. */

@@ -59,8 +59,8 @@ static int read_fresh(const char *path, struct pc_stats **ret, struct pc_statsfi
 	}
 }
 
-int ctl_state_read(const char *pin_path, struct pc_stats **ret, struct pc_statsfile *sf,
-		   bool *from_file)
+int ctl_state_read(const char *pin_path, bool daemon_counters, struct pc_stats **ret,
+		   struct pc_statsfile *sf, bool *from_file)
 {
 	_cleanup_(pc_stats_freep) struct pc_stats *fs = NULL;
 	char path[PATH_MAX];
@@ -71,8 +71,9 @@ int ctl_state_read(const char *pin_path, struct pc_stats **ret, struct pc_statsf
 	q = pc_runtime_file(pin_path, "stats", path, sizeof(path));
 	r = pc_stats_read(pin_path, ret);
 	if (r >= 0) {
-		/* the daemon's own counters, when it left them */
-		if (q >= 0 && pc_statsfile_read(path, &fs, sf) < 0)
+		/* the daemon's own counters, when it left them (reading the
+		 * file makes the daemon write it anew: only when they count) */
+		if (daemon_counters && q >= 0 && pc_statsfile_read(path, &fs, sf) < 0)
 			*sf = (struct pc_statsfile){};
 		return 0;
 	}

@@ -261,7 +261,7 @@ int ctl_status(struct ctl *c, int argc, char **argv)
 	r = ctl_pin_path(c, &pin_path);
 	if (r != CTL_OK)
 		return r;
-	r = ctl_state_read(pin_path, &s, &sf, &from_file);
+	r = ctl_state_read(pin_path, false, &s, &sf, &from_file);
 	if (r == -ENOENT) {
 		if (c->json)
 			not_running_json(pin_path);

@@ -299,7 +299,7 @@ int ctl_stats(struct ctl *c, int argc, char **argv)
 		return r;
 	if (watch > 0)
 		return ctl_watch(c, pin_path, watch, rules);
-	r = ctl_state_read(pin_path, &s, &sf, &from_file);
+	r = ctl_state_read(pin_path, om, &s, &sf, &from_file);
 	if (r < 0)
 		return ctl_stats_error(pin_path, r);
 	if (from_file)

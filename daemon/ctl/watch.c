@@ -220,7 +220,7 @@ static int tick(struct ctl *c, struct watch *w, const char *pin_path)
 	int r;
 
 	ctl_format_time(pc_now_usec(CLOCK_REALTIME), when, sizeof(when));
-	r = ctl_state_read(pin_path, &s, &sf, &from_file);
+	r = ctl_state_read(pin_path, false, &s, &sf, &from_file);
 	pc_statsfile_clear(&sf);
 	if (r == -ENOENT) { /* stopped, or restarting: wait for it */
 		if (w->tty)

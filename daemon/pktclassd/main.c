@@ -331,12 +331,12 @@ static void daemon_counters(struct pc_daemon_counters *ret, void *userdata)
 	ret->log_suppressed = ret->log_suppressed_daemon + kernel;
 }
 
-/* The live generation's rules, metrics file and counters. */
-static void publish_live(struct daemon *d)
+/* The live generation's rules, before READY=1: `pktclassctl check` after
+ * a reload compares with them (a digest per rule: cheap). */
+static void publish_rules(struct daemon *d)
 {
 	pc_publish_set_metrics_file(d->pub, d->live.cfg->settings.metrics_file);
 	pc_publish_rules(d->pub, d->live.rs, d->generation);
-	pc_publish_now(d->pub, true);
 }
 
 /* ---- reload ------------------------------------------------------------------ */
@@ -376,17 +376,18 @@ static void reload(struct daemon *d)
 			pc_pktlog_set(d->pktlog, d->live.cfg->settings.log_rate,
 				      pktlog_interval(d->live.cfg));
 		d->counted.reloads_ok++;
-		publish_live(d);
+		publish_rules(d);
 	} else {
 		snprintf(status, sizeof(status), "reload failed: %s", why);
 		snprintf(msg, sizeof(msg), "%s; generation %u stays", status, d->generation);
 		publish_status(d, status, true);
 		d->counted.reloads_failed++;
-		pc_publish_now(d->pub, true);
 	}
 	pc_record_generation(false, r >= 0, d->generation, rules, pc_now_usec(CLOCK_MONOTONIC) - t0,
 			     &diff, msg);
 	sd_notifyf(false, "READY=1\nSTATUS=%s", d->status);
+	/* the counters after READY=1: reading them all takes a while */
+	pc_publish_now(d->pub, true);
 }
 
 /* ---- event sources ------------------------------------------------------------- */
@@ -694,11 +695,12 @@ static int run(struct daemon *d)
 	pc_stats_log_snapshot(&d->stats, d->pin_path, false);
 	status_line(d, status, sizeof(status));
 	publish_status(d, status, false);
-	publish_live(d);
+	publish_rules(d);
 	snprintf(msg, sizeof(msg), "started: %s", status);
 	pc_record_generation(true, true, d->generation, rules, pc_now_usec(CLOCK_MONOTONIC) - t0,
 			     &diff, msg);
 	sd_notifyf(false, "READY=1\nSTATUS=%s", status);
+	pc_publish_now(d->pub, true);
 	r = sd_event_loop(d->event);
 	if (r < 0)
 		log_error_errno(r, "event loop");

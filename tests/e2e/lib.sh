@@ -170,7 +170,7 @@ pc_init() {
 	PC_CFG=$PC_TMP/pktclassd.yaml
 	# the daemon's runtime files (stats, rules) and pktclassctl's view of
 	# them: private too, not the host's /run/pktclassd
-	export PKTCLASSD_RUNTIME_DIR=$PC_TMP/run
+	export PKTCLASSD_RUNTIME_DIR=$PC_TMP/rundir
 	mkdir -p "$PKTCLASSD_RUNTIME_DIR"
 }
 

@@ -4,7 +4,8 @@
 # --openmetrics` and settings.metrics_file have every metric of the spec
 # with the exact counts, `promtool check metrics` accepts both, the file is
 # replaced atomically every stats_interval (mode 0644), reloads (ok and
-# failed) are counted, counters carry on across a reload; then the real
+# failed) are counted, counters carry on across a reload, reload counts
+# across a restart; then the real
 # programs of Debian's packages, started here on 127.0.0.1 with random free
 # ports and their own data directory and stopped here: the node exporter's
 # textfile collector reads the file and Prometheus scrapes the exporter,
@@ -200,4 +201,13 @@ wait_query 'pktclass_rule_packets_total{rule="sip"}' 60
 pc_stop_daemon
 [[ -e $METRICS ]] && fail "the metrics file is still there after the daemon stopped"
 pc_log "ok: metrics file removed at stop"
+
+# 6. A new start carries the reload counts on (the stats file in the
+# runtime directory); the packet counters are what `pktclassctl stats` has.
+pc_start_daemon "$MID"
+wait_metric 'pktclass_reloads_total{result="ok"}' 1
+wait_metric 'pktclass_reloads_total{result="failed"}' 1
+STATS=$(pc_ctl_pins stats --json) || fail "stats after the restart"
+wait_metric "pktclass_class_packets_total{class=\"voice\",$L}" "$(json_get 'classes.name=voice.packets' <<<"$STATS")"
+pc_stop_daemon
 echo "test-metrics: ok"
