@@ -26,6 +26,14 @@ static bool plain(char c)
 
 int pc_runtime_file(const char *pin_path, const char *suffix, char *buf, size_t len)
 {
+	const char *dir = pc_runtime_dir();
+
+	return pc_runtime_file_in(dir, strlen(dir), pin_path, suffix, buf, len);
+}
+
+int pc_runtime_file_in(const char *dir, size_t dirlen, const char *pin_path, const char *suffix,
+		       char *buf, size_t len)
+{
 	char name[4 * PATH_MAX + 1], *p = name;
 	const char *c = pin_path[0] == '/' ? pin_path + 1 : pin_path;
 
@@ -40,7 +48,7 @@ int pc_runtime_file(const char *pin_path, const char *suffix, char *buf, size_t 
 			p += sprintf(p, "\\x%02x", (unsigned char)*c);
 	}
 	*p = '\0';
-	if ((size_t)snprintf(buf, len, "%s/%s.%s", pc_runtime_dir(), name, suffix) >= len)
+	if ((size_t)snprintf(buf, len, "%.*s/%s.%s", (int)dirlen, dir, name, suffix) >= len)
 		return -ENAMETOOLONG;
 	return 0;
 }

@@ -19,6 +19,9 @@ const char *pc_runtime_dir(void);
  * '-' and every byte outside [A-Za-z0-9_.] as \xNN (one file per daemon,
  * as each has its own pin path).  0 or -ENAMETOOLONG. */
 int pc_runtime_file(const char *pin_path, const char *suffix, char *buf, size_t len);
+/* The same in dir, the first dirlen bytes of it. */
+int pc_runtime_file_in(const char *dir, size_t dirlen, const char *pin_path, const char *suffix,
+		       char *buf, size_t len);
 
 /* Write path anew: fill() writes into a temporary file beside it
  * (".NAME.XXXXXX", which the node exporter's *.prom glob skips), which

@@ -22,6 +22,7 @@
 #include "datapath/datapath.h"
 #include "pktclassd/load.h"
 #include "lib/log.h"
+#include "lib/rundir.h"
 #include "netlink/netlink.h"
 #include "pktclassd/pktlog.h"
 #include "pktclassd/preflight.h"
@@ -512,25 +513,13 @@ static uint32_t slot_cap_for(const struct pc_loaded *l)
 static void snapshot_path(struct daemon *d)
 {
 	const char *dir = getenv("RUNTIME_DIRECTORY");
-	char name[4 * PC_PATH_MAX + 16] = "", *p = name;
-	size_t dl;
 
 	d->snapshot[0] = '\0';
 	if (!dir || *dir != '/')
 		return;
-	dl = strcspn(dir, ":"); /* systemd lists several with ':' */
-	for (const char *c = d->pin_path + 1; *c; c++) {
-		if (*c == '/')
-			*p++ = '-';
-		else if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-			 (*c >= '0' && *c <= '9') || *c == '_' || *c == '.')
-			*p++ = *c;
-		else
-			p += sprintf(p, "\\x%02x", (unsigned char)*c);
-	}
-	*p = '\0';
-	if (snprintf(d->snapshot, sizeof(d->snapshot), "%.*s/%s.counters", (int)dl, dir, name) >=
-	    (int)sizeof(d->snapshot))
+	/* systemd lists several with ':' */
+	if (pc_runtime_file_in(dir, strcspn(dir, ":"), d->pin_path, "counters", d->snapshot,
+			       sizeof(d->snapshot)) < 0)
 		d->snapshot[0] = '\0';
 }
 
