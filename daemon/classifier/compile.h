@@ -47,26 +47,3 @@ bool pc_box_match(const struct pc_box *b, const struct pc_key *k);
 /* The reference classifier: plain first match over the boxes, in order.
  * Returns the rule index, or rs->nrules for the default. */
 uint32_t pc_ref_classify(const struct pc_ruleset *rs, const struct pc_key *k);
-
-/* ---- decision trees (tree.c) --------------------------------------------- */
-struct pc_tree {
-	struct pc_node *nodes;
-	size_t nnodes;
-	uint32_t *leaf;             /* box indices, referenced by leaf nodes */
-	size_t nleaf;
-	struct pc_gen_cfg cfg;      /* ntrees, root, min_rule, max_depth, max_leaf,
-				     * nrules; generation is left for the caller */
-	uint64_t build_usec;
-};
-
-/* Build the lookup structure for rs.  Must respect PC_MAX_TREES,
- * PC_MAX_DEPTH and PC_MAX_LEAF, and preserve first-match semantics exactly.
- * Returns 0, -ENOMEM, or -E2BIG when the limits cannot be met. */
-int pc_tree_build(const struct pc_ruleset *rs, struct pc_tree **ret);
-void pc_tree_free(struct pc_tree *t);
-static inline void pc_tree_freep(struct pc_tree **t) { if (*t) pc_tree_free(*t); }
-
-/* The BPF walk, in C: what the datapath computes for k.  Used by tests to
- * check the builder and by explain.  Returns the rule index or nrules. */
-uint32_t pc_tree_classify(const struct pc_tree *t, const struct pc_box *boxes,
-			  const struct pc_key *k);

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "classifier/compile.h"
+#include "classifier/tree.h"
 #include "lib/util.h"
 
 #define W PC_KEY_WORDS

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "classifier/shadow.h"
+#include "classifier/tree.h"
 #include "classifier/verdict.h"
 #include "lib/util.h"
 

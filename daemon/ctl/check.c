@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "classifier/rsdiff.h"
+#include "classifier/tree.h"
 #include "classifier/verdict.h"
 #include "ctl/ctl.h"
 #include "lib/diag.h"

@@ -24,6 +24,7 @@
 
 #include "pktclass.h"
 #include "classifier/compile.h"
+#include "classifier/tree.h"
 
 struct pc_dp;
 struct pc_gen;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "classifier/compile.h"
+#include "classifier/tree.h"
 #include "classifier/verdict.h"
 #include "config/config.h"
 

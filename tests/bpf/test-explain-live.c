@@ -30,6 +30,7 @@
 #include <bpf/libbpf.h>
 
 #include "classifier/compile.h"
+#include "classifier/tree.h"
 #include "datapath/datapath.h"
 #include "lib/diag.h"
 #include "datapath/stats.h"

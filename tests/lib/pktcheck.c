@@ -16,6 +16,7 @@
 
 #include "parse.h"
 #include "classifier/compile.h"
+#include "classifier/tree.h"
 #include "datapath/datapath.h"
 #include "lib/diag.h"
 #include "lib/inet.h"

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "classifier/compile.h"
+#include "classifier/tree.h"
 
 struct tr_set {
 	struct pc_ruleset rs;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "classifier/compile.h"
+#include "classifier/tree.h"
 #include "config/config.h"
 #include "lib/diag.h"
 #include "lib/util.h"
