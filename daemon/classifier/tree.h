@@ -16,6 +16,12 @@ struct pc_tree {
 	size_t nleaf;
 	struct pc_gen_cfg cfg;      /* ntrees, root, min_rule, max_depth, max_leaf,
 				     * nrules; generation is left for the caller */
+	/* The slow path: leaves longer than PC_MAX_LEAF (kind PC_NODE_SLOW),
+	 * scanned by a bpf_loop() callback, and what they hold. */
+	size_t slow_leaves;
+	size_t slow_entries;        /* leaf positions in slow leaves */
+	size_t slow_max;            /* the longest slow leaf */
+	uint32_t slow_rules;        /* rules with a box in a slow leaf */
 	uint64_t build_usec;
 };
 

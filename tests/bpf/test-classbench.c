@@ -12,7 +12,12 @@
  *   test-classbench                  the 24 sets of $PC_CLASSBENCH_DIR, traces from
  *                                    $PC_CLASSBENCH_TRACE (scripts/classbench-trace):
  *                                    _1k sets whole, _10k sets $PC_CB_SAMPLE packets
- *   test-classbench RULES TRACE ...  given rule files and trace files (full runs)
+ *   PC_GEN_MIXED=scripts/gen-mixed test-classbench
+ *                                    a sample of gen-mixed: sets in the whole rule
+ *                                    language, $PC_MIXED_DATA/issue17.yaml, IPv6
+ *                                    acl1; the generator's labels are checked too
+ *   test-classbench RULES TRACE ...  given rule files (ClassBench, or *.yaml) and traces
+ *                                    (classbench-trace or gen-mixed; full runs)
  *
  * Root, private netns and pin path; exit 77 without them (failure when CI=true). */
 #include <errno.h>
@@ -32,7 +37,7 @@
 #include "datapath/datapath.h"
 #include "lib/diag.h"
 #include "lib/util.h"
-#include "../lib/cbset.h"
+#include "../lib/tset.h"
 #include "lib/pktgen.h"
 #include "../lib/privtest.h"
 
@@ -59,20 +64,13 @@ static void set_free(struct set *s)
 
 static int set_load(struct pc_dp *dp, const char *rules, struct set *s, uint32_t *att)
 {
-	_cleanup_free_ struct cb_rule *v = NULL;
 	struct pc_iface ifc = { .attach = { att[0], att[1], att[2] } };
 	struct pc_diags d;
-	ssize_t n;
 	int r;
 
-	n = cb_load(rules, &v);
-	if (n <= 0)
-		return n < 0 ? (int)n : -ENODATA;
-	s->cfg = cb_config(v, (size_t)n);
-	if (!s->cfg)
-		return -ENOMEM;
 	pc_diags_init(&d, rules);
-	r = pc_compile(s->cfg, &s->rs, &d);
+	r = ts_config(rules, &s->cfg, &d);
+	r = r ?: pc_compile(s->cfg, &s->rs, &d);
 	if (r < 0)
 		pc_diags_print(&d, stderr);
 	pc_diags_clear(&d);
@@ -85,9 +83,9 @@ static int set_load(struct pc_dp *dp, const char *rules, struct set *s, uint32_t
 }
 
 /* Run one packet; the rule it got (nrules: the default), or a negative errno. */
-static int64_t bpf_verdict(int fd, const struct set *s, const uint8_t *buf, int len)
+static int64_t bpf_verdict(int fd, const struct set *s, const uint8_t *buf, int len, uint32_t hook)
 {
-	struct __sk_buff in = { .ifindex = IFINDEX, .cb[PC_CB_HOOK] = PC_HOOK_INGRESS }, out = {};
+	struct __sk_buff in = { .ifindex = IFINDEX, .cb[PC_CB_HOOK] = hook }, out = {};
 	uint8_t dout[PG_FRAME_MAX];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf, .data_size_in = len, .data_out = dout,
 		    .data_size_out = sizeof(dout), .ctx_in = &in, .ctx_size_in = sizeof(in),
@@ -100,40 +98,64 @@ static int64_t bpf_verdict(int fd, const struct set *s, const uint8_t *buf, int 
 	return out.mark ? out.mark - 1 : s->rs->nrules;
 }
 
-static void run_trace(const char *name, const struct set *s, const struct cb_pkt *p, size_t n)
+/* The key the program derives, as the reference sees it. */
+static int expected_key(const struct set *s, const struct ts_pkt *t, struct pc_key *k)
+{
+	uint32_t off;
+	int st = pg_expect(&t->p, k, &off);
+
+	k->w[PC_W_DIR] = t->hook == PC_HOOK_EGRESS ? PC_DIR_EGRESS : PC_DIR_INGRESS;
+	k->w[PC_W_IFBITS] = pc_ifbits(s->rs, "lo");
+	return st;
+}
+
+static void run_trace(const char *name, const struct set *s, const struct ts_pkt *p, size_t n)
 {
 	int fd = pc_dp_gen_prog_fd(s->g, PC_HOOK_INGRESS);
-	uint32_t ifbits = pc_ifbits(s->rs, "lo");
-	size_t mism = 0, tree_mism = 0, hit = 0;
+	size_t mism = 0, tree_mism = 0, label_mism = 0, labels = 0, hit = 0, bad = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		struct pg_pkt pk = pg_ipv4(p[i].src, p[i].dst, p[i].proto, p[i].sport, p[i].dport);
 		uint8_t buf[PG_FRAME_MAX];
-		int len = pg_build(&pk, buf, sizeof(buf));
+		int len = pg_build(&p[i].p, buf, sizeof(buf));
 		struct pc_key k;
-		uint32_t off, want;
+		uint32_t want;
 		int64_t got;
 
-		pg_expect(&pk, &k, &off);
-		k.w[PC_W_IFBITS] = ifbits;
+		if (len < 0 || expected_key(s, &p[i], &k) == PC_PARSE_MALFORMED) {
+			if (bad++ < 5)
+				fprintf(stderr, "  %s packet %zu: not a well-formed packet\n", name, i);
+			continue;
+		}
 		want = pc_ref_classify(s->rs, &k);
 		hit += want < s->rs->nrules;
 		tree_mism += pc_tree_classify(s->t, s->rs->boxes, &k) != want;
-		got = bpf_verdict(fd, s, buf, len);
+		if (p[i].rule != TS_NO_LABEL) {
+			uint32_t lab = p[i].rule < 0 ? s->rs->nrules : (uint32_t)p[i].rule;
+
+			labels++;
+			if (lab != want && label_mism++ < 5)
+				fprintf(stderr, "  %s packet %zu: generator says rule %d, reference %u\n",
+					name, i, p[i].rule, want);
+		}
+		got = bpf_verdict(fd, s, buf, len, p[i].hook);
 		if (got != want && mism++ < 5)
 			fprintf(stderr, "  %s packet %zu: bpf %lld, reference %u\n", name, i,
 				(long long)got, want);
 	}
+	CHECK(bad == 0, "%s: %zu packets of the trace are not well-formed", name, bad);
 	CHECK(tree_mism == 0, "%s: pc_tree_classify differs from pc_ref_classify %zu times", name,
 	      tree_mism);
+	CHECK(label_mism == 0, "%s: the generator's label differs from pc_ref_classify %zu times",
+	      name, label_mism);
 	CHECK(mism == 0, "%s: %zu of %zu packets: BPF differs from pc_ref_classify", name, mism, n);
-	printf("# %-12s %6u rules %6zu boxes %7zu nodes %2u trees: %7zu packets (%zu match a rule), "
-	       "%zu mismatches\n", name, s->rs->nrules, s->rs->nboxes, s->t->nnodes,
-	       s->t->cfg.ntrees, n, hit, mism);
+	printf("# %-14s %6u rules %7zu boxes %7zu nodes %2u trees %7zu slow entries: %7zu packets "
+	       "(%zu match a rule, %zu labelled), %zu mismatches\n", name, s->rs->nrules,
+	       s->rs->nboxes, s->t->nnodes, s->t->cfg.ntrees, s->t->slow_entries, n, hit, labels,
+	       mism);
 }
 
 static void run_set(struct pc_dp *dp, uint32_t *att, const char *name, const char *rules,
-		    const struct cb_pkt *p, size_t n)
+		    const struct ts_pkt *p, size_t n)
 {
 	struct set s = { 0 };
 	int r = set_load(dp, rules, &s, att);
@@ -144,8 +166,28 @@ static void run_set(struct pc_dp *dp, uint32_t *att, const char *name, const cha
 	set_free(&s);
 }
 
+/* RULES and TRACE files (made by a command whose result is made). */
+static void run_file_pair(struct pc_dp *dp, uint32_t *att, const char *name, const char *rules,
+			  const char *trace, int made)
+{
+	_cleanup_free_ struct ts_pkt *p = NULL;
+	ssize_t n = made < 0 ? made : ts_trace_load(trace, &p);
+
+	CHECK(n > 0, "%s: no trace: %s", name, strerror(n < 0 ? (int)-n : ENODATA));
+	if (n > 0)
+		run_set(dp, att, name, rules, p, (size_t)n);
+}
+
+/* Run a command; 0 when it exited 0. */
+static int run_cmd(const char *cmd)
+{
+	int st = system(cmd);
+
+	return st == 0 ? 0 : -EIO;
+}
+
 /* Trace of a set from scripts/classbench-trace. */
-static ssize_t trace_of(const char *path, unsigned count, struct cb_pkt **ret)
+static ssize_t trace_of(const char *path, unsigned count, struct ts_pkt **ret)
 {
 	const char *script = getenv("PC_CLASSBENCH_TRACE");
 	char cmd[1024], tmp[] = "/tmp/pc-cb-trace-XXXXXX";
@@ -159,7 +201,7 @@ static ssize_t trace_of(const char *path, unsigned count, struct cb_pkt **ret)
 		return -errno;
 	close(fd);
 	snprintf(cmd, sizeof(cmd), "'%s' --seed 7 --count %u -o '%s' '%s'", script, count, tmp, path);
-	n = system(cmd) == 0 ? cb_trace_load(tmp, ret) : -EIO;
+	n = run_cmd(cmd) == 0 ? ts_trace_load(tmp, ret) : -EIO;
 	unlink(tmp);
 	return n;
 }
@@ -173,7 +215,7 @@ static void run_builtin(struct pc_dp *dp, uint32_t *att)
 
 	for (int big = 0; big < 2; big++)
 		for (size_t i = 0; i < ELEMENTSOF(fam); i++) {
-			_cleanup_free_ struct cb_pkt *p = NULL;
+			_cleanup_free_ struct ts_pkt *p = NULL;
 			char name[32], path[512];
 			ssize_t n;
 
@@ -184,6 +226,48 @@ static void run_builtin(struct pc_dp *dp, uint32_t *att)
 			if (n > 0)
 				run_set(dp, att, name, path, p, (size_t)n);
 		}
+}
+
+/* A sample of scripts/gen-mixed in tmp: rule sets in the whole language with
+ * labelled traces, the issue-17 config, and IPv6 equivalents of ClassBench sets. */
+static void run_mixed(struct pc_dp *dp, uint32_t *att, const char *gen, const char *tmp)
+{
+	static const struct { const char *name, *args; } sets[] = {
+		{ "mixed_300", "mixed --rules 300 --seed 1" },
+		{ "mixed_3k", "mixed --rules 3000 --seed 2 --count 12000" },
+		{ "mixed_3k_v6", "mixed --rules 3000 --seed 3 --v6 0.9 --count 12000" },
+		{ "mixed_10k", "mixed --rules 10000 --seed 4 --count 6000" },
+	};
+	const char *dir = getenv("PC_CLASSBENCH_DIR"), *data = getenv("PC_MIXED_DATA");
+	char cmd[8192], rules[600], trace[600];
+
+	for (size_t i = 0; i < ELEMENTSOF(sets); i++) {
+		snprintf(rules, sizeof(rules), "%s/%s.yaml", tmp, sets[i].name);
+		snprintf(trace, sizeof(trace), "%s/%s.trace", tmp, sets[i].name);
+		snprintf(cmd, sizeof(cmd), "'%s' %s --label -o '%s' --trace '%s' 2>/dev/null", gen,
+			 sets[i].args, rules, trace);
+		run_file_pair(dp, att, sets[i].name, rules, trace, run_cmd(cmd));
+	}
+	if (data) {
+		snprintf(rules, sizeof(rules), "%s/issue17.yaml", data);
+		snprintf(trace, sizeof(trace), "%s/issue17.trace", tmp);
+		snprintf(cmd, sizeof(cmd), "'%s' trace '%s' --seed 5 --repeat 40 --label -o '%s'",
+			 gen, rules, trace);
+		run_file_pair(dp, att, "issue17", rules, trace, run_cmd(cmd));
+	}
+	for (int big = 0; dir && big < 2; big++) {
+		char name[32], v4trace[600], v4[600];
+
+		snprintf(name, sizeof(name), "acl1_%s_v6", big ? "10k" : "1k");
+		snprintf(v4, sizeof(v4), "%s/acl1_%s", dir, big ? "10k" : "1k");
+		snprintf(v4trace, sizeof(v4trace), "%s/%s.v4trace", tmp, name);
+		snprintf(rules, sizeof(rules), "%s/%s.yaml", tmp, name);
+		snprintf(trace, sizeof(trace), "%s/%s.trace", tmp, name);
+		snprintf(cmd, sizeof(cmd), "'%s' --seed 7 --count %d -o '%s' '%s' && '%s' v6 '%s' "
+			 "--trace-in '%s' --label -o '%s' --trace '%s'", getenv("PC_CLASSBENCH_TRACE"),
+			 big ? 3000 : 0, v4trace, v4, gen, v4, v4trace, rules, trace);
+		run_file_pair(dp, att, name, rules, trace, run_cmd(cmd));
+	}
 }
 
 static int run_tests(int argc, char **argv)
@@ -208,14 +292,19 @@ static int run_tests(int argc, char **argv)
 	}
 	if (argc > 1) {
 		for (int i = 1; i + 1 < argc; i += 2) {
-			_cleanup_free_ struct cb_pkt *p = NULL;
 			const char *b = strrchr(argv[i], '/');
-			ssize_t n = cb_trace_load(argv[i + 1], &p);
 
-			CHECK(n > 0, "%s: %s", argv[i + 1], strerror(n < 0 ? (int)-n : ENODATA));
-			if (n > 0)
-				run_set(dp, att, b ? b + 1 : argv[i], argv[i], p, (size_t)n);
+			run_file_pair(dp, att, b ? b + 1 : argv[i], argv[i], argv[i + 1], 0);
 		}
+	} else if (getenv("PC_GEN_MIXED")) {
+		char tmp[] = "/tmp/pc-mixed-XXXXXX", cmd[64];
+
+		if (!mkdtemp(tmp))
+			return pt_unavailable("mkdtemp");
+		run_mixed(dp, att, getenv("PC_GEN_MIXED"), tmp);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", tmp);
 	} else if (!getenv("PC_CLASSBENCH_DIR") || stat(getenv("PC_CLASSBENCH_DIR"), &st) < 0) {
 		pc_dp_close(dp, false);
 		return pt_unavailable("ClassBench sets not found (PC_CLASSBENCH_DIR)");
