@@ -32,7 +32,10 @@ const volatile __u32 pc_trace_on = 0;
 /* Entries in the tables below; the verifier bounds every index by them. */
 const volatile __u32 pc_nnodes = 1;
 const volatile __u32 pc_nleaf = 1;
+const volatile __u32 pc_nleafx = 1;
 const volatile __u32 pc_nboxes = 1;
+/* The generation has slow leaves (PC_NODE_SLOW); without, that code is dead. */
+const volatile __u32 pc_has_slow = 0;
 
 /* The tree tables: each one array element holding the whole table
  * (value_size = entries * element size, set by the daemon), so that the
@@ -53,6 +56,14 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(struct pc_leaf_ent));
 } leaf SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct pc_leaf_ext));
+} leafx SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -101,10 +112,20 @@ struct {
  * the parser wrote as a distinct constant or range, and stop pruning the
  * tree walk (seconds of verification instead of milliseconds). */
 struct pc_work {
-	struct pc_key key;
+	/* kw[word & 31] is a key word for every word below PC_KEY_WORDS and 0
+	 * above: the walk indexes the key without a bounds branch */
+	union {
+		struct pc_key key;
+		__u32 kw[32];
+	};
 	__u32 l3_off; /* where the parser found the L3 header */
 	__u32 best;   /* nrules, read back as a value the verifier does not know */
 	__u32 hit;    /* leaf entry of the match, UINT32_MAX: none (default rule) */
+	__u32 cls;    /* 1 << the packet's class (pc_pkt_class), read back like best */
+	/* The slow leaf each tree's walk reached (count 0: none), scanned
+	 * after all trees (pc_slow_scan). */
+	__u32 slow_base[PC_MAX_TREES];
+	__u32 slow_cnt[PC_MAX_TREES];
 };
 
 struct {
@@ -155,32 +176,49 @@ __noinline int pc_box_match(const struct pc_box *b, const struct pc_key *k)
 
 /* The checks inline in a leaf entry, written out (no loop for the verifier
  * to walk). */
-#define PC_ENTRY_CHECK(i)                                               \
+#define PC_ENTRY_CHECK(e, i)                                            \
 	do {                                                            \
 		if (n <= (i))                                           \
 			return true;                                    \
-		w = e->word[i];                                         \
-		if (w >= PC_KEY_WORDS)                                  \
-			return false;                                   \
-		v = k->w[w];                                            \
-		if (v < e->r[i].lo || v > e->r[i].hi)                   \
+		v = kw[(e)->word[i] & 31];                              \
+		if (v < (e)->r[i].lo || v > (e)->r[i].hi)               \
 			return false;                                   \
 	} while (0)
 
-static __always_inline bool pc_entry_holds(const struct pc_leaf_ent *e, const struct pc_key *k)
+/* kw: the key as 32 words (struct pc_work.kw), so that a word index needs
+ * no bounds branch. */
+static __always_inline bool pc_entry_holds(const struct pc_leaf_ent *e, const __u32 *kw)
 {
-	__u32 n = e->n, w, v, f = e->flags;
+	__u32 n = e->n, v, f = e->flags;
 
-	if ((f & PC_LE_IPV4) && k->w[PC_W_L3] != PC_ETH_P_IP)
+	if ((f & PC_LE_IPV4) && kw[PC_W_L3] != PC_ETH_P_IP)
 		return false;
-	if ((f & PC_LE_IPV6) && k->w[PC_W_L3] != PC_ETH_P_IPV6)
+	if ((f & PC_LE_IPV6) && kw[PC_W_L3] != PC_ETH_P_IPV6)
 		return false;
 	_Static_assert(PC_LEAF_CHECKS == 5, "PC_ENTRY_CHECK list");
-	PC_ENTRY_CHECK(0);
-	PC_ENTRY_CHECK(1);
-	PC_ENTRY_CHECK(2);
-	PC_ENTRY_CHECK(3);
-	PC_ENTRY_CHECK(4);
+	PC_ENTRY_CHECK(e, 0);
+	PC_ENTRY_CHECK(e, 1);
+	PC_ENTRY_CHECK(e, 2);
+	PC_ENTRY_CHECK(e, 3);
+	PC_ENTRY_CHECK(e, 4);
+	return true;
+}
+
+/* The checks of a leaf entry's extension (all but the whole-box ones). */
+static __always_inline bool pc_ext_holds(const struct pc_leaf_ext *x, const __u32 *kw)
+{
+	__u32 n = x->n, v, f = x->flags;
+
+	if ((f & PC_LX_TCPFL) && (kw[PC_W_TCPFLAGS] & x->tf_mask) != x->tf_value)
+		return false;
+	if ((f & PC_LX_IFANY) && !(kw[PC_W_IFBITS] & x->if_any))
+		return false;
+	_Static_assert(PC_LEAF_XCHECKS == 5, "PC_ENTRY_CHECK list");
+	PC_ENTRY_CHECK(x, 0);
+	PC_ENTRY_CHECK(x, 1);
+	PC_ENTRY_CHECK(x, 2);
+	PC_ENTRY_CHECK(x, 3);
+	PC_ENTRY_CHECK(x, 4);
 	return true;
 }
 
@@ -190,36 +228,72 @@ struct pc_tabs {
 	const struct pc_key *key;
 	const struct pc_node *nodes;
 	const struct pc_leaf_ent *leaf;
-	const struct pc_box *boxes;
 };
 
-/* Walk tree t down to its leaf: its entries are leaf[*base .. + *count).
- * *count stays 0 when the walk stops early (nothing below can beat best). */
-static __always_inline void pc_descend(const struct pc_tabs *tb, __u32 t, __u32 best,
-				       __u32 *base, __u32 *count)
+/* Whether the box of leaf entry e holds, given that e's own checks do and it
+ * has PC_LE_EXT: its extension, and when that says so the whole box.  A
+ * global function, verified once, not once per leaf-scan position: it costs a
+ * call (and a return, ~10 ns with the return thunks), but only for a box
+ * whose entry's own checks held, about one a packet.  -1: tables
+ * inconsistent. */
+__noinline int pc_rest_match(const struct pc_leaf_ent *e)
 {
-	__u32 n = pc_cfg.root[t];
+	const struct pc_leaf_ext *tx, *x;
+	const struct pc_work *w;
+	const struct pc_box *tb;
+	__u32 zero = 0, xi, bi;
+
+	w = bpf_map_lookup_elem(&work, &zero);
+	if (!e || !w)
+		return -1;
+	tx = bpf_map_lookup_elem(&leafx, &zero);
+	xi = e->box;
+	if (!tx || xi >= pc_nleafx)
+		return -1;
+	x = &tx[xi];
+	if (!pc_ext_holds(x, w->kw))
+		return 0;
+	if (!(x->flags & PC_LX_MORE))
+		return 1;
+	tb = bpf_map_lookup_elem(&boxes, &zero);
+	bi = x->box;
+	if (!tb || bi >= pc_nboxes)
+		return -1;
+	return pc_box_match(&tb[bi], &w->key);
+}
+
+static __always_inline int pc_rest_holds(const struct pc_leaf_ent *e)
+{
+	return e->flags & PC_LE_EXT ? pc_rest_match(e) : 1;
+}
+
+/* Walk tree t down to its leaf: its entries are leaf[*base .. + *count),
+ * *slow when it is a slow leaf (PC_NODE_SLOW).  *count stays 0 when the walk
+ * stops early (nothing below can beat best). */
+static __always_inline void pc_descend(const struct pc_tabs *tb, __u32 t, __u32 best,
+				       __u32 *base, __u32 *count, bool *slow)
+{
+	__u64 n = pc_cfg.root[t];
 
 	for (__u32 d = 0; d < PC_MAX_DEPTH; d++) {
 		const struct pc_node *nd;
-		__u32 word, v, bits;
+		__u32 kind;
 
-		if (d >= pc_cfg.max_depth || n >= pc_nnodes)
+		if (d >= pc_cfg.depth[t] || n >= pc_nnodes)
 			break;
 		nd = &tb->nodes[n];
 		if (nd->min_rule >= best)
 			break;
-		if (nd->kind == PC_NODE_LEAF) {
-			*base = nd->base;
-			*count = nd->count;
+		kind = nd->kind;
+		if (kind != PC_NODE_CUT) {
+			if (kind == PC_NODE_LEAF || kind == PC_NODE_SLOW) {
+				*base = nd->base;
+				*count = nd->count;
+				*slow = kind == PC_NODE_SLOW;
+			}
 			break;
 		}
-		word = nd->word;
-		if (nd->kind != PC_NODE_CUT || word >= PC_KEY_WORDS)
-			break;
-		bits = nd->bits;
-		v = nd->shift < 32 ? tb->key->w[word] >> nd->shift : 0;
-		n = nd->base + (bits >= 32 ? v : v & ((1u << bits) - 1));
+		n = (__u64)nd->base + ((tb->w->kw[nd->word & 31] >> (nd->shift & 31)) & nd->mask);
 	}
 }
 
@@ -227,28 +301,25 @@ static __always_inline void pc_descend(const struct pc_tabs *tb, __u32 t, __u32 
  * reaches a rule that cannot beat best.  A plain loop, not bpf_loop(): a
  * callback is a call and a return per box, and returns are expensive with
  * the kernel's return-thunk mitigations (about 10 ns each here). */
-static __always_inline __u32 pc_scan(const struct pc_tabs *tb, __u32 base, __u32 count,
+static __always_inline __u32 pc_scan(const struct pc_tabs *tb, __u32 t, __u32 base, __u32 count,
 				     __u32 best)
 {
 	for (__u32 j = 0; j < PC_MAX_LEAF; j++) {
 		const struct pc_leaf_ent *e;
-		__u32 idx = base + j, bi;
+		__u32 idx = base + j;
+		int h;
 
-		if (j >= pc_cfg.max_leaf || j >= count || idx >= pc_nleaf)
+		if (j >= pc_cfg.leaf[t] || j >= count || idx >= pc_nleaf)
 			break;
 		e = &tb->leaf[idx];
 		if (e->rule >= best)
 			break;
-		if (!pc_entry_holds(e, tb->key))
+		if (!pc_entry_holds(e, tb->w->kw))
 			continue;
-		if (!(e->flags & PC_LE_MORE)) {
-			tb->w->hit = idx;
-			return e->rule;
-		}
-		bi = e->box;
-		if (bi >= pc_nboxes)
+		h = pc_rest_holds(e);
+		if (h < 0)
 			break;
-		if (pc_box_match(&tb->boxes[bi], tb->key)) {
+		if (h) {
 			tb->w->hit = idx;
 			return e->rule;
 		}
@@ -258,15 +329,89 @@ static __always_inline __u32 pc_scan(const struct pc_tabs *tb, __u32 base, __u32
 
 #define PC_NO_HIT 0xffffffffu
 
+/* The slow leaves (more than PC_MAX_LEAF boxes, kind PC_NODE_SLOW) that the
+ * walks reached, after all trees: one bpf_loop() whose callback checks one
+ * entry at a time, leaf after leaf, which the verifier checks once however
+ * long the leaves, at the price of a call and a return per entry.  One call
+ * site after the tree loop: a call per tree would have the verifier walk the
+ * trees after it once more for each. */
+struct pc_slow {
+	__u32 k;    /* tree whose slow leaf is being scanned */
+	__u32 pos;  /* entry in it */
+	__u32 best;
+	__u32 hit;
+};
+
+static long pc_slow_step(__u32 i, void *ctx)
+{
+	struct pc_slow *s = ctx;
+	__u32 zero = 0, k = s->k, idx;
+	const struct pc_leaf_ent *tab = bpf_map_lookup_elem(&leaf, &zero), *e;
+	const struct pc_work *w = bpf_map_lookup_elem(&work, &zero);
+	int h;
+
+	if (!tab || !w || k >= PC_MAX_TREES || k >= pc_cfg.ntrees)
+		return 1;
+	if (s->pos >= w->slow_cnt[k])
+		goto next;
+	idx = w->slow_base[k] + s->pos;
+	if (idx >= pc_nleaf)
+		return 1;
+	e = &tab[idx];
+	if (e->rule >= s->best)
+		goto next;
+	s->pos++;
+	if (!pc_entry_holds(e, w->kw))
+		return 0;
+	h = pc_rest_holds(e);
+	if (h < 0)
+		return 1;
+	if (h) {
+		s->best = e->rule;
+		s->hit = idx;
+		goto next; /* nothing later in this leaf is better */
+	}
+	return 0;
+next:
+	s->k = k + 1;
+	s->pos = 0;
+	return 0;
+}
+
+static __always_inline __u32 pc_slow_scan(struct pc_work *w, __u32 best)
+{
+	struct pc_slow s = { .best = best, .hit = PC_NO_HIT };
+
+	if (!pc_has_slow)
+		return best;
+	/* at most every entry and a step to the next leaf per tree; the
+	 * callback ends the loop after the last tree */
+	bpf_loop(pc_nleaf + PC_MAX_TREES, pc_slow_step, &s, 0);
+	if (s.hit == PC_NO_HIT)
+		return best;
+	w->hit = s.hit;
+	return s.best;
+}
+
+/* pktclass.h, PC_PKT_CLASSES: 1 << the packet's class. */
+static __always_inline __u32 pc_pkt_class(const __u32 *kw)
+{
+	__u32 l3 = kw[PC_W_L3], p = kw[PC_W_PROTO], c;
+
+	c = l3 == PC_ETH_P_IP ? 0 : l3 == PC_ETH_P_IPV6 ? 4 : 8;
+	c += p == PC_IPPROTO_TCP ? 0 : p == PC_IPPROTO_UDP ? 1 :
+	     p == PC_IPPROTO_SCTP || p == PC_IPPROTO_UDPLITE ? 2 : 3;
+	return 1u << (c * 2 + (kw[PC_W_VLAN] != PC_VLAN_NONE));
+}
+
 static __always_inline __u32 pc_classify(struct pc_work *w)
 {
-	__u32 zero = 0, best;
+	__u32 zero = 0, best, cls;
 	struct pc_tabs tb = {
 		.w = w,
 		.key = &w->key,
 		.nodes = bpf_map_lookup_elem(&nodes, &zero),
 		.leaf = bpf_map_lookup_elem(&leaf, &zero),
-		.boxes = bpf_map_lookup_elem(&boxes, &zero),
 	};
 
 	/* best goes through the scratch map so that the verifier sees an
@@ -275,24 +420,33 @@ static __always_inline __u32 pc_classify(struct pc_work *w)
 	 * then be verified once per distinct best instead of once. */
 	w->best = pc_cfg.nrules;
 	w->hit = PC_NO_HIT;
+	w->cls = pc_pkt_class(w->kw);
 	best = *(volatile __u32 *)&w->best;
-	if (!tb.nodes || !tb.leaf || !tb.boxes)
+	if (!tb.nodes || !tb.leaf)
 		return best;
 	for (__u32 t = 0; t < PC_MAX_TREES; t++) {
 		__u32 base = 0, count = 0;
+		bool slow = false;
 
 		if (t >= pc_cfg.ntrees)
 			break;
+		w->slow_cnt[t] = 0;
 		/* and again per tree: what the comparisons below taught the
-		 * verifier about best would make it precise too */
+		 * verifier about best would make it precise too; and the same
+		 * for the class, whose bits each tree's test would teach it */
 		w->best = best;
 		best = *(volatile __u32 *)&w->best;
-		if (pc_cfg.min_rule[t] >= best)
+		cls = *(volatile __u32 *)&w->cls;
+		if (pc_cfg.min_rule[t] >= best || !(pc_cfg.cls[t] & cls))
 			continue;
-		pc_descend(&tb, t, best, &base, &count);
-		best = pc_scan(&tb, base, count, best);
+		pc_descend(&tb, t, best, &base, &count, &slow);
+		if (pc_has_slow && slow) {
+			w->slow_base[t] = base;
+			w->slow_cnt[t] = count;
+		} else
+			best = pc_scan(&tb, t, base, count, best);
 	}
-	return best;
+	return pc_slow_scan(w, best);
 }
 
 /* Slot s is c[s % PC_CNT_CHUNK] of the chunk s / PC_CNT_CHUNK: one per-CPU

@@ -139,6 +139,8 @@ struct pc_box {
 enum pc_node_kind {
 	PC_NODE_CUT = 1,  /* child = base + ((key.w[word] >> shift) & ((1 << bits) - 1)) */
 	PC_NODE_LEAF = 2, /* boxes leaf[base .. base + count - 1], best first */
+	PC_NODE_SLOW = 3, /* the same, count > PC_MAX_LEAF: scanned by a bpf_loop()
+			   * callback, verified once whatever the count */
 };
 
 struct pc_node {
@@ -147,7 +149,10 @@ struct pc_node {
 	__u8 shift;
 	__u8 bits;
 	__u32 base;
-	__u32 count;
+	union {
+		__u32 count;  /* LEAF, SLOW: boxes */
+		__u32 mask;   /* CUT: (1 << bits) - 1, so that the walk needs no branch */
+	};
 	union {
 		__u32 _pad;
 		/* Best (lowest) rule of any box below this node; the walk
@@ -161,9 +166,12 @@ struct pc_node {
  * cache line (the table is page aligned).  The box's rule and its leading
  * RANGE checks, up to PC_LEAF_CHECKS, are copied here (an IPv4 5-tuple rule
  * has at most 6: src, dst, sport, dport, proto, l3, and rarely all of them),
- * so that the scan decides most boxes from the entry alone; only a box with
- * more checks (or a MASK/ANY check among its first five) is read
- * (PC_LE_MORE).  The daemon derives these from pc_tree.leaf.
+ * so that the scan decides most boxes from the entry alone.  A box with more
+ * (IPv6 addresses, tcp_flags, dscp, length, vlan...) has PC_LE_EXT: then box
+ * is the index of its struct pc_leaf_ext in "leafx" (one per box, shared by
+ * all its leaf entries), read only when the entry's own checks hold.  The
+ * checks go to the entry least common first (a check most boxes share, such
+ * as an IPv6 /32, rarely tells them apart).  classifier/leaf.c makes them.
  *
  * The entry also carries its rule's outcome, copied from outs[rule], so that
  * the classifier need not read outs (one dependent cache miss less per
@@ -174,7 +182,7 @@ struct pc_node {
  * miss; at 100 bytes an entry and the next one spanned three or four lines,
  * at 64 bytes each is one (daemon/datapath/README.md, "Real traffic"). */
 #define PC_LEAF_CHECKS 5
-#define PC_LE_MORE     0x1u /* the box has checks beyond c[0 .. n - 1] */
+#define PC_LE_EXT      0x1u /* the box has more checks: leafx[box] */
 #define PC_LE_FULL_OUT 0x2u /* read outs[rule] for the outcome */
 #define PC_LE_IPV4     0x4u /* and the key's PC_W_L3 must be 0x0800 */
 #define PC_LE_IPV6     0x8u /* and the key's PC_W_L3 must be 0x86dd */
@@ -184,7 +192,7 @@ struct pc_leaf_range {
 };
 struct pc_leaf_ent {
 	__u32 rule;         /* boxes[box].rule */
-	__u32 box;          /* index into boxes */
+	__u32 box;          /* PC_LE_EXT: index into leafx; else the box (unused) */
 	__u32 slot;         /* outs[rule].slot */
 	__u32 class_slot;   /* outs[rule].class_slot */
 	__u8 n;             /* RANGE checks inline: key word word[i] in r[i] */
@@ -193,7 +201,28 @@ struct pc_leaf_ent {
 	__u8 word[PC_LEAF_CHECKS];
 	struct pc_leaf_range r[PC_LEAF_CHECKS];
 };
-#define PC_MAX_TREES 8
+
+/* Value of "leafx": the checks of a box that its leaf entries do not hold.
+ * Only a box with checks beyond these (PC_LX_MORE: more RANGE checks, two
+ * checks on one word...) is read whole from "boxes" and checked by the
+ * global function pc_box_match(); "boxes" holds only those boxes. */
+#define PC_LEAF_XCHECKS 5
+#define PC_LX_TCPFL 0x1u /* (key.w[PC_W_TCPFLAGS] & tf_mask) == tf_value */
+#define PC_LX_IFANY 0x2u /* key.w[PC_W_IFBITS] & if_any */
+#define PC_LX_MORE  0x4u /* and boxes[box] holds (all its checks) */
+struct pc_leaf_ext {
+	__u8 n;             /* RANGE checks: key word word[i] in r[i] */
+	__u8 flags;         /* PC_LX_* */
+	__u16 tf_mask;
+	__u16 tf_value;
+	__u8 word[PC_LEAF_XCHECKS];
+	__u8 _pad;
+	__u32 if_any;
+	__u32 box;          /* PC_LX_MORE: index into boxes */
+	__u32 _pad2;
+	struct pc_leaf_range r[PC_LEAF_XCHECKS];
+};
+#define PC_MAX_TREES 16
 #define PC_MAX_DEPTH 24 /* nodes on a root-to-leaf path, leaf included */
 #define PC_MAX_LEAF 32  /* boxes in one leaf */
 
@@ -207,7 +236,20 @@ struct pc_gen_cfg {
 	__u32 _pad;
 	__u32 root[PC_MAX_TREES];      /* root node index of each tree */
 	__u32 min_rule[PC_MAX_TREES];  /* best rule index in each tree */
+	/* Each tree's own deepest path and largest (fast) leaf: the verifier
+	 * walks each tree's loops only that far. */
+	__u8 depth[PC_MAX_TREES];
+	__u8 leaf[PC_MAX_TREES];
+	/* Bit pc_pkt_class() of the packets that can match a box of each tree:
+	 * a tree without is not walked (the VLAN tree for untagged packets...). */
+	__u32 cls[PC_MAX_TREES];
 };
+
+/* A packet's class, for skipping trees: (l3 * 4 + l4) * 2 + tagged, where
+ * l3 is 0 IPv4, 1 IPv6, 2 other; l4 0 TCP, 1 UDP, 2 SCTP or UDP-Lite, 3 any
+ * other protocol or none; tagged: it has a VLAN id. */
+#define PC_PKT_CLASSES 24
+#define PC_CLS_ALL ((1u << PC_PKT_CLASSES) - 1)
 
 /* ---- outcomes ------------------------------------------------------------ */
 enum pc_action {
@@ -436,8 +478,11 @@ PC_ASSERT_SIZE(struct pc_node, 16);
 PC_ASSERT_SIZE(struct pc_leaf_ent, 64);
 PC_ASSERT_OFF(struct pc_leaf_ent, word, 19);
 PC_ASSERT_OFF(struct pc_leaf_ent, r, 24);
+PC_ASSERT_SIZE(struct pc_leaf_ext, 64);
+PC_ASSERT_OFF(struct pc_leaf_ext, word, 6);
+PC_ASSERT_OFF(struct pc_leaf_ext, r, 24);
 PC_ASSERT_OFF(struct pc_node, base, 4);
-PC_ASSERT_SIZE(struct pc_gen_cfg, 24 + 8 * PC_MAX_TREES);
+PC_ASSERT_SIZE(struct pc_gen_cfg, 24 + 14 * PC_MAX_TREES);
 PC_ASSERT_OFF(struct pc_gen_cfg, root, 24);
 PC_ASSERT_SIZE(struct pc_rule_out, 24);
 PC_ASSERT_OFF(struct pc_rule_out, mark, 12);

@@ -1,27 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* tree.c - decision trees over the boxes of a rule set (see daemon/classifier/README.md).
+/* tree.c - one decision tree over a list of boxes (see daemon/classifier/README.md).
  *
- * Boxes are split into up to PC_MAX_TREES groups by which address and port
- * fields they constrain narrowly (EffiCuts/CutSplit), one tree per group.  A
- * tree node cuts one key word by its next top bits (HiCuts with a space
+ * A tree node cuts one key word by its next top bits (HiCuts with a space
  * factor), so the region of a node is an aligned block per word.  At every
  * node the region is first shrunk to the aligned hull of its boxes (a key
  * outside that hull matches none of them, wherever it lands), then the box
- * list is cut short after the first box covering the whole region. */
+ * list is cut short after the first box covering the whole region.  Grouping
+ * and the fallbacks are forest.c's. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "classifier/tree.h"
+#include "classifier/treebuild.h"
 #include "lib/util.h"
 
-#define W PC_KEY_WORDS
+#define W TB_W
 #define MAX_BITS 16      /* fan-out of one cut node: at most 2^16 children */
 #define MAX_BITS_SET 8   /* ... when the word has MASK/ANY checks */
 #define BINTH 4          /* a node with this many boxes or fewer is a leaf */
 #define LEAF_SOFT 12     /* ... up to this many when the best cut hardly separates */
-#define N_GROUPS 6
 
 static const uint8_t word_width[W] = PC_WORD_WIDTHS;
 
@@ -29,16 +27,6 @@ static uint32_t lowmask(unsigned m)
 {
 	return m >= 32 ? UINT32_MAX : (1u << m) - 1;
 }
-
-/* A box, as one interval per word (lo/hi), except words in `setw` whose
- * check is MASK (lo = a, hi = b) or ANY (lo = a, hi unused). */
-struct bx {
-	uint32_t lo[W], hi[W];
-	uint32_t words;  /* words with a check */
-	uint32_t maskw;  /* of which MASK */
-	uint32_t anyw;   /* of which ANY */
-	uint32_t rule;
-};
 
 /* Node region: per word the aligned block [lo, lo + 2^m - 1]. */
 struct region {
@@ -52,7 +40,7 @@ static uint32_t reg_hi(const struct region *R, unsigned w)
 }
 
 /* Can the box's check on w hold somewhere in block [lo, lo | lowmask(m)]? */
-static bool can_hold(const struct bx *b, unsigned w, uint32_t lo, unsigned m)
+static bool can_hold(const struct tb_box *b, unsigned w, uint32_t lo, unsigned m)
 {
 	uint32_t free = lowmask(m), a = b->lo[w];
 
@@ -66,7 +54,7 @@ static bool can_hold(const struct bx *b, unsigned w, uint32_t lo, unsigned m)
 }
 
 /* Does the check on w hold everywhere in the block? */
-static bool covers(const struct bx *b, unsigned w, uint32_t lo, unsigned m)
+static bool covers(const struct tb_box *b, unsigned w, uint32_t lo, unsigned m)
 {
 	uint32_t free = lowmask(m), a = b->lo[w];
 
@@ -80,7 +68,7 @@ static bool covers(const struct bx *b, unsigned w, uint32_t lo, unsigned m)
 }
 
 /* Words where the box does not cover the region. */
-static uint32_t notcover(const struct bx *b, const struct region *R)
+static uint32_t notcover(const struct tb_box *b, const struct region *R)
 {
 	uint32_t ws = b->words, nc = 0;
 
@@ -94,7 +82,7 @@ static uint32_t notcover(const struct bx *b, const struct region *R)
 	return nc;
 }
 
-static void bx_from_box(struct bx *x, const struct pc_box *b)
+void tb_box_from(struct tb_box *x, const struct pc_box *b)
 {
 	memset(x, 0, sizeof(*x));
 	x->rule = b->rule;
@@ -129,13 +117,26 @@ static void bx_from_box(struct bx *x, const struct pc_box *b)
 	}
 }
 
-/* ---- leaf storage, shared between identical lists -------------------------- */
+unsigned tb_fixed_bits(const struct tb_box *b, unsigned w0, unsigned nw)
+{
+	unsigned bits = 0;
 
-struct leafmap {
-	uint32_t *slot;   /* leaf base + 1, 0 = empty */
-	uint32_t *len;
-	size_t cap, n;
-};
+	for (unsigned w = w0; w < w0 + nw; w++) {
+		uint32_t span;
+
+		if (!(b->words & (1u << w)) || (b->anyw & (1u << w)))
+			continue;
+		if (b->maskw & (1u << w)) {
+			bits += (unsigned)__builtin_popcount(b->lo[w] & lowmask(word_width[w]));
+			continue;
+		}
+		span = b->hi[w] - b->lo[w];
+		bits += word_width[w] - (span ? 32 - (unsigned)__builtin_clz(span) : 0);
+	}
+	return bits;
+}
+
+/* ---- leaf storage, shared between identical lists -------------------------- */
 
 static uint64_t list_hash(const uint32_t *v, size_t n)
 {
@@ -146,22 +147,11 @@ static uint64_t list_hash(const uint32_t *v, size_t n)
 	return h ^ (h >> 29);
 }
 
-struct builder {
-	const struct bx *bx;
-	struct pc_node *nodes;
-	size_t nnodes, cap_nodes;
-	uint32_t *leaf;
-	size_t nleaf, cap_leaf;
-	struct leafmap lm;
-	uint32_t *scratch;  /* (1 << MAX_BITS) + 1 counters for choose_cut */
-	double spfac;
-	size_t budget_bytes;
-	uint32_t max_depth, max_leaf;
-};
-
-static int leafmap_rehash(struct builder *B)
+/* The leaf map at capacity cap, with only the lists stored below leaf
+ * position `below` (all of them: B->nleaf). */
+static int leafmap_rehash(struct tb_builder *B, size_t cap, size_t below)
 {
-	struct leafmap nm = { .cap = B->lm.cap ? B->lm.cap * 2 : 4096 };
+	struct tb_leafmap nm = { .cap = cap };
 
 	nm.slot = calloc(nm.cap, sizeof(*nm.slot));
 	nm.len = calloc(nm.cap, sizeof(*nm.len));
@@ -174,15 +164,15 @@ static int leafmap_rehash(struct builder *B)
 		uint32_t s = B->lm.slot[i];
 		size_t j;
 
-		if (!s)
+		if (!s || s - 1 >= below)
 			continue;
 		j = list_hash(B->leaf + s - 1, B->lm.len[i]) & (nm.cap - 1);
 		while (nm.slot[j])
 			j = (j + 1) & (nm.cap - 1);
 		nm.slot[j] = s;
 		nm.len[j] = B->lm.len[i];
+		nm.n++;
 	}
-	nm.n = B->lm.n;
 	free(B->lm.slot);
 	free(B->lm.len);
 	B->lm = nm;
@@ -190,7 +180,7 @@ static int leafmap_rehash(struct builder *B)
 }
 
 /* Store a leaf list (or find an identical one); returns its base. */
-static int leaf_store(struct builder *B, const uint32_t *v, uint32_t n, uint32_t *base)
+static int leaf_store(struct tb_builder *B, const uint32_t *v, uint32_t n, uint32_t *base)
 {
 	size_t j;
 	int r;
@@ -200,7 +190,7 @@ static int leaf_store(struct builder *B, const uint32_t *v, uint32_t n, uint32_t
 		return 0;
 	}
 	if (B->lm.n * 2 >= B->lm.cap) {
-		r = leafmap_rehash(B);
+		r = leafmap_rehash(B, B->lm.cap ? B->lm.cap * 2 : 4096, B->nleaf);
 		if (r < 0)
 			return r;
 	}
@@ -222,26 +212,29 @@ static int leaf_store(struct builder *B, const uint32_t *v, uint32_t n, uint32_t
 	return 0;
 }
 
-static bool over_budget(const struct builder *B)
+/* The tree being built, in kernel memory: nodes and leaf entries. */
+static bool over_budget(const struct tb_builder *B)
 {
-	return B->nnodes * sizeof(struct pc_node) + B->nleaf * sizeof(struct pc_leaf_ent) > B->budget_bytes;
+	return (B->nnodes - B->mark_nodes) * sizeof(struct pc_node) +
+	       (B->nleaf - B->mark_leaf) * sizeof(struct pc_leaf_ent) > B->budget_bytes;
 }
 
-static int make_leaf(struct builder *B, uint32_t slot, const uint32_t *v, uint32_t n,
+/* A leaf; over PC_MAX_LEAF boxes a slow one, which the datapath scans with
+ * a bpf_loop() callback instead of its unrolled leaf scan. */
+static int make_leaf(struct tb_builder *B, uint32_t slot, const uint32_t *v, uint32_t n,
 		     unsigned depth)
 {
 	uint32_t base;
 	int r;
 
-	if (n > PC_MAX_LEAF)
-		return -E2BIG;
 	r = leaf_store(B, v, n, &base);
 	if (r < 0)
 		return r;
-	B->nodes[slot] = (struct pc_node) { .kind = PC_NODE_LEAF, .base = base, .count = n };
+	B->nodes[slot] = (struct pc_node) { .kind = n > PC_MAX_LEAF ? PC_NODE_SLOW : PC_NODE_LEAF,
+					    .base = base, .count = n };
 	if (depth > B->max_depth)
 		B->max_depth = depth;
-	if (n > B->max_leaf)
+	if (n > B->max_leaf && n <= PC_MAX_LEAF)
 		B->max_leaf = n;
 	return over_budget(B) ? -E2BIG : 0;
 }
@@ -249,7 +242,7 @@ static int make_leaf(struct builder *B, uint32_t slot, const uint32_t *v, uint32
 /* ---- region shrinking ------------------------------------------------------ */
 
 /* Aligned block of box b's values on w inside R: [*lo, *hi]. False: whole R. */
-static bool box_hull(const struct bx *b, const struct region *R, unsigned w,
+static bool box_hull(const struct tb_box *b, const struct region *R, unsigned w,
 		     uint32_t *lo, uint32_t *hi)
 {
 	unsigned m = R->m[w], k = m;
@@ -272,7 +265,7 @@ static bool box_hull(const struct bx *b, const struct region *R, unsigned w,
 
 /* Shrink R to the aligned hull of the boxes on every word.  Sound because a
  * key outside the hull matches none of the boxes, whatever leaf it reaches. */
-static void shrink(const struct builder *B, struct region *R, const uint32_t *v, uint32_t n)
+static void shrink(const struct tb_builder *B, struct region *R, const uint32_t *v, uint32_t n)
 {
 	for (unsigned w = 0; w < W; w++) {
 		uint32_t hl = UINT32_MAX, hh = 0, lo, hi;
@@ -308,7 +301,7 @@ struct cut {
 
 /* Children a box spans when word w of R is cut into 2^b: [*c0, *c1], or
  * false when not an interval (MASK/ANY: ask can_hold per child). */
-static bool child_span(const struct bx *b, const struct region *R, unsigned w, unsigned bits,
+static bool child_span(const struct tb_box *b, const struct region *R, unsigned w, unsigned bits,
 		       uint32_t *c0, uint32_t *c1)
 {
 	unsigned shift = R->m[w] - bits;
@@ -327,7 +320,7 @@ static bool child_span(const struct bx *b, const struct region *R, unsigned w, u
 }
 
 /* Per-child box counts of cutting w by `bits`, into cnt[0 .. 2^bits]. */
-static void child_counts(const struct builder *B, const struct region *R, unsigned w,
+static void child_counts(const struct tb_builder *B, const struct region *R, unsigned w,
 			 unsigned bits, const uint32_t *v, uint32_t n, uint32_t *cnt)
 {
 	uint32_t nch = 1u << bits, c0, c1;
@@ -335,7 +328,7 @@ static void child_counts(const struct builder *B, const struct region *R, unsign
 
 	memset(cnt, 0, (nch + 1) * sizeof(*cnt));
 	for (uint32_t i = 0; i < n; i++) {
-		const struct bx *b = &B->bx[v[i]];
+		const struct tb_box *b = &B->bx[v[i]];
 
 		if (child_span(b, R, w, bits, &c0, &c1)) {
 			cnt[c0]++;
@@ -354,7 +347,7 @@ static void child_counts(const struct builder *B, const struct region *R, unsign
 
 /* HiCuts: the most bits whose space measure (children plus box copies)
  * stays within spfac * n. */
-static unsigned pick_bits(const struct builder *B, const struct region *R, unsigned w,
+static unsigned pick_bits(const struct tb_builder *B, const struct region *R, unsigned w,
 			  const uint32_t *v, uint32_t n, bool setw)
 {
 	unsigned m = R->m[w], maxb = setw ? MAX_BITS_SET : MAX_BITS;
@@ -364,7 +357,7 @@ static unsigned pick_bits(const struct builder *B, const struct region *R, unsig
 	if (maxb > m)
 		maxb = m;
 	for (uint32_t i = 0; i < n; i++) {
-		const struct bx *b = &B->bx[v[i]];
+		const struct tb_box *b = &B->bx[v[i]];
 		uint32_t ol, oh;
 
 		if (!(b->words & (1u << w)) || ((b->maskw | b->anyw) & (1u << w))) {
@@ -382,7 +375,7 @@ static unsigned pick_bits(const struct builder *B, const struct region *R, unsig
 	return 1;
 }
 
-static int choose_cut(const struct builder *B, const struct region *R, const uint32_t *v,
+static int choose_cut(const struct tb_builder *B, const struct region *R, const uint32_t *v,
 		      uint32_t n, uint32_t candidates, struct cut *best)
 {
 	uint32_t *cnt = B->scratch;
@@ -414,7 +407,7 @@ static int choose_cut(const struct builder *B, const struct region *R, const uin
 
 /* ---- building -------------------------------------------------------------- */
 
-static int build_node(struct builder *B, uint32_t slot, struct region R, uint32_t *v,
+static int build_node(struct tb_builder *B, uint32_t slot, struct region R, uint32_t *v,
 		      uint32_t n, unsigned depth);
 
 /* Children of one cut: flat list storage, and which boxes go where. */
@@ -434,7 +427,7 @@ static void children_free(struct children *ch)
 	free(ch->wfree);
 }
 
-static int children_fill(const struct builder *B, const struct region *R, const struct cut *c,
+static int children_fill(const struct tb_builder *B, const struct region *R, const struct cut *c,
 			 const uint32_t *v, uint32_t n, struct children *ch)
 {
 	unsigned w = c->word, shift = R->m[w] - c->bits;
@@ -462,7 +455,7 @@ static int children_fill(const struct builder *B, const struct region *R, const 
 	}
 	memcpy(pos, ch->off, ch->nch * sizeof(*pos));
 	for (uint32_t i = 0; i < n; i++) {
-		const struct bx *b = &B->bx[v[i]];
+		const struct tb_box *b = &B->bx[v[i]];
 
 		if (child_span(b, R, w, c->bits, &c0, &c1)) {
 			for (uint32_t k = c0; k <= c1; k++)
@@ -514,7 +507,7 @@ static void twin_insert(const struct children *ch, uint32_t k, uint32_t *tab, ui
 	tab[j] = k + 1;
 }
 
-static int build_cut(struct builder *B, uint32_t slot, const struct region *R,
+static int build_cut(struct tb_builder *B, uint32_t slot, const struct region *R,
 		     const uint32_t *v, uint32_t n, const struct cut *c, unsigned depth)
 {
 	struct children ch = { 0 };
@@ -532,7 +525,7 @@ static int build_cut(struct builder *B, uint32_t slot, const struct region *R,
 	B->nnodes += ch.nch;
 	B->nodes[slot] = (struct pc_node) { .kind = PC_NODE_CUT, .word = (uint8_t)c->word,
 					    .shift = (uint8_t)shift, .bits = (uint8_t)c->bits,
-					    .base = base };
+					    .base = base, .mask = (1u << c->bits) - 1 };
 	tabmask = 2 * ch.nch - 1;
 	tab = calloc(2 * ch.nch, sizeof(*tab));
 	if (!tab) {
@@ -563,13 +556,16 @@ out:
 }
 
 /* v is this node's own copy, sorted by box index; it may be reordered. */
-static int build_node(struct builder *B, uint32_t slot, struct region R, uint32_t *v,
+static int build_node(struct tb_builder *B, uint32_t slot, struct region R, uint32_t *v,
 		      uint32_t n, unsigned depth)
 {
 	uint32_t candidates = 0;
 	struct cut c = { 0 };
 	int r;
 
+	B->work += n;
+	if (B->work > B->budget_work || over_budget(B))
+		return -E2BIG;
 	shrink(B, &R, v, n);
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t nc = notcover(&B->bx[v[i]], &R);
@@ -585,7 +581,7 @@ static int build_node(struct builder *B, uint32_t slot, struct region R, uint32_
 	/* A box list this long has a box not covering R: some word to cut. */
 	r = choose_cut(B, &R, v, n, candidates, &c);
 	if (r < 0)
-		return r;
+		return make_leaf(B, slot, v, n, depth);
 	/* A leaf that fits beats a cut that does not separate the boxes, or
 	 * (up to LEAF_SOFT boxes) hardly does.  Leaves stay short: the
 	 * datapath's leaf scan is verified once per possible entry. */
@@ -594,99 +590,66 @@ static int build_node(struct builder *B, uint32_t slot, struct region R, uint32_
 	return build_cut(B, slot, &R, v, n, &c, depth);
 }
 
-/* ---- grouping -------------------------------------------------------------- */
+/* ---- one tree, and undoing one ---------------------------------------------- */
 
-/* Bits a box fixes over words w0..w0+nw-1 (a /24 IPv4 prefix: 24). */
-static unsigned fixed_bits(const struct bx *b, unsigned w0, unsigned nw)
+void tb_begin(struct tb_builder *B, double spfac, size_t budget_bytes, uint64_t budget_work)
 {
-	unsigned bits = 0;
-
-	for (unsigned w = w0; w < w0 + nw; w++) {
-		uint32_t span;
-
-		if (!(b->words & (1u << w)) || ((b->maskw | b->anyw) & (1u << w)))
-			continue;
-		span = b->hi[w] - b->lo[w];
-		bits += word_width[w] - (span ? 32 - (unsigned)__builtin_clz(span) : 0);
-	}
-	return bits;
+	B->spfac = spfac;
+	B->budget_bytes = budget_bytes;
+	B->budget_work = budget_work;
+	B->work = 0;
+	B->mark_nodes = B->nnodes;
+	B->mark_leaf = B->nleaf;
+	B->max_depth = B->max_leaf = 0;
 }
 
-/* Group of a box: 0 src and dst narrow, 1 src narrow, 2 dst narrow,
- * 3 dst port narrow, 4 src port narrow, 5 the rest. */
-static unsigned box_group(const struct bx *b)
+static int new_root(struct tb_builder *B, uint32_t *root)
 {
-	bool s = fixed_bits(b, PC_W_SRC0, 4) >= 16;
-	bool d = fixed_bits(b, PC_W_DST0, 4) >= 16;
+	int r = pc_grow((void **)&B->nodes, &B->cap_nodes, B->nnodes + 1, sizeof(*B->nodes));
 
-	if (s && d)
-		return 0;
-	if (s)
-		return 1;
-	if (d)
-		return 2;
-	if (fixed_bits(b, PC_W_DPORT, 1) >= 7)   /* at most 1024 ports */
-		return 3;
-	if (fixed_bits(b, PC_W_SPORT, 1) >= 7)
-		return 4;
-	return 5;
-}
-
-struct group {
-	uint32_t *v;
-	uint32_t n;
-};
-
-static int tree_cmp_min_rule(const void *a, const void *b)
-{
-	const uint32_t *x = a, *y = b; /* {min_rule, root} */
-
-	return x[0] < y[0] ? -1 : x[0] > y[0];
-}
-
-static int build_trees(struct builder *B, struct group *g, uint32_t ngroups, struct pc_gen_cfg *gc)
-{
-	uint32_t order[PC_MAX_TREES][2];
-	int r;
-
-	gc->ntrees = 0;
-	for (uint32_t i = 0; i < ngroups; i++) {
-		struct region R = { 0 };
-		uint32_t root;
-
-		if (!g[i].n)
-			continue;
-		for (unsigned w = 0; w < W; w++)
-			R.m[w] = word_width[w];
-		r = pc_grow((void **)&B->nodes, &B->cap_nodes, B->nnodes + 1, sizeof(*B->nodes));
-		if (r < 0)
-			return r;
-		root = (uint32_t)B->nnodes++;
-		r = build_node(B, root, R, g[i].v, g[i].n, 1);
-		if (r < 0)
-			return r;
-		order[gc->ntrees][0] = B->bx[g[i].v[0]].rule;
-		order[gc->ntrees][1] = root;
-		gc->ntrees++;
-	}
-	qsort(order, gc->ntrees, sizeof(order[0]), tree_cmp_min_rule);
-	for (uint32_t t = 0; t < gc->ntrees; t++) {
-		gc->min_rule[t] = order[t][0];
-		gc->root[t] = order[t][1];
-	}
-	gc->max_depth = B->max_depth;
-	gc->max_leaf = B->max_leaf;
+	if (r < 0)
+		return r;
+	*root = (uint32_t)B->nnodes++;
 	return 0;
 }
 
+int tb_build(struct tb_builder *B, uint32_t *v, uint32_t n, uint32_t *root)
+{
+	struct region R = { 0 };
+	int r;
+
+	for (unsigned w = 0; w < W; w++)
+		R.m[w] = word_width[w];
+	r = new_root(B, root);
+	return r < 0 ? r : build_node(B, *root, R, v, n, 1);
+}
+
+int tb_build_linear(struct tb_builder *B, const uint32_t *v, uint32_t n, uint32_t *root)
+{
+	int r = new_root(B, root);
+
+	if (r < 0)
+		return r;
+	r = make_leaf(B, *root, v, n, 1);
+	return r == -E2BIG ? 0 : r;
+}
+
+int tb_rollback(struct tb_builder *B)
+{
+	B->nnodes = B->mark_nodes;
+	B->nleaf = B->mark_leaf;
+	B->max_depth = B->max_leaf = 0;
+	return B->lm.cap ? leafmap_rehash(B, B->lm.cap, B->nleaf) : 0;
+}
+
 /* pc_node.min_rule, bottom up: children always come after their parent. */
-static void set_min_rules(struct builder *B)
+void tb_set_min_rules(struct tb_builder *B)
 {
 	for (size_t i = B->nnodes; i-- > 0;) {
 		struct pc_node *nd = &B->nodes[i];
 		uint32_t m = UINT32_MAX;
 
-		if (nd->kind == PC_NODE_LEAF) {
+		if (nd->kind != PC_NODE_CUT) {
 			if (nd->count)
 				m = B->bx[B->leaf[nd->base]].rule;
 		} else
@@ -697,133 +660,12 @@ static void set_min_rules(struct builder *B)
 	}
 }
 
-static void builder_reset(struct builder *B)
+void tb_free(struct tb_builder *B)
 {
 	free(B->nodes);
 	free(B->leaf);
 	free(B->lm.slot);
 	free(B->lm.len);
-	B->nodes = NULL;
-	B->leaf = NULL;
-	B->lm = (struct leafmap) { 0 };
-	B->nnodes = B->cap_nodes = B->nleaf = B->cap_leaf = 0;
-	B->max_depth = B->max_leaf = 0;
-}
-
-/* Kernel memory we allow for nodes and leaves, beside the boxes. */
-#define PC_TREE_MEM_MAX (64ull << 20)
-
-static int groups_make(const struct bx *bx, size_t nboxes, struct group *g)
-{
-	uint32_t cnt[N_GROUPS] = { 0 };
-
-	for (size_t i = 0; i < nboxes; i++)
-		cnt[box_group(&bx[i])]++;
-	for (unsigned k = 0; k < N_GROUPS; k++) {
-		g[k].v = malloc((cnt[k] + 1) * sizeof(uint32_t));
-		if (!g[k].v)
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < nboxes; i++) {
-		struct group *gg = &g[box_group(&bx[i])];
-
-		gg->v[gg->n++] = (uint32_t)i;
-	}
-	return 0;
-}
-
-int pc_tree_build(const struct pc_ruleset *rs, struct pc_tree **ret)
-{
-	static const double spfacs[] = { 16.0, 4.0, 2.0, 1.2 };
-	uint64_t start = pc_now_usec(CLOCK_MONOTONIC);
-	struct group g[N_GROUPS] = { 0 };
-	struct builder B = { 0 };
-	_cleanup_free_ struct bx *bx = NULL;
-	struct pc_tree *t = NULL;
-	size_t box_bytes = rs->nboxes * sizeof(struct pc_box);
-	int r = -E2BIG;
-
-	if (rs->nboxes > UINT32_MAX / 2 || box_bytes >= PC_TREE_MEM_MAX)
-		return -E2BIG;
-	t = calloc(1, sizeof(*t));
-	bx = malloc((rs->nboxes + 1) * sizeof(*bx));
-	B.scratch = malloc(((1u << MAX_BITS) + 1) * sizeof(uint32_t));
-	if (!t || !bx || !B.scratch) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < rs->nboxes; i++)
-		bx_from_box(&bx[i], &rs->boxes[i]);
-	r = groups_make(bx, rs->nboxes, g);
-	if (r < 0)
-		goto out;
-	B.bx = bx;
-	B.budget_bytes = PC_TREE_MEM_MAX - box_bytes;
-	for (size_t a = 0; a < ELEMENTSOF(spfacs); a++) {
-		B.spfac = spfacs[a];
-		builder_reset(&B);
-		r = build_trees(&B, g, N_GROUPS, &t->cfg);
-		if (r != -E2BIG)
-			break;
-	}
-	if (r < 0)
-		goto out;
-	set_min_rules(&B);
-	t->cfg.nrules = rs->nrules;
-	t->nodes = TAKE_PTR(B.nodes);
-	t->nnodes = B.nnodes;
-	t->leaf = TAKE_PTR(B.leaf);
-	t->nleaf = B.nleaf;
-	t->build_usec = pc_now_usec(CLOCK_MONOTONIC) - start;
-	*ret = TAKE_PTR(t);
-out:
-	for (unsigned k = 0; k < N_GROUPS; k++)
-		free(g[k].v);
-	builder_reset(&B);
-	free(B.scratch);
-	pc_tree_free(t);
-	return r;
-}
-
-void pc_tree_free(struct pc_tree *t)
-{
-	if (!t)
-		return;
-	free(t->nodes);
-	free(t->leaf);
-	free(t);
-}
-
-uint32_t pc_tree_classify(const struct pc_tree *t, const struct pc_box *boxes,
-			  const struct pc_key *k)
-{
-	uint32_t best = t->cfg.nrules;
-
-	for (uint32_t i = 0; i < t->cfg.ntrees && i < PC_MAX_TREES; i++) {
-		const struct pc_node *nd;
-		uint32_t idx = t->cfg.root[i];
-
-		if (t->cfg.min_rule[i] >= best)
-			continue;
-		for (unsigned d = 0; d < PC_MAX_DEPTH; d++) {
-			nd = &t->nodes[idx];
-			if (nd->kind != PC_NODE_CUT || nd->min_rule >= best)
-				break;
-			idx = nd->base + ((k->w[nd->word] >> nd->shift) & ((1u << nd->bits) - 1));
-		}
-		nd = &t->nodes[idx];
-		if (nd->kind != PC_NODE_LEAF || nd->min_rule >= best)
-			continue;
-		for (uint32_t j = 0; j < nd->count && j < PC_MAX_LEAF; j++) {
-			const struct pc_box *b = &boxes[t->leaf[nd->base + j]];
-
-			if (b->rule >= best)
-				break;
-			if (pc_box_match(b, k)) {
-				best = b->rule;
-				break;
-			}
-		}
-	}
-	return best;
+	free(B->scratch);
+	*B = (struct tb_builder) { 0 };
 }

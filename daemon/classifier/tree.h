@@ -32,6 +32,9 @@ int pc_tree_build(const struct pc_ruleset *rs, struct pc_tree **ret);
 void pc_tree_free(struct pc_tree *t);
 static inline void pc_tree_freep(struct pc_tree **t) { if (*t) pc_tree_free(*t); }
 
+/* 1 << the key's packet class (pktclass.h, PC_PKT_CLASSES). */
+uint32_t pc_pkt_class(const struct pc_key *k);
+
 /* The BPF walk, in C: what the datapath computes for k.  Used by tests to
  * check the builder and by explain.  Returns the rule index or nrules. */
 uint32_t pc_tree_classify(const struct pc_tree *t, const struct pc_box *boxes,

@@ -73,16 +73,15 @@ static int fill_outs(struct pc_gen *g)
 	return map_fill(g->skel->maps.outs, g->outs, (size_t)g->nrules + 1, sizeof(*g->outs));
 }
 
-/* The leaf map's entries (classifier/leaf.c), the whole table in one element. */
-static int fill_leaf(struct pc_gen *g, const struct pc_ruleset *rs, const struct pc_tree *t)
+/* The leaf tables (classifier/leaf.c), each the whole table in one element. */
+static int fill_leaf(struct pc_gen *g, const struct pc_leaf_tab *lt)
 {
-	_cleanup_free_ struct pc_leaf_ent *e = NULL;
+	struct pc_classifier *s = g->skel;
 	int r;
 
-	r = pc_leaf_build(rs, g->outs, t, &e);
-	if (r < 0 || !e)
-		return r;
-	return map_fill(g->skel->maps.leaf, e, 1, t->nleaf * sizeof(*e));
+	r = lt->nent ? map_fill(s->maps.leaf, lt->ent, 1, lt->nent * sizeof(*lt->ent)) : 0;
+	r = r ?: lt->next ? map_fill(s->maps.leafx, lt->ext, 1, lt->next * sizeof(*lt->ext)) : 0;
+	return r ?: lt->nbox ? map_fill(s->maps.boxes, lt->box, 1, lt->nbox * sizeof(*lt->box)) : 0;
 }
 
 static int gen_check(const struct pc_ruleset *rs, const struct pc_tree *t)
@@ -91,27 +90,43 @@ static int gen_check(const struct pc_ruleset *rs, const struct pc_tree *t)
 	    t->cfg.max_depth > PC_MAX_DEPTH || t->cfg.max_leaf > PC_MAX_LEAF ||
 	    t->cfg.nrules != rs->nrules)
 		return -EINVAL;
+	for (uint32_t i = 0; i < t->cfg.ntrees; i++)
+		if (t->cfg.depth[i] > t->cfg.max_depth || t->cfg.leaf[i] > t->cfg.max_leaf)
+			return -EINVAL;
 	if (t->nnodes > UINT32_MAX || t->nleaf > UINT32_MAX || rs->nboxes > UINT32_MAX)
 		return -E2BIG;
 	return 0;
 }
 
-static int gen_size_maps(struct pc_gen *g, const struct pc_ruleset *rs, const struct pc_tree *t)
+/* A tree built by hand (tests) has no slow-leaf count: look. */
+static bool tree_has_slow(const struct pc_tree *t)
+{
+	for (size_t i = 0; i < t->nnodes; i++)
+		if (t->nodes[i].kind == PC_NODE_SLOW)
+			return true;
+	return false;
+}
+
+static int gen_size_maps(struct pc_gen *g, const struct pc_ruleset *rs, const struct pc_tree *t,
+			 const struct pc_leaf_tab *lt)
 {
 	struct pc_classifier *s = g->skel;
 	int r = 0;
 
-	/* nodes, leaf, boxes: one element holding the whole table */
-	size_t nn = t->nnodes ?: 1, nl = t->nleaf ?: 1, nb = rs->nboxes ?: 1;
+	/* nodes, leaf, leafx, boxes: one element holding the whole table */
+	size_t nn = t->nnodes ?: 1, nl = lt->nent ?: 1, nx = lt->next ?: 1, nb = lt->nbox ?: 1;
 
 	if (nn * sizeof(struct pc_node) > INT_MAX || nl * sizeof(struct pc_leaf_ent) > INT_MAX ||
-	    nb * sizeof(struct pc_box) > INT_MAX)
+	    nx * sizeof(struct pc_leaf_ext) > INT_MAX || nb * sizeof(struct pc_box) > INT_MAX)
 		return -E2BIG;
 	s->rodata->pc_nnodes = (uint32_t)nn;
 	s->rodata->pc_nleaf = (uint32_t)nl;
+	s->rodata->pc_nleafx = (uint32_t)nx;
 	s->rodata->pc_nboxes = (uint32_t)nb;
+	s->rodata->pc_has_slow = t->slow_leaves > 0 || tree_has_slow(t);
 	r = r ?: bpf_map__set_value_size(s->maps.nodes, (uint32_t)(nn * sizeof(struct pc_node)));
 	r = r ?: bpf_map__set_value_size(s->maps.leaf, (uint32_t)(nl * sizeof(struct pc_leaf_ent)));
+	r = r ?: bpf_map__set_value_size(s->maps.leafx, (uint32_t)(nx * sizeof(struct pc_leaf_ext)));
 	r = r ?: bpf_map__set_value_size(s->maps.boxes, (uint32_t)(nb * sizeof(struct pc_box)));
 	r = r ?: bpf_map__set_max_entries(s->maps.outs, rs->nrules + 1);
 	return r;
@@ -179,8 +194,8 @@ static int gen_cset(struct pc_dp *dp, struct pc_gen *g)
 	return r < 0 ? r : pc_cset_new(dp, cap, &g->cs);
 }
 
-static int gen_load(struct pc_dp *dp, struct pc_gen *g, const struct pc_ruleset *rs,
-		    const struct pc_tree *t)
+static int gen_load_tabs(struct pc_dp *dp, struct pc_gen *g, const struct pc_ruleset *rs,
+			 const struct pc_tree *t, const struct pc_leaf_tab *lt)
 {
 	struct pc_gen_cfg cfg = t->cfg;
 	int r;
@@ -192,7 +207,7 @@ static int gen_load(struct pc_dp *dp, struct pc_gen *g, const struct pc_ruleset 
 	g->skel->rodata->pc_cfg = cfg;
 	g->skel->rodata->pc_trace_on = dp->trace;
 	g->skel->rodata->pc_log_cost_ns = dp->log_rate ? PC_NSEC_PER_SEC / dp->log_rate : 0;
-	r = gen_size_maps(g, rs, t);
+	r = gen_size_maps(g, rs, t, lt);
 	if (r >= 0)
 		r = bpf_map__reuse_fd(g->skel->maps.cnt, g->cs->outer_fd);
 	if (r >= 0)
@@ -207,9 +222,23 @@ static int gen_load(struct pc_dp *dp, struct pc_gen *g, const struct pc_ruleset 
 	if (r < 0)
 		return r;
 	r = map_fill(g->skel->maps.nodes, t->nodes, t->nnodes, sizeof(struct pc_node));
-	r = r ?: fill_leaf(g, rs, t);
-	r = r ?: map_fill(g->skel->maps.boxes, rs->boxes, rs->nboxes, sizeof(struct pc_box));
+	r = r ?: fill_leaf(g, lt);
 	return r ?: fill_outs(g);
+}
+
+/* The leaf tables need g's slots: after they are assigned. */
+static int gen_load(struct pc_dp *dp, struct pc_gen *g, const struct pc_ruleset *rs,
+		    const struct pc_tree *t)
+{
+	struct pc_leaf_tab lt;
+	int r;
+
+	r = pc_leaf_build(rs, g->outs, t, &lt);
+	if (r < 0)
+		return r;
+	r = gen_load_tabs(dp, g, rs, t, &lt);
+	pc_leaf_tab_clear(&lt);
+	return r;
 }
 
 int pc_dp_gen_prepare(struct pc_dp *dp, const struct pc_ruleset *rs, const struct pc_tree *t,

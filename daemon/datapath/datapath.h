@@ -171,7 +171,7 @@ void pc_dp_set_monitor(struct pc_dp *dp, bool on);
 /* ---- explain --live ------------------------------------------------------------ */
 /* A private, traced copy of the generation that the pinned jump tables point
  * at: this build's classifier programs, loaded with the live .rodata and
- * reusing the live tables (nodes, leaf, boxes, outs, ifaces), but with
+ * reusing the live tables (nodes, leaf, leafx, boxes, outs, ifaces), but with
  * private counters and trace, so a packet run through it (BPF_PROG_TEST_RUN)
  * gets the live decision and counts nothing live.  Needs no daemon state
  * besides the pins (explain.c). */

@@ -2,6 +2,8 @@
 /* bench-classify.c - per-packet cost of the TC classifier through
  * BPF_PROG_TEST_RUN, next to two yardsticks measured the same way in the
  * same run: an empty TC program and a one-hash-lookup 5-tuple program.
+ * Sets are ClassBench files with scripts/classbench-trace traces, or configs
+ * (*.yaml) with scripts/gen-mixed traces (tests/lib/tset.c).
  *
  *   bench-classify [-p PACKETS] [-r REPEAT] [-k ROUNDS] [-e MIB] [-o OUT.md] NAME RULES TRACE ...
  *
@@ -12,7 +14,8 @@
  * each run REPEAT times in one BPF_PROG_TEST_RUN (the kernel reports the
  * mean per run), for ROUNDS rounds; within a round every packet goes through
  * the empty program, the one-lookup program and the classifier in turn, so
- * drift hits all three alike.  ns/packet = mean over packets and rounds.
+ * drift hits all three alike, and a round goes over all sets in turn (all are
+ * loaded first, each with its own pin path), so drift hits all sets alike.  ns/packet = mean over packets and rounds.
  * With -e MIB, every run is preceded by writing one byte per cache line of
  * a MIB MiB buffer in 4 KiB pages (use -r 1): the tables are then as cold in
  * the caches and TLBs as on a real path, where much else runs between two
@@ -40,7 +43,7 @@
 #include "datapath/datapath.h"
 #include "lib/diag.h"
 #include "lib/util.h"
-#include "../lib/cbset.h"
+#include "../lib/tset.h"
 #include "lib/pktgen.h"
 #include "bench_empty.skel.h"
 #include "bench_onelookup.skel.h"
@@ -82,9 +85,12 @@ struct row {
 	double ns[3];        /* empty, one lookup, classifier */
 	double mem_mib, cnt_mib;
 	double compile_ms, tree_ms, load_ms;
+	uint32_t insns;      /* verified instructions of the TC program */
+	size_t slow;         /* entries in slow leaves */
 };
 
 static char pin[128];
+static char set_pin[160]; /* the set being loaded: pin-<i> */
 
 static double now_ms(void)
 {
@@ -132,10 +138,19 @@ static uint64_t prog_maps_memlock(int prog_fd)
 	return sum;
 }
 
-/* Mean ns per run of the program on this frame, over `repeat` runs. */
-static int run_ns(int fd, const uint8_t *buf, uint32_t len, unsigned repeat, uint32_t *ns)
+static uint32_t verified_insns(int prog_fd)
 {
-	struct __sk_buff in = { .ifindex = IFINDEX, .cb[PC_CB_HOOK] = PC_HOOK_INGRESS };
+	struct bpf_prog_info info = {};
+	uint32_t len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0 ? 0 : info.verified_insns;
+}
+
+/* Mean ns per run of the program on this frame, over `repeat` runs. */
+static int run_ns(int fd, const uint8_t *buf, uint32_t len, uint32_t hook, unsigned repeat,
+		  uint32_t *ns)
+{
+	struct __sk_buff in = { .ifindex = IFINDEX, .cb[PC_CB_HOOK] = hook };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf, .data_size_in = len, .ctx_in = &in,
 		    .ctx_size_in = sizeof(in), .repeat = repeat);
 
@@ -146,26 +161,31 @@ static int run_ns(int fd, const uint8_t *buf, uint32_t len, unsigned repeat, uin
 }
 
 struct frames {
-	uint8_t (*buf)[128];
-	uint32_t *len;
+	uint8_t (*buf)[PG_FRAME_MAX];
+	uint32_t *len, *hook;
 	size_t n;
 };
 
-static int frames_make(const struct cb_pkt *p, size_t n, struct frames *f)
+/* The trace's packets as frames (a ClassBench trace's without payload, as
+ * gen-mixed's IPv6 equivalents of them). */
+static int frames_make(const struct ts_pkt *p, size_t n, struct frames *f)
 {
 	f->buf = calloc(n, sizeof(*f->buf));
 	f->len = calloc(n, sizeof(*f->len));
-	if (!f->buf || !f->len)
+	f->hook = calloc(n, sizeof(*f->hook));
+	if (!f->buf || !f->len || !f->hook)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		struct pg_pkt k = pg_ipv4(p[i].src, p[i].dst, p[i].proto, p[i].sport, p[i].dport);
+		struct pg_pkt k = p[i].p;
 		int l;
 
-		k.payload = 0;
+		if (p[i].classbench)
+			k.payload = 0;
 		l = pg_build(&k, f->buf[i], sizeof(f->buf[i]));
 		if (l < 0)
 			return -EINVAL;
 		f->len[i] = (uint32_t)l;
+		f->hook[i] = p[i].hook;
 	}
 	f->n = n;
 	return 0;
@@ -175,21 +195,26 @@ static void frames_free(struct frames *f)
 {
 	free(f->buf);
 	free(f->len);
+	free(f->hook);
 }
 
-/* The flows of the trace, so that the yardstick's lookups hit. */
-static int flows_fill(struct bench_onelookup *o, const struct cb_pkt *p, size_t n)
+/* The IPv4 flows of the trace, so that the yardstick's lookups hit (it
+ * parses untagged IPv4 only: its cost on other packets is a parse). */
+static int flows_fill(struct bench_onelookup *o, const struct ts_pkt *p, size_t n)
 {
 	int fd = bpf_map__fd(o->maps.flows);
 
 	for (size_t i = 0; i < n; i++) {
+		const struct pg_pkt *k = &p[i].p;
 		struct { uint32_t src, dst; uint16_t sport, dport; uint32_t proto; } t = {
-			p[i].src, p[i].dst, 0, 0, p[i].proto };
+			k->src[0], k->dst[0], 0, 0, k->proto };
 		uint32_t v = (uint32_t)i + 1;
 
-		if (p[i].proto == 6 || p[i].proto == 17) {
-			t.sport = p[i].sport;
-			t.dport = p[i].dport;
+		if (k->ethertype != 0x0800 || k->ntags)
+			continue;
+		if (k->proto == 6 || k->proto == 17) {
+			t.sport = k->sport;
+			t.dport = k->dport;
 		}
 		if (bpf_map_update_elem(fd, &t, &v, BPF_ANY) < 0)
 			return -errno;
@@ -197,29 +222,27 @@ static int flows_fill(struct bench_onelookup *o, const struct cb_pkt *p, size_t 
 	return 0;
 }
 
-static int measure(const int fds[3], const struct frames *f, const struct opts *o, double ns[3])
+/* One round over the first f->n frames (after a warm-up of 200): the three
+ * programs in turn per frame, their ns added to sum. */
+static int measure_round(const int fds[3], const struct frames *f, const struct opts *o,
+			 uint64_t sum[3])
 {
-	uint64_t sum[3] = { 0 };
 	uint32_t d;
 	int r;
 
-	/* warm up */
 	for (size_t i = 0; i < f->n && i < 200; i++)
 		for (int k = 0; k < 3; k++)
-			if ((r = run_ns(fds[k], f->buf[i], f->len[i], o->repeat, &d)) < 0)
+			if ((r = run_ns(fds[k], f->buf[i], f->len[i], f->hook[i], o->repeat, &d)) < 0)
 				return r;
-	for (unsigned round = 0; round < o->rounds; round++)
-		for (size_t i = 0; i < f->n; i++)
-			for (int k = 0; k < 3; k++) {
-				if (evict_len)
-					evict();
-				r = run_ns(fds[k], f->buf[i], f->len[i], o->repeat, &d);
-				if (r < 0)
-					return r;
-				sum[k] += d;
-			}
-	for (int k = 0; k < 3; k++)
-		ns[k] = (double)sum[k] / ((double)f->n * o->rounds);
+	for (size_t i = 0; i < f->n; i++)
+		for (int k = 0; k < 3; k++) {
+			if (evict_len)
+				evict();
+			r = run_ns(fds[k], f->buf[i], f->len[i], f->hook[i], o->repeat, &d);
+			if (r < 0)
+				return r;
+			sum[k] += d;
+		}
 	return 0;
 }
 
@@ -245,18 +268,20 @@ static void gen_free(struct gen *x)
 /* Compile, build and load one set, timing each step. */
 static int gen_make(const char *rules, struct gen *x, struct row *w)
 {
-	_cleanup_free_ struct cb_rule *v = NULL;
 	struct pc_iface ifc = { .attach = { PC_ATTACH_NONE, PC_ATTACH_NONE, PC_ATTACH_NONE } };
-	struct pc_dp_opts o = { .pin_path = pin };
+	struct pc_dp_opts o = { .pin_path = set_pin };
 	struct pc_diags d;
 	double t0, t1, t2, t3;
-	ssize_t n;
 	int r;
 
-	n = cb_load(rules, &v);
-	if (n <= 0)
-		return n < 0 ? (int)n : -ENODATA;
-	o.slot_cap = 2 * (uint32_t)n + 16;
+	pc_diags_init(&d, rules);
+	r = ts_config(rules, &x->cfg, &d);
+	if (r < 0) {
+		pc_diags_print(&d, stderr);
+		pc_diags_clear(&d);
+		return r;
+	}
+	o.slot_cap = 2 * (uint32_t)x->cfg->n_rules + 16;
 	r = pc_dp_open(&o, &x->dp);
 	if (r < 0)
 		return r;
@@ -264,10 +289,6 @@ static int gen_make(const char *rules, struct gen *x, struct row *w)
 				       pc_dp_entry_id(x->dp, PC_HOOK_INGRESS), 0);
 	if (x->att < 0)
 		return x->att;
-	x->cfg = cb_config(v, (size_t)n);
-	if (!x->cfg)
-		return -ENOMEM;
-	pc_diags_init(&d, rules);
 	t0 = now_ms();
 	r = pc_compile(x->cfg, &x->rs, &d);
 	t1 = now_ms();
@@ -290,49 +311,63 @@ static int gen_make(const char *rules, struct gen *x, struct row *w)
 	w->nodes = x->t->nnodes;
 	w->trees = x->t->cfg.ntrees;
 	w->depth = x->t->cfg.max_depth;
-	ifc.attach[PC_HOOK_INGRESS] = (uint32_t)x->att;
+	w->slow = x->t->slow_entries;
+	ifc.attach[PC_HOOK_INGRESS] = ifc.attach[PC_HOOK_EGRESS] = (uint32_t)x->att;
 	ifc.ifbits = pc_ifbits(x->rs, "lo");
 	return pc_dp_gen_set_iface(x->g, IFINDEX, &ifc);
 }
 
-static int bench_set(const char *name, const char *rules, const char *trace,
-		     const struct opts *o, struct row *w)
+/* A set loaded and ready to measure. */
+struct bset {
+	struct row w;
+	struct gen x;
+	struct frames f;
+	struct bench_empty *e;
+	struct bench_onelookup *one;
+	int fds[3];
+	uint64_t sum[3];
+	int err;
+};
+
+static void bset_free(struct bset *b)
 {
-	_cleanup_free_ struct cb_pkt *p = NULL;
-	struct bench_empty *e = NULL;
-	struct bench_onelookup *one = NULL;
-	struct frames f = { 0 };
-	struct gen x = { 0 };
-	int fds[3], r;
+	frames_free(&b->f);
+	bench_onelookup__destroy(b->one);
+	bench_empty__destroy(b->e);
+	gen_free(&b->x);
+}
+
+static int bset_load(struct bset *b, const char *name, const char *rules, const char *trace,
+		     const struct opts *o)
+{
+	_cleanup_free_ struct ts_pkt *p = NULL;
+	struct row *w = &b->w;
 	ssize_t n;
+	int r;
 
 	snprintf(w->name, sizeof(w->name), "%s", name);
-	n = cb_trace_load(trace, &p);
+	n = ts_trace_load(trace, &p);
 	if (n <= 0)
 		return n < 0 ? (int)n : -ENODATA;
 	if ((size_t)n > o->packets)
 		n = o->packets;
 	w->packets = (size_t)n;
-	r = gen_make(rules, &x, w);
-	e = bench_empty__open_and_load();
-	one = bench_onelookup__open_and_load();
-	if (r >= 0 && (!e || !one))
+	r = gen_make(rules, &b->x, w);
+	b->e = bench_empty__open_and_load();
+	b->one = bench_onelookup__open_and_load();
+	if (r >= 0 && (!b->e || !b->one))
 		r = -errno;
-	r = r ?: flows_fill(one, p, (size_t)n);
-	r = r ?: frames_make(p, (size_t)n, &f);
-	if (r >= 0) {
-		fds[0] = bpf_program__fd(e->progs.bench_empty);
-		fds[1] = bpf_program__fd(one->progs.bench_onelookup);
-		fds[2] = pc_dp_gen_prog_fd(x.g, PC_HOOK_INGRESS);
-		w->mem_mib = prog_maps_memlock(fds[2]) / 1048576.0;
-		w->cnt_mib = fd_memlock(pc_dp_attach_counters_fd(x.dp, (uint32_t)x.att)) / 1048576.0;
-		r = measure(fds, &f, o, w->ns);
-	}
-	frames_free(&f);
-	bench_onelookup__destroy(one);
-	bench_empty__destroy(e);
-	gen_free(&x);
-	return r;
+	r = r ?: flows_fill(b->one, p, (size_t)n);
+	r = r ?: frames_make(p, (size_t)n, &b->f);
+	if (r < 0)
+		return r;
+	b->fds[0] = bpf_program__fd(b->e->progs.bench_empty);
+	b->fds[1] = bpf_program__fd(b->one->progs.bench_onelookup);
+	b->fds[2] = pc_dp_gen_prog_fd(b->x.g, PC_HOOK_INGRESS);
+	w->mem_mib = prog_maps_memlock(b->fds[2]) / 1048576.0;
+	w->insns = verified_insns(b->fds[2]);
+	w->cnt_mib = fd_memlock(pc_dp_attach_counters_fd(b->x.dp, (uint32_t)b->x.att)) / 1048576.0;
+	return 0;
 }
 
 static void header(FILE *f, const struct opts *o)
@@ -358,21 +393,24 @@ static void header(FILE *f, const struct opts *o)
 	fprintf(f, "\n\n");
 	fprintf(f, "| set | rules | boxes | trees | nodes | depth | ns/packet | empty ns | one-lookup ns "
 		   "| ratio to one-lookup | map MiB | counters MiB | compile ms | tree ms | load ms "
-		   "| compile+tree+load ms |\n");
-	fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+		   "| compile+tree+load ms | verified insns | slow entries |\n");
+	fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 }
 
 static void print_row(FILE *f, const struct row *w)
 {
 	fprintf(f, "| %s | %u | %zu | %u | %zu | %u | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f | %.1f "
-		   "| %.1f | %.1f | %.1f |\n", w->name, w->rules, w->boxes, w->trees, w->nodes,
-		w->depth, w->ns[2], w->ns[0], w->ns[1], w->ns[2] / w->ns[1], w->mem_mib, w->cnt_mib,
-		w->compile_ms, w->tree_ms, w->load_ms, w->compile_ms + w->tree_ms + w->load_ms);
+		   "| %.1f | %.1f | %.1f | %u | %zu |\n", w->name, w->rules, w->boxes, w->trees,
+		w->nodes, w->depth, w->ns[2], w->ns[0], w->ns[1], w->ns[2] / w->ns[1], w->mem_mib,
+		w->cnt_mib, w->compile_ms, w->tree_ms, w->load_ms,
+		w->compile_ms + w->tree_ms + w->load_ms, w->insns, w->slow);
 }
 
 static int run(int argc, char **argv, const struct opts *o)
 {
 	FILE *md = NULL, *dat = NULL;
+	struct bset *sets;
+	size_t nsets;
 	int failed = 0;
 
 	if (unshare(CLONE_NEWNET) < 0) {
@@ -396,26 +434,43 @@ static int run(int argc, char **argv, const struct opts *o)
 		}
 		header(md, o);
 		fprintf(dat, "# set rules ns empty onelookup ratio map_mib counters_mib compile_ms "
-			     "tree_ms load_ms\n");
+			     "tree_ms load_ms verified_insns slow_entries\n");
 	}
 	header(stdout, o);
-	for (int i = 0; i + 2 < argc; i += 3) {
-		struct row w = { 0 };
-		int r = bench_set(argv[i], argv[i + 1], argv[i + 2], o, &w);
-
-		if (r < 0) {
-			fprintf(stderr, "%s: %s\n", argv[i], strerror(-r));
-			failed = 1;
-			continue;
-		}
-		print_row(stdout, &w);
-		if (md)
-			print_row(md, &w);
-		if (dat)
-			fprintf(dat, "%s %u %.2f %.2f %.2f %.3f %.3f %.3f %.2f %.2f %.2f\n", w.name,
-				w.rules, w.ns[2], w.ns[0], w.ns[1], w.ns[2] / w.ns[1], w.mem_mib,
-				w.cnt_mib, w.compile_ms, w.tree_ms, w.load_ms);
+	nsets = argc / 3;
+	sets = calloc(nsets + 1, sizeof(*sets));
+	if (!sets)
+		return 1;
+	for (size_t i = 0; i < nsets; i++) {
+		snprintf(set_pin, sizeof(set_pin), "%s-%zu", pin, i);
+		sets[i].err = bset_load(&sets[i], argv[3 * i], argv[3 * i + 1], argv[3 * i + 2], o);
+		if (sets[i].err < 0)
+			fprintf(stderr, "%s: %s\n", argv[3 * i], strerror(-sets[i].err));
 	}
+	/* rounds over all sets in turn: drift hits every set alike */
+	for (unsigned round = 0; round < o->rounds; round++)
+		for (size_t i = 0; i < nsets; i++)
+			if (sets[i].err >= 0)
+				sets[i].err = measure_round(sets[i].fds, &sets[i].f, o, sets[i].sum);
+	for (size_t i = 0; i < nsets; i++) {
+		struct row *w = &sets[i].w;
+
+		failed |= sets[i].err < 0;
+		if (sets[i].err < 0)
+			continue;
+		for (int k = 0; k < 3; k++)
+			w->ns[k] = (double)sets[i].sum[k] / ((double)sets[i].f.n * o->rounds);
+		print_row(stdout, w);
+		if (md)
+			print_row(md, w);
+		if (dat)
+			fprintf(dat, "%s %u %.2f %.2f %.2f %.3f %.3f %.3f %.2f %.2f %.2f %u %zu\n", w->name,
+				w->rules, w->ns[2], w->ns[0], w->ns[1], w->ns[2] / w->ns[1], w->mem_mib,
+				w->cnt_mib, w->compile_ms, w->tree_ms, w->load_ms, w->insns, w->slow);
+	}
+	for (size_t i = 0; i < nsets; i++)
+		bset_free(&sets[i]);
+	free(sets);
 	if (md)
 		fclose(md);
 	if (dat)
@@ -426,7 +481,7 @@ static int run(int argc, char **argv, const struct opts *o)
 int main(int argc, char **argv)
 {
 	struct opts o = { .packets = 4000, .repeat = 100, .rounds = 3 };
-	char cmd[200];
+	char cmd[400];
 	int c, status;
 	pid_t pid;
 
@@ -461,7 +516,7 @@ int main(int argc, char **argv)
 		_exit(run(argc - optind, argv + optind, &o));
 	if (waitpid(pid, &status, 0) < 0)
 		status = -1;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pin);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'-*", pin, pin);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", pin);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;

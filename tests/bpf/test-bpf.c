@@ -823,7 +823,9 @@ static const char *classbench_dir(void)
 	return d ? d : "tests/data/classbench";
 }
 
-static void test_classbench(const char *name, uint32_t generation)
+/* slow: 1, the fast trees and a slow leaf of all boxes besides; 2, that slow
+ * leaf alone (the bpf_loop() scan of PC_NODE_SLOW). */
+static void test_classbench(const char *name, uint32_t generation, int slow)
 {
 	char path[256];
 	struct tr_set s;
@@ -840,6 +842,12 @@ static void test_classbench(const char *name, uint32_t generation)
 	r = -E2BIG;
 	for (unsigned leaf_max = 4; r == -E2BIG && leaf_max <= PC_MAX_LEAF; leaf_max *= 2)
 		r = tr_build(&s, leaf_max);
+	if (r == 0 && slow == 2) { /* no fast tree */
+		s.t.cfg.ntrees = 0;
+		s.t.cfg.max_depth = s.t.cfg.max_leaf = 0;
+	}
+	if (r == 0 && slow)
+		r = tr_add_slow_tree(&s);
 	CHECK(r == 0, "%s: tree build: %s", name, strerror(-r));
 	if (r < 0) {
 		tr_free(&s);
@@ -880,7 +888,8 @@ static void test_classbench(const char *name, uint32_t generation)
 		}
 	CHECK(walk_mism == 0, "%s: C tree walk disagrees with the reference %u times", name, walk_mism);
 	CHECK(mism == 0, "%s: %u of %u points: BPF differs from the reference", name, mism, points);
-	printf("# %s: %u points, %u mismatches\n", name, points, mism);
+	printf("# %s%s: %u points, %u mismatches\n", name,
+	       slow == 2 ? " (one slow leaf)" : slow ? " (and a slow leaf)" : "", points, mism);
 	tr_free(&s);
 }
 
@@ -1608,22 +1617,38 @@ static void test_bad_tables(struct tr_set *s)
 	CHECK(pc_dp_gen_prepare(dp, &s->rs, &t, 99, &g) == -EINVAL && !g, "rule count mismatch accepted");
 	CHECK(pc_dp_gen_prepare(dp, &s->rs, NULL, 99, &g) == -EINVAL && !g, "no tree accepted");
 
-	/* the verifier's worst case: every limit at its maximum */
-	t = s->t;
-	t.cfg.ntrees = PC_MAX_TREES;
-	t.cfg.max_depth = PC_MAX_DEPTH;
-	t.cfg.max_leaf = PC_MAX_LEAF;
-	for (int i = 0; i < PC_MAX_TREES; i++) {
-		t.cfg.root[i] = s->t.cfg.root[0];
-		t.cfg.min_rule[i] = s->t.cfg.min_rule[0];
-	}
-	int r = pc_dp_gen_prepare(dp, &s->rs, &t, 99, &g);
-	CHECK(r == 0, "limits at their maximum do not load: %s\n%s", strerror(-r), pc_dp_verifier_log(dp));
-	if (g) {
-		print_prog_stats("max tc_ingress", pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS));
-		print_prog_stats("max tc_egress", pc_dp_gen_prog_fd(g, PC_HOOK_EGRESS));
-		print_prog_stats("max sock", pc_dp_gen_prog_fd(g, PC_HOOK_MONITOR));
-		pc_dp_gen_free(g);
+	/* the verifier's worst case: every limit at its maximum, without and
+	 * with slow leaves (the bpf_loop() path) */
+	for (int slow = 0; slow < 2; slow++) {
+		_cleanup_free_ struct pc_node *nodes = calloc(s->t.nnodes + 1, sizeof(*nodes));
+		int r;
+
+		if (!nodes)
+			break;
+		t = s->t;
+		memcpy(nodes, s->t.nodes, s->t.nnodes * sizeof(*nodes));
+		nodes[t.nnodes] = (struct pc_node){ .kind = slow ? PC_NODE_SLOW : PC_NODE_LEAF,
+						    .count = slow ? (uint32_t)t.nleaf : 0 };
+		t.nodes = nodes;
+		t.nnodes++;
+		t.cfg.ntrees = PC_MAX_TREES;
+		t.cfg.max_depth = PC_MAX_DEPTH;
+		t.cfg.max_leaf = PC_MAX_LEAF;
+		tr_tree_limits(&t.cfg);
+		for (int i = 0; i < PC_MAX_TREES; i++) {
+			t.cfg.root[i] = i == PC_MAX_TREES - 1 ? (uint32_t)s->t.nnodes : s->t.cfg.root[0];
+			t.cfg.min_rule[i] = s->t.cfg.min_rule[0];
+		}
+		r = pc_dp_gen_prepare(dp, &s->rs, &t, 99, &g);
+		CHECK(r == 0, "limits at their maximum%s do not load: %s\n%s", slow ? ", slow leaves" : "",
+		      strerror(-r), pc_dp_verifier_log(dp));
+		if (g) {
+			print_prog_stats(slow ? "max+slow tc" : "max tc", pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS));
+			print_prog_stats(slow ? "max+slow sock" : "max sock",
+					 pc_dp_gen_prog_fd(g, PC_HOOK_MONITOR));
+			pc_dp_gen_free(g);
+		}
+		g = NULL;
 	}
 }
 
@@ -1885,7 +1910,9 @@ static int run_tests(void)
 			failures++;
 	} else {
 		for (size_t i = 0; i < ELEMENTSOF(sets); i++)
-			test_classbench(sets[i], 10 + i);
+			test_classbench(sets[i], 10 + i, 0);
+		test_classbench("acl1_1k", 13, 1);
+		test_classbench("fw1_1k", 14, 2);
 		for (size_t i = 0; i < ELEMENTSOF(sets); i++)
 			test_classbench_pipeline(sets[i], 20 + i);
 		/* PC_BPF_TEST_10K=1: the 10k sets too (slower) */

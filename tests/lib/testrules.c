@@ -126,7 +126,7 @@ uint32_t tr_walk(const struct tr_set *s, const struct pc_key *k)
 		for (uint32_t d = 0; d < cfg->max_depth && n < s->t.nnodes; d++) {
 			const struct pc_node *nd = &s->t.nodes[n];
 
-			if (nd->kind == PC_NODE_LEAF) {
+			if (nd->kind == PC_NODE_LEAF || nd->kind == PC_NODE_SLOW) {
 				for (uint32_t i = 0; i < nd->count; i++) {
 					const struct pc_box *b = &s->rs.boxes[s->t.leaf[nd->base + i]];
 
@@ -265,7 +265,8 @@ static int build(struct builder *B, uint32_t node, const uint32_t *bx, size_t n,
 	if (new_nodes(B, 1u << best_bits, &base) < 0)
 		return -ENOMEM;
 	B->s->t.nodes[node] = (struct pc_node){ .kind = PC_NODE_CUT, .word = best_w,
-		.shift = widths[best_w] - r->c[best_w] - best_bits, .bits = best_bits, .base = base };
+		.shift = widths[best_w] - r->c[best_w] - best_bits, .bits = best_bits, .base = base,
+		.mask = (1u << best_bits) - 1 };
 	sub = malloc((n ? n : 1) * sizeof(*sub));
 	if (!sub)
 		return -ENOMEM;
@@ -353,6 +354,7 @@ int tr_build(struct tr_set *s, unsigned leaf_max)
 	s->t.cfg.max_depth = B.max_depth;
 	s->t.cfg.max_leaf = B.max_leaf;
 	sort_trees(&s->t.cfg);
+	tr_tree_limits(&s->t.cfg);
 	return ret;
 }
 
@@ -381,7 +383,17 @@ int tr_build_one_leaf(struct tr_set *s)
 	s->t.cfg.min_rule[0] = s->rs.boxes[0].rule;
 	s->t.cfg.max_depth = B.max_depth;
 	s->t.cfg.max_leaf = B.max_leaf;
+	tr_tree_limits(&s->t.cfg);
 	return ret;
+}
+
+void tr_tree_limits(struct pc_gen_cfg *cfg)
+{
+	for (int i = 0; i < PC_MAX_TREES; i++) {
+		cfg->depth[i] = (uint8_t)cfg->max_depth;
+		cfg->leaf[i] = (uint8_t)cfg->max_leaf;
+		cfg->cls[i] = PC_CLS_ALL;
+	}
 }
 
 /* ---- ClassBench ------------------------------------------------------------- */
@@ -431,4 +443,28 @@ int tr_load_classbench(struct tr_set *s, const char *path)
 	}
 	fclose(f);
 	return tr_finish(s);
+}
+
+int tr_add_slow_tree(struct tr_set *s)
+{
+	struct pc_tree *t = &s->t;
+	struct pc_gen_cfg *cfg = &t->cfg;
+	size_t base = t->nleaf;
+
+	if (cfg->ntrees >= PC_MAX_TREES || !s->rs.nboxes ||
+	    tl_grow((void **)&t->leaf, &s->cap_leaf, t->nleaf + s->rs.nboxes, sizeof(*t->leaf)) < 0 ||
+	    tl_grow((void **)&t->nodes, &s->cap_nodes, t->nnodes + 1, sizeof(*t->nodes)) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->rs.nboxes; i++)
+		t->leaf[t->nleaf++] = (uint32_t)i;
+	t->nodes[t->nnodes] = (struct pc_node){ .kind = PC_NODE_SLOW, .base = (uint32_t)base,
+						.count = (uint32_t)s->rs.nboxes,
+						.min_rule = s->rs.boxes[0].rule };
+	cfg->root[cfg->ntrees] = (uint32_t)t->nnodes++;
+	cfg->min_rule[cfg->ntrees++] = s->rs.boxes[0].rule;
+	if (!cfg->max_depth)
+		cfg->max_depth = 1;
+	sort_trees(cfg);
+	tr_tree_limits(cfg);
+	return 0;
 }

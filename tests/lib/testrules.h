@@ -31,6 +31,14 @@ bool tr_box_match(const struct pc_box *b, const struct pc_key *k);
 uint32_t tr_ref(const struct tr_set *s, const struct pc_key *k);
 /* Build trees; leaf_max: boxes per leaf to aim for.  0 or -E2BIG. */
 int tr_build(struct tr_set *s, unsigned leaf_max);
+/* Every tree's own depth and leaf limit (pc_gen_cfg.depth, .leaf) set to the
+ * deepest and largest of all, and every packet class walking every tree. */
+void tr_tree_limits(struct pc_gen_cfg *cfg);
+
+/* One more tree: a slow leaf (PC_NODE_SLOW) of every box, scanned by the
+ * datapath's bpf_loop() path. */
+int tr_add_slow_tree(struct tr_set *s);
+
 /* Hand-made: one tree, one leaf, every box (<= PC_MAX_LEAF boxes). */
 int tr_build_one_leaf(struct tr_set *s);
 uint32_t tr_walk(const struct tr_set *s, const struct pc_key *k);

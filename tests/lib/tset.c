@@ -207,7 +207,7 @@ ssize_t ts_trace_load(const char *path, struct ts_pkt **ret)
 	for (ssize_t i = 0; i < n; i++)
 		v[i] = (struct ts_pkt){ .p = pg_ipv4(c[i].src, c[i].dst, c[i].proto, c[i].sport,
 						     c[i].dport),
-					.from = c[i].from_rule, .rule = TS_NO_LABEL };
+					.from = c[i].from_rule, .rule = TS_NO_LABEL, .classbench = true };
 	*ret = v;
 	return n;
 }

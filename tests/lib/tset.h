@@ -7,6 +7,7 @@
  * none, and every packet becomes a struct pg_pkt. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -22,6 +23,7 @@ struct ts_pkt {
 	uint32_t hook;     /* PC_HOOK_INGRESS or PC_HOOK_EGRESS */
 	int32_t from;      /* the rule the packet was made for, -1: random */
 	int32_t rule;      /* the generator's first match (-1: default), or TS_NO_LABEL */
+	bool classbench;   /* from a ClassBench 5-tuple trace */
 };
 
 /* The config of a rule file (ClassBench, or YAML when the name ends in .yaml;

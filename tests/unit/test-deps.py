@@ -26,6 +26,7 @@ import cmdscan  # noqa: E402
 # What the tests and run-tests run, besides the files under tests/.
 MAIN_SCRIPTS = ["scripts/run-tests", "scripts/demo", "scripts/deps.sh", "scripts/install-config.sh",
                 "scripts/fuzz-config", "scripts/fuzz-packet", "scripts/classbench-trace",
+                "scripts/gen-mixed",
                 "systemd/pktclassd-reload.in"]
 # The benchmarks and what they run.
 BENCH_SCRIPTS = ["scripts/bench-classify", "scripts/bench-hops", "scripts/bench-peers",

@@ -255,9 +255,11 @@ static void check_structure(const struct pc_ruleset *rs, const struct pc_tree *t
 			      n->base + (1u << n->bits) <= t->nnodes, "%s: node %zu", what, i);
 			continue;
 		}
-		CHECK(n->kind == PC_NODE_LEAF, "%s: node %zu kind %u", what, i, n->kind);
-		CHECK(n->count <= PC_MAX_LEAF && (n->count == 0 || n->base + n->count <= t->nleaf),
-		      "%s: leaf %zu", what, i);
+		CHECK(n->kind == PC_NODE_LEAF || n->kind == PC_NODE_SLOW, "%s: node %zu kind %u", what,
+		      i, n->kind);
+		CHECK((n->kind == PC_NODE_SLOW) == (n->count > PC_MAX_LEAF), "%s: leaf %zu: kind %u, "
+		      "%u boxes", what, i, n->kind, n->count);
+		CHECK(n->count == 0 || n->base + n->count <= t->nleaf, "%s: leaf %zu", what, i);
 		for (uint32_t j = 1; j < n->count; j++)
 			CHECK(t->leaf[n->base + j - 1] < t->leaf[n->base + j], "%s: leaf order", what);
 	}
