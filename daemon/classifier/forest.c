@@ -5,6 +5,7 @@
  * two (two trees), and at last made one slow leaf.  Design and limits:
  * daemon/classifier/README.md. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -370,6 +371,16 @@ void pc_tree_free(struct pc_tree *t)
 	free(t->nodes);
 	free(t->leaf);
 	free(t);
+}
+
+void pc_tree_slow_summary(const struct pc_tree *t, char *buf, size_t len)
+{
+	if (!t->slow_leaves)
+		snprintf(buf, len, "none");
+	else
+		snprintf(buf, len, "%u rule%s: %zu boxes in %zu slow leaves (longest %zu), scanned "
+			 "one by one", t->slow_rules, t->slow_rules == 1 ? "" : "s", t->slow_entries,
+			 t->slow_leaves, t->slow_max);
 }
 
 uint32_t pc_pkt_class(const struct pc_key *k)

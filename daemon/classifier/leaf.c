@@ -6,56 +6,16 @@
 #include <string.h>
 
 #include "classifier/leaf.h"
+#include "lib/u64map.h"
 #include "lib/util.h"
 
 #define NONE UINT32_MAX
 
 /* ---- how common each check is ------------------------------------------------- */
 
-struct chk_count {
-	uint64_t *key;     /* from chk_key(), 0 = empty */
-	uint32_t *n;
-	size_t cap, used;
-};
-
 static uint64_t chk_key(const struct pc_check *c)
 {
 	return ((uint64_t)c->word << 58 ^ (uint64_t)c->a << 26 ^ c->b) | 1;
-}
-
-static size_t chk_slot(const uint64_t *key, size_t cap, uint64_t k)
-{
-	size_t j = (size_t)((k * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
-
-	while (key[j] && key[j] != k)
-		j = (j + 1) & (cap - 1);
-	return j;
-}
-
-static int chk_grow(struct chk_count *cc)
-{
-	size_t cap = cc->cap ? 2 * cc->cap : 1024;
-	uint64_t *key = calloc(cap, sizeof(*key));
-	uint32_t *n = calloc(cap, sizeof(*n));
-
-	if (!key || !n) {
-		free(key);
-		free(n);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < cc->cap; i++)
-		if (cc->key[i]) {
-			size_t j = chk_slot(key, cap, cc->key[i]);
-
-			key[j] = cc->key[i];
-			n[j] = cc->n[i];
-		}
-	free(cc->key);
-	free(cc->n);
-	cc->key = key;
-	cc->n = n;
-	cc->cap = cap;
-	return 0;
 }
 
 /* RANGE checks are ranked by how common they are in the rule set: a check
@@ -66,38 +26,29 @@ static bool chk_ranked(const struct pc_check *c)
 	return c->op == PC_OP_RANGE;
 }
 
-static int chk_count_make(const struct pc_ruleset *rs, struct chk_count *cc)
+/* How many boxes have each RANGE check. */
+static int chk_count_make(const struct pc_ruleset *rs, struct pc_u64map *cc)
 {
 	for (size_t i = 0; i < rs->nboxes; i++)
 		for (uint32_t c = 0; c < rs->boxes[i].nchecks && c < PC_BOX_CHECKS; c++) {
 			const struct pc_check *k = &rs->boxes[i].c[c];
-			size_t j;
+			uint32_t *n;
 
 			if (!chk_ranked(k))
 				continue;
-			if (2 * (cc->used + 1) > cc->cap && chk_grow(cc) < 0)
+			n = pc_u64map_get(cc, chk_key(k));
+			if (!n)
 				return -ENOMEM;
-			j = chk_slot(cc->key, cc->cap, chk_key(k));
-			if (!cc->key[j]) {
-				cc->key[j] = chk_key(k);
-				cc->used++;
-			}
-			cc->n[j]++;
+			(*n)++;
 		}
 	return 0;
 }
 
-static uint32_t chk_common(const struct chk_count *cc, const struct pc_check *c)
+static uint32_t chk_common(const struct pc_u64map *cc, const struct pc_check *c)
 {
-	if (!chk_ranked(c) || !cc->cap)
-		return 0;
-	return cc->n[chk_slot(cc->key, cc->cap, chk_key(c))];
-}
+	const uint32_t *n = chk_ranked(c) ? pc_u64map_find(cc, chk_key(c)) : NULL;
 
-static void chk_count_free(struct chk_count *cc)
-{
-	free(cc->key);
-	free(cc->n);
+	return n ? *n : 0;
 }
 
 /* ---- one box ------------------------------------------------------------------ */
@@ -112,7 +63,7 @@ static uint8_t leaf_l3_flag(const struct pc_check *c)
 
 /* Which of b's checks go inline: the PC_LEAF_CHECKS least common RANGE
  * checks (ties: the earlier), the first l3 check being a flag. */
-static void pick_inline(const struct pc_box *b, const struct chk_count *cc, bool *inl)
+static void pick_inline(const struct pc_box *b, const struct pc_u64map *cc, bool *inl)
 {
 	uint32_t idx[PC_BOX_CHECKS], com[PC_BOX_CHECKS], n = 0;
 
@@ -158,7 +109,7 @@ static void ext_add(struct pc_leaf_ext *x, const struct pc_check *c)
 
 /* The entry's checks (in the box's order) and, false when not needed, the
  * rest in x. */
-static bool box_encode(const struct pc_box *b, const struct chk_count *cc, struct pc_leaf_ent *e,
+static bool box_encode(const struct pc_box *b, const struct pc_u64map *cc, struct pc_leaf_ent *e,
 		       struct pc_leaf_ext *x)
 {
 	bool inl[PC_BOX_CHECKS], ext = false;
@@ -199,7 +150,7 @@ static void leaf_out(struct pc_leaf_ent *e, const struct pc_rule_out *o)
 /* The entry template of box bi, its extension and whole box appended when
  * it needs them. */
 static int box_add(struct pc_leaf_tab *lt, const struct pc_ruleset *rs,
-		   const struct pc_rule_out *outs, const struct chk_count *cc,
+		   const struct pc_rule_out *outs, const struct pc_u64map *cc,
 		   uint32_t bi, struct pc_leaf_ent *e, size_t *cap_ext, size_t *cap_box)
 {
 	const struct pc_box *b = &rs->boxes[bi];
@@ -233,7 +184,7 @@ int pc_leaf_build(const struct pc_ruleset *rs, const struct pc_rule_out *outs,
 {
 	_cleanup_free_ uint32_t *tmpl = NULL;   /* box -> template + 1 */
 	_cleanup_free_ struct pc_leaf_ent *te = NULL;
-	struct chk_count cc = { 0 };
+	struct pc_u64map cc = { 0 };
 	size_t cap_ext = 0, cap_box = 0, nt = 0;
 	int r;
 
@@ -257,7 +208,7 @@ int pc_leaf_build(const struct pc_ruleset *rs, const struct pc_rule_out *outs,
 		}
 		lt->ent[i] = te[tmpl[bi] - 1];
 	}
-	chk_count_free(&cc);
+	pc_u64map_free(&cc);
 	if (r < 0) {
 		pc_leaf_tab_clear(lt);
 		return r;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "classifier/shadow.h"
+#include "lib/u64map.h"
 #include "lib/util.h"
 
 static const uint8_t word_width[PC_KEY_WORDS] = PC_WORD_WIDTHS;
@@ -246,13 +247,41 @@ struct entry {
 	uint32_t next; /* entry + 1, or 0 */
 };
 
+/* Boxes wide on all INDEX_LEVELS words (rules without addresses and ports)
+ * would all sit in one list and be tried against every box: they are filed
+ * instead under their blocks on the first two words, in the order of distinct
+ * blocks, where they are narrower than everything (a port and dscp, length,
+ * VLAN...), and a query probes the prefix paths of its blocks on each such
+ * pair of words, at the block lengths some box is filed under. */
+#define NO_WORD PC_KEY_WORDS
 struct index {
 	unsigned words[INDEX_LEVELS];
+	unsigned order[PC_KEY_WORDS];  /* every word by distinct blocks, most first */
 	struct tnode *nodes;
 	size_t nnodes, cap_nodes;
 	struct entry *ents;
 	size_t nents, cap_ents;
+	/* per pair of words (the second NO_WORD: one narrow word only), bit l:
+	 * a wide box filed under a length-l block of that word */
+	uint64_t lens[PC_KEY_WORDS][PC_KEY_WORDS + 1][2];
+	struct pc_u64map heads;        /* pair_key() -> first entry + 1 */
 };
+
+static uint64_t block_key(unsigned w, unsigned len, uint32_t prefix)
+{
+	uint32_t p = len ? prefix & ~(UINT32_MAX >> len) : 0;
+
+	return (uint64_t)w << 40 | (uint64_t)len << 32 | p;
+}
+
+/* The key of blocks (w1, l1, p1) and (w2, l2, p2); never 0. */
+static uint64_t pair_key(unsigned w1, unsigned l1, uint32_t p1, unsigned w2, unsigned l2,
+			 uint32_t p2)
+{
+	uint64_t k = block_key(w1, l1, p1) * 0x100000001b3ull ^ block_key(w2, l2, p2);
+
+	return (k ^ k >> 29) | 1;
+}
 
 static int new_node(struct index *ix, uint32_t *ret)
 {
@@ -262,7 +291,6 @@ static int new_node(struct index *ix, uint32_t *ret)
 	*ret = (uint32_t)ix->nnodes++;
 	return 0;
 }
-
 /* The node for block b under root, created as needed. */
 static int trie_walk(struct index *ix, uint32_t root, struct block b, uint32_t *ret)
 {
@@ -282,9 +310,47 @@ static int trie_walk(struct index *ix, uint32_t root, struct block b, uint32_t *
 	return 0;
 }
 
+/* A box wide on every trie word: into the block index, under its first two
+ * narrow words. */
+static int bucket_add(struct index *ix, const struct pc_box *b, uint32_t box)
+{
+	unsigned w[2] = { ix->order[0], NO_WORD }, n = 0;
+	struct block bl[2] = { { 0 }, { 0 } };
+	uint32_t *head;
+
+	for (unsigned i = 0; i < PC_KEY_WORDS && n < 2; i++) {
+		struct block x = box_block(b, ix->order[i]);
+
+		if (x.len) {
+			w[n] = ix->order[i];
+			bl[n++] = x;
+		}
+	}
+	head = pc_u64map_get(&ix->heads, pair_key(w[0], bl[0].len, bl[0].prefix, w[1], bl[1].len,
+						  bl[1].prefix));
+	if (!head || pc_grow((void **)&ix->ents, &ix->cap_ents, ix->nents + 1, sizeof(*ix->ents)) < 0)
+		return -ENOMEM;
+	ix->ents[ix->nents] = (struct entry){ .box = box, .next = *head };
+	*head = (uint32_t)++ix->nents;
+	ix->lens[w[0]][w[1]][0] |= 1ull << bl[0].len;
+	ix->lens[w[0]][w[1]][1] |= 1ull << bl[1].len;
+	return 0;
+}
+
+static bool wide_on_trie_words(const struct index *ix, const struct pc_box *b)
+{
+	for (unsigned l = 0; l < INDEX_LEVELS; l++)
+		if (box_block(b, ix->words[l]).len)
+			return false;
+	return true;
+}
+
 static int index_add(struct index *ix, const struct pc_box *b, uint32_t box)
 {
 	uint32_t n = 0, sub;
+
+	if (wide_on_trie_words(ix, b))
+		return bucket_add(ix, b, box);
 
 	for (unsigned l = 0;; l++) {
 		if (trie_walk(ix, n, box_block(b, ix->words[l]), &n) < 0)
@@ -335,9 +401,18 @@ static int index_pick_words(struct index *ix, const struct pc_ruleset *rs)
 
 	if (!bitmap)
 		return -ENOMEM;
-	for (unsigned w = 0; w < PC_KEY_WORDS; w++)
+	for (unsigned w = 0; w < PC_KEY_WORDS; w++) {
 		score[w] = distinct_blocks(rs, w, bitmap);
+		ix->order[w] = w;
+	}
 	free(bitmap);
+	for (unsigned i = 1; i < PC_KEY_WORDS; i++) /* insertion sort, most first */
+		for (unsigned j = i; j > 0 && score[ix->order[j]] > score[ix->order[j - 1]]; j--) {
+			unsigned t = ix->order[j];
+
+			ix->order[j] = ix->order[j - 1];
+			ix->order[j - 1] = t;
+		}
 	for (unsigned l = 0; l < INDEX_LEVELS; l++) {
 		unsigned best = 0;
 
@@ -402,6 +477,45 @@ static void query(struct shadow *s, const struct block *bl, unsigned l, uint32_t
 	}
 }
 
+/* Block lengths in lens no longer than bl's. */
+static uint64_t lens_upto(uint64_t lens, struct block bl)
+{
+	return bl.len < 63 ? lens & ((2ull << bl.len) - 1) : lens;
+}
+
+/* Every box of the block index filed under blocks on the prefix paths of b's
+ * blocks on one pair of words. */
+static void query_pair(struct shadow *s, const struct pc_box *b, uint32_t i, unsigned w1,
+		       unsigned w2)
+{
+	const struct index *ix = &s->ix;
+	struct block b1 = box_block(b, w1), b2 = { 0 };
+	uint64_t l1s = lens_upto(ix->lens[w1][w2][0], b1), l2s;
+
+	if (w2 != NO_WORD)
+		b2 = box_block(b, w2);
+	l2s = lens_upto(ix->lens[w1][w2][1], b2);
+	for (; l1s; l1s &= l1s - 1)
+		for (uint64_t m = l2s; m; m &= m - 1) {
+			unsigned l1 = (unsigned)__builtin_ctzll(l1s), l2 = (unsigned)__builtin_ctzll(m);
+			const uint32_t *head = pc_u64map_find(&ix->heads, pair_key(w1, l1, b1.prefix,
+										w2, l2, b2.prefix));
+
+			if (head)
+				visit_list(s, *head, b, i);
+		}
+}
+
+static void query_buckets(struct shadow *s, const struct pc_box *b, uint32_t i)
+{
+	if (!s->ix.heads.used)
+		return;
+	for (unsigned w1 = 0; w1 < PC_KEY_WORDS; w1++)
+		for (unsigned w2 = 0; w2 <= PC_KEY_WORDS; w2++)
+			if (s->ix.lens[w1][w2][0])
+				query_pair(s, b, i, w1, w2);
+}
+
 static void query_box(struct shadow *s, const struct pc_box *b, uint32_t i)
 {
 	struct block bl[INDEX_LEVELS];
@@ -409,6 +523,7 @@ static void query_box(struct shadow *s, const struct pc_box *b, uint32_t i)
 	for (unsigned l = 0; l < INDEX_LEVELS; l++)
 		bl[l] = box_block(b, s->ix.words[l]);
 	query(s, bl, 0, 0, b, i);
+	query_buckets(s, b, i);
 }
 
 /* The first rule covering boxes [first, end) of the current rule, or UINT32_MAX. */
@@ -496,6 +611,7 @@ int pc_shadow_check(const struct pc_config *cfg, const struct pc_ruleset *rs,
 		r = run(&s, cfg, diags);
 	free(s.ix.nodes);
 	free(s.ix.ents);
+	pc_u64map_free(&s.ix.heads);
 	free(s.cnt);
 	free(s.stamp);
 	free(s.touched);

@@ -32,6 +32,10 @@ int pc_tree_build(const struct pc_ruleset *rs, struct pc_tree **ret);
 void pc_tree_free(struct pc_tree *t);
 static inline void pc_tree_freep(struct pc_tree **t) { if (*t) pc_tree_free(*t); }
 
+/* How much of the rule set the slow path holds, one line for the summaries
+ * of pktclassctl check and pktclassd --check ("none" when nothing). */
+void pc_tree_slow_summary(const struct pc_tree *t, char *buf, size_t len);
+
 /* 1 << the key's packet class (pktclass.h, PC_PKT_CLASSES). */
 uint32_t pc_pkt_class(const struct pc_key *k);
 

@@ -4,6 +4,7 @@
  * the kernel which interfaces exist. */
 #include <errno.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,8 +48,18 @@ static int tree_diag(struct pc_diags *d, int r)
 	if (r == -ENOMEM)
 		return r;
 	return pc_diags_add(d, PC_SEV_ERROR, (struct pc_pos){}, "cannot build the lookup trees: %s",
-			    r == -E2BIG ? "the rules do not fit the lookup limits (trees, depth, "
-					  "leaf size)" : strerror(-r)) ?: r;
+			    strerror(-r)) ?: r;
+}
+
+/* Rules some of whose boxes are in slow leaves: a warning, never a refusal. */
+static int slow_diag(struct pc_diags *d, const struct pc_tree *t)
+{
+	char slow[160];
+
+	if (!t->slow_leaves)
+		return 0;
+	pc_tree_slow_summary(t, slow, sizeof(slow));
+	return pc_diags_add(d, PC_SEV_WARNING, (struct pc_pos){}, "slower lookups for %s", slow);
 }
 
 /* Compile and everything after it; 0 or -errno. */
@@ -61,8 +72,7 @@ static int derive(struct pc_loaded *l, struct pc_diags *d)
 		r = pc_shadow_check(l->cfg, l->rs, d);
 	if (r >= 0) {
 		r = pc_tree_build(l->rs, &l->tree);
-		if (r < 0)
-			r = tree_diag(d, r);
+		r = r < 0 ? tree_diag(d, r) : slow_diag(d, l->tree);
 	}
 	if (r >= 0)
 		r = pc_ruleset_resolve_redirects(l->cfg, l->rs, d);

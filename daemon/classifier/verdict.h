@@ -25,9 +25,10 @@ void pc_loaded_clear(struct pc_loaded *l);
  * may change it by fstat on that descriptor and its directories
  * (pc_config_check_perms, with euid the caller's), parse what that same
  * descriptor reads, compile, look for rules that can never match, build
- * the lookup trees, and look up each redirect target among the interfaces
- * that exist now (a missing one is a warning: the rule passes its packets
- * until the interface appears).  Parsing goes on after a refusal of the
+ * the lookup trees (a warning when some rules need slow leaves), and look
+ * up each redirect target among the interfaces that exist now (a missing
+ * one is a warning: the rule passes its packets until the interface
+ * appears).  Parsing goes on after a refusal of the
  * file's permissions, so that every error is listed at once.
  * 0 with *ret filled when d holds no error; else a negative errno and *ret
  * untouched. */

@@ -142,6 +142,7 @@ static uint64_t table_bytes(const struct summary *s)
 static void summary_text(const struct summary *s)
 {
 	const struct pc_gen_cfg *g = &s->t->cfg;
+	char slow[160];
 
 	printf("%s: ok\n", s->path);
 	printf("rules:            %" PRIu32 "\n", s->rs->nrules);
@@ -153,6 +154,8 @@ static void summary_text(const struct summary *s)
 	printf("trees:            %" PRIu32 " (%zu nodes, depth %" PRIu32 ", largest leaf %" PRIu32
 	       ", %zu leaf entries)\n", g->ntrees, s->t->nnodes, g->max_depth, g->max_leaf,
 	       s->t->nleaf);
+	pc_tree_slow_summary(s->t, slow, sizeof(slow));
+	printf("slow path:        %s\n", slow);
 	printf("memory:           %" PRIu64 " bytes of trees, %" PRIu64 " bytes of tables in all\n",
 	       tree_bytes(s->t), table_bytes(s));
 	printf("compile time:     %.3f ms, tree build %.3f ms\n", s->rs->compile_usec / 1000.0,
@@ -208,6 +211,10 @@ static void summary_json(const struct summary *s)
 		pc_json_kv_u64(&j, "depth", s->t->cfg.max_depth);
 		pc_json_kv_u64(&j, "max_leaf", s->t->cfg.max_leaf);
 		pc_json_kv_u64(&j, "leaf_entries", s->t->nleaf);
+		pc_json_kv_u64(&j, "slow_leaves", s->t->slow_leaves);
+		pc_json_kv_u64(&j, "slow_entries", s->t->slow_entries);
+		pc_json_kv_u64(&j, "slow_max", s->t->slow_max);
+		pc_json_kv_u64(&j, "slow_rules", s->t->slow_rules);
 		pc_json_kv_u64(&j, "memory_bytes", tree_bytes(s->t));
 		pc_json_kv_u64(&j, "table_bytes", table_bytes(s));
 		pc_json_object_end(&j);

@@ -48,6 +48,7 @@ int pc_load_config(const char *path, struct pc_loaded *ret, size_t *nwarnings,
 void pc_print_summary(FILE *f, const char *path, const struct pc_loaded *l, size_t nwarnings)
 {
 	const struct pc_tree *t = l->tree;
+	char slow[160];
 
 	fprintf(f, "config:            %s\n", path);
 	fprintf(f, "rules:             %u\n", l->rs->nrules);
@@ -58,6 +59,8 @@ void pc_print_summary(FILE *f, const char *path, const struct pc_loaded *l, size
 	fprintf(f, "warnings:          %zu\n", nwarnings);
 	fprintf(f, "trees:             %u (%zu nodes, %zu leaf entries, depth %u, largest leaf %u)\n",
 		t->cfg.ntrees, t->nnodes, t->nleaf, t->cfg.max_depth, t->cfg.max_leaf);
+	pc_tree_slow_summary(t, slow, sizeof(slow));
+	fprintf(f, "slow path:         %s\n", slow);
 	fprintf(f, "build time:        compile %.1f ms, trees %.1f ms\n",
 		(double)l->rs->compile_usec / 1000.0, (double)t->build_usec / 1000.0);
 }
