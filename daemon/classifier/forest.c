@@ -15,16 +15,18 @@
 
 #define ETH_P_IPV6 0x86ddu
 
-/* Kernel memory for the nodes and leaf entries of all trees; each tree may
- * take at most its boxes' share (PER_BOX) or GROUP_MIN, whichever is more. */
-#define PC_TREE_MEM_MAX (80ull << 20)
-#define PER_BOX 4096u
-#define GROUP_MIN (8u << 20)
-/* Build work a tree may take: box-list entries over its nodes, per box of
- * its group (ClassBench trees take 2 to 70; the mixed trees that blow up
- * thousands), plus a floor. */
-#define WORK_PER_BOX 64u
-#define WORK_MIN (256u << 10)
+/* The defaults of struct pc_tree_opts: kernel memory for the nodes and leaf
+ * entries of all trees, and per tree at most its boxes' share or a floor,
+ * whichever is more; build work (box-list entries over a tree's nodes) per
+ * box of its group (ClassBench trees take 2 to 70, the mixed trees that blow
+ * up thousands) plus a floor. */
+static const struct pc_tree_opts defaults = {
+	.mem_max = 80u << 20,
+	.mem_per_box = 4096,
+	.mem_min = 8u << 20,
+	.work_per_box = 64,
+	.work_min = 256u << 10,
+};
 
 enum {
 	G_SRC_DST, G_SRC, G_DST, G_DPORT, G_SPORT, /* the 5-tuple groups */
@@ -43,13 +45,13 @@ static bool addr_narrow(const struct tb_box *b, unsigned w0)
 	return tb_fixed_bits(b, w0, 4) >= (v6 ? 48u : 16u);
 }
 
-/* The key beyond the 5-tuple that the box fixes most of, if any fixes enough
- * to cut on (vlan: 6 of 13 bits, dscp 4 of 7, length 8 of 18, tcp_flags 2). */
+/* The key beyond the 5-tuple that the box fixes the most bits of beyond a
+ * minimum (so that a VLAN id wins over a length range), if it fixes any. */
 static unsigned extra_group(const struct tb_box *b)
 {
 	static const struct { uint8_t word, min, group; } keys[] = {
-		{ PC_W_VLAN, 6, G_VLAN }, { PC_W_DSCP, 4, G_DSCP }, { PC_W_LEN, 8, G_LEN },
-		{ PC_W_TCPFLAGS, 2, G_TCPFL },
+		{ PC_W_VLAN, 1, G_VLAN }, { PC_W_DSCP, 1, G_DSCP }, { PC_W_LEN, 1, G_LEN },
+		{ PC_W_TCPFLAGS, 1, G_TCPFL },
 	};
 	unsigned best = G_REST, most = 0;
 
@@ -167,6 +169,7 @@ static int groups_make(const struct tb_box *bx, size_t nboxes, struct group *g)
 
 struct forest {
 	struct tb_builder B;
+	const struct pc_tree_opts *o;
 	struct pc_gen_cfg *gc;
 	uint32_t order[PC_MAX_TREES][5]; /* {min_rule, root, depth, leaf, classes} */
 	size_t mem_left;
@@ -217,7 +220,7 @@ static int tree_fit(struct forest *F, uint32_t *v, uint32_t n, size_t budget)
 		return -ENOMEM;
 	for (size_t a = 0; a < ELEMENTSOF(spfacs) && r == -E2BIG; a++) {
 		memcpy(copy, v, n * sizeof(*v));
-		tb_begin(&F->B, spfacs[a], budget, (uint64_t)n * WORK_PER_BOX + WORK_MIN);
+		tb_begin(&F->B, spfacs[a], budget, (uint64_t)n * F->o->work_per_box + F->o->work_min);
 		r = tb_build(&F->B, copy, n, &root);
 		if (r == -E2BIG && tb_rollback(&F->B) < 0)
 			return -ENOMEM;
@@ -232,10 +235,12 @@ static int tree_fit(struct forest *F, uint32_t *v, uint32_t n, size_t budget)
  * fits, else its two halves (box order) apart, else one slow leaf. */
 static int group_fit(struct forest *F, uint32_t *v, uint32_t n, uint32_t spare)
 {
-	size_t budget = (size_t)n * PER_BOX > GROUP_MIN ? (size_t)n * PER_BOX : GROUP_MIN;
+	size_t budget = (size_t)n * F->o->mem_per_box;
 	uint32_t root, half = n / 2;
 	int r;
 
+	if (budget < F->o->mem_min)
+		budget = F->o->mem_min;
 	if (budget > F->mem_left)
 		budget = F->mem_left;
 	r = tree_fit(F, v, n, budget);
@@ -321,11 +326,17 @@ static int slow_stats(const struct pc_ruleset *rs, struct pc_tree *t)
 
 int pc_tree_build(const struct pc_ruleset *rs, struct pc_tree **ret)
 {
+	return pc_tree_build_opts(rs, &defaults, ret);
+}
+
+int pc_tree_build_opts(const struct pc_ruleset *rs, const struct pc_tree_opts *o,
+		       struct pc_tree **ret)
+{
 	uint64_t start = pc_now_usec(CLOCK_MONOTONIC);
 	struct group g[N_GROUPS] = { 0 };
 	_cleanup_free_ struct tb_box *bx = NULL;
 	struct pc_tree *t = NULL;
-	struct forest F = { .mem_left = PC_TREE_MEM_MAX };
+	struct forest F = { .o = o, .mem_left = o->mem_max };
 	int r;
 
 	if (rs->nboxes > UINT32_MAX / 2)

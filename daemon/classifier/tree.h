@@ -25,10 +25,23 @@ struct pc_tree {
 	uint64_t build_usec;
 };
 
-/* Build the lookup structure for rs.  Must respect PC_MAX_TREES,
- * PC_MAX_DEPTH and PC_MAX_LEAF, and preserve first-match semantics exactly.
- * Returns 0, -ENOMEM, or -E2BIG when the limits cannot be met. */
+/* Build the lookup structure for rs: trees within PC_MAX_TREES, PC_MAX_DEPTH
+ * and PC_MAX_LEAF (and slow leaves beyond), first-match semantics exactly,
+ * for every rule set.  Returns 0 or -ENOMEM. */
 int pc_tree_build(const struct pc_ruleset *rs, struct pc_tree **ret);
+
+/* What a build may spend before it falls back (a smaller space factor, a
+ * group split in two, one slow leaf): kernel memory of all trees' nodes and
+ * leaf entries, and per tree its group's boxes times mem_per_box, at least
+ * mem_min; build work (box-list entries over a tree's nodes) per box plus
+ * work_min.  pc_tree_build() uses defaults; tests pass small ones to reach
+ * every fallback with small rule sets. */
+struct pc_tree_opts {
+	size_t mem_max, mem_per_box, mem_min;
+	uint64_t work_per_box, work_min;
+};
+int pc_tree_build_opts(const struct pc_ruleset *rs, const struct pc_tree_opts *o,
+		       struct pc_tree **ret);
 void pc_tree_free(struct pc_tree *t);
 static inline void pc_tree_freep(struct pc_tree **t) { if (*t) pc_tree_free(*t); }
 

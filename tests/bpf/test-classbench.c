@@ -62,7 +62,14 @@ static void set_free(struct set *s)
 	pc_config_free(s->cfg);
 }
 
-static int set_load(struct pc_dp *dp, const char *rules, struct set *s, uint32_t *att)
+/* Small build budgets (groups split, slow leaves), to run the slow path on
+ * small sets; o NULL: the defaults. */
+static const struct pc_tree_opts tiny = {
+	.mem_max = 2u << 20, .mem_per_box = 48, .mem_min = 4096, .work_per_box = 4, .work_min = 256,
+};
+
+static int set_load(struct pc_dp *dp, const char *rules, struct set *s, uint32_t *att,
+		    const struct pc_tree_opts *o)
 {
 	struct pc_iface ifc = { .attach = { att[0], att[1], att[2] } };
 	struct pc_diags d;
@@ -74,7 +81,7 @@ static int set_load(struct pc_dp *dp, const char *rules, struct set *s, uint32_t
 	if (r < 0)
 		pc_diags_print(&d, stderr);
 	pc_diags_clear(&d);
-	r = r ?: pc_tree_build(s->rs, &s->t);
+	r = r ?: o ? pc_tree_build_opts(s->rs, o, &s->t) : pc_tree_build(s->rs, &s->t);
 	r = r ?: pc_dp_gen_prepare(dp, s->rs, s->t, 1, &s->g);
 	if (r < 0)
 		return r;
@@ -155,12 +162,14 @@ static void run_trace(const char *name, const struct set *s, const struct ts_pkt
 }
 
 static void run_set(struct pc_dp *dp, uint32_t *att, const char *name, const char *rules,
-		    const struct ts_pkt *p, size_t n)
+		    const struct ts_pkt *p, size_t n, const struct pc_tree_opts *o)
 {
 	struct set s = { 0 };
-	int r = set_load(dp, rules, &s, att);
+	int r = set_load(dp, rules, &s, att, o);
 
 	CHECK(r == 0, "%s: load: %s", name, strerror(-r));
+	if (r == 0 && o)
+		CHECK(s.t->slow_leaves > 0, "%s: small budgets but no slow leaf", name);
 	if (r == 0)
 		run_trace(name, &s, p, n);
 	set_free(&s);
@@ -168,14 +177,14 @@ static void run_set(struct pc_dp *dp, uint32_t *att, const char *name, const cha
 
 /* RULES and TRACE files (made by a command whose result is made). */
 static void run_file_pair(struct pc_dp *dp, uint32_t *att, const char *name, const char *rules,
-			  const char *trace, int made)
+			  const char *trace, int made, const struct pc_tree_opts *o)
 {
 	_cleanup_free_ struct ts_pkt *p = NULL;
 	ssize_t n = made < 0 ? made : ts_trace_load(trace, &p);
 
 	CHECK(n > 0, "%s: no trace: %s", name, strerror(n < 0 ? (int)-n : ENODATA));
 	if (n > 0)
-		run_set(dp, att, name, rules, p, (size_t)n);
+		run_set(dp, att, name, rules, p, (size_t)n, o);
 }
 
 /* Run a command; 0 when it exited 0. */
@@ -224,7 +233,7 @@ static void run_builtin(struct pc_dp *dp, uint32_t *att)
 			n = trace_of(path, big ? sample : 0, &p);
 			CHECK(n > 0, "%s: no trace: %s", name, strerror(n < 0 ? (int)-n : ENODATA));
 			if (n > 0)
-				run_set(dp, att, name, path, p, (size_t)n);
+				run_set(dp, att, name, path, p, (size_t)n, NULL);
 		}
 }
 
@@ -246,15 +255,19 @@ static void run_mixed(struct pc_dp *dp, uint32_t *att, const char *gen, const ch
 		snprintf(trace, sizeof(trace), "%s/%s.trace", tmp, sets[i].name);
 		snprintf(cmd, sizeof(cmd), "'%s' %s --label -o '%s' --trace '%s' 2>/dev/null", gen,
 			 sets[i].args, rules, trace);
-		run_file_pair(dp, att, sets[i].name, rules, trace, run_cmd(cmd));
+		run_file_pair(dp, att, sets[i].name, rules, trace, run_cmd(cmd), NULL);
 	}
 	if (data) {
 		snprintf(rules, sizeof(rules), "%s/issue17.yaml", data);
 		snprintf(trace, sizeof(trace), "%s/issue17.trace", tmp);
 		snprintf(cmd, sizeof(cmd), "'%s' trace '%s' --seed 5 --repeat 40 --label -o '%s'",
 			 gen, rules, trace);
-		run_file_pair(dp, att, "issue17", rules, trace, run_cmd(cmd));
+		run_file_pair(dp, att, "issue17", rules, trace, run_cmd(cmd), NULL);
 	}
+	/* the slow path of a forest's own fallbacks, on a small set */
+	snprintf(rules, sizeof(rules), "%s/mixed_300.yaml", tmp);
+	snprintf(trace, sizeof(trace), "%s/mixed_300.trace", tmp);
+	run_file_pair(dp, att, "mixed_300 tiny", rules, trace, 0, &tiny);
 	for (int big = 0; dir && big < 2; big++) {
 		char name[32], v4trace[600], v4[600];
 
@@ -266,7 +279,7 @@ static void run_mixed(struct pc_dp *dp, uint32_t *att, const char *gen, const ch
 		snprintf(cmd, sizeof(cmd), "'%s' --seed 7 --count %d -o '%s' '%s' && '%s' v6 '%s' "
 			 "--trace-in '%s' --label -o '%s' --trace '%s'", getenv("PC_CLASSBENCH_TRACE"),
 			 big ? 3000 : 0, v4trace, v4, gen, v4, v4trace, rules, trace);
-		run_file_pair(dp, att, name, rules, trace, run_cmd(cmd));
+		run_file_pair(dp, att, name, rules, trace, run_cmd(cmd), NULL);
 	}
 }
 
@@ -294,7 +307,7 @@ static int run_tests(int argc, char **argv)
 		for (int i = 1; i + 1 < argc; i += 2) {
 			const char *b = strrchr(argv[i], '/');
 
-			run_file_pair(dp, att, b ? b + 1 : argv[i], argv[i], argv[i + 1], 0);
+			run_file_pair(dp, att, b ? b + 1 : argv[i], argv[i], argv[i + 1], 0, NULL);
 		}
 	} else if (getenv("PC_GEN_MIXED")) {
 		char tmp[] = "/tmp/pc-mixed-XXXXXX", cmd[64];

@@ -338,16 +338,67 @@ static struct pc_ruleset *compile_ok(const struct pc_config *c, const char *what
 	return compile_ok_warn(c, what, NULL);
 }
 
-static void run_classbench(const char *name, size_t sample, bool stats)
+/* Small budgets: groups split, trees fall back to slow leaves, even for small
+ * rule sets. */
+static const struct pc_tree_opts tiny = {
+	.mem_max = 2u << 20, .mem_per_box = 48, .mem_min = 4096, .work_per_box = 4, .work_min = 256,
+};
+
+/* A tree of rs (with opts, NULL: the defaults) that holds the invariants and
+ * classifies like the reference.  want_fallback: slow leaves and more trees
+ * than groups must have been needed. */
+static void check_build(const struct pc_ruleset *rs, const char *what, size_t sample,
+			const struct pc_tree_opts *o, bool want_fallback, bool stats)
+{
+	struct walk_stats st = { 0 };
+	struct pc_tree *t = NULL;
+	int r = o ? pc_tree_build_opts(rs, o, &t) : pc_tree_build(rs, &t);
+
+	CHECK(r == 0, "%s: tree build: %d", what, r);
+	if (r < 0)
+		return;
+	check_structure(rs, t, what);
+	if (want_fallback)
+		CHECK(t->slow_leaves > 0 && t->slow_rules > 0 && t->slow_max > PC_MAX_LEAF &&
+		      t->cfg.ntrees > 6, "%s: tiny budgets: %zu slow leaves, %u trees", what,
+		      t->slow_leaves, t->cfg.ntrees);
+	compare(rs, t, what, sample, sample, stats ? &st : NULL);
+	if (stats)
+		report(what, rs, t, &st);
+	pc_tree_free(t);
+}
+
+/* A config file of tests/data/mixed (scripts/gen-mixed's format). */
+static void run_config(const char *path, const struct pc_tree_opts *o, bool want_fallback)
+{
+	struct pc_config *c = NULL;
+	struct pc_ruleset *rs = NULL;
+	struct pc_diags d;
+	char what[128];
+	int r;
+
+	snprintf(what, sizeof(what), "%s%s", strrchr(path, '/') + 1, o ? " (tiny budgets)" : "");
+	pc_diags_init(&d, path);
+	r = pc_config_load(path, &c, &d);
+	CHECK(r == 0, "%s: load: %d", path, r);
+	if (r == 0)
+		rs = compile_ok(c, what);
+	if (rs) {
+		check_build(rs, what, 4 * rs->nboxes, o, want_fallback, true);
+		pc_ruleset_free(rs);
+	}
+	pc_config_free(c);
+	pc_diags_clear(&d);
+}
+
+static void run_classbench_opts(const char *name, size_t sample, bool stats,
+				const struct pc_tree_opts *o)
 {
 	_cleanup_free_ char *path = NULL;
 	struct cb_rule *v = NULL;
 	struct pc_ruleset *rs;
 	struct pc_config *c;
-	struct pc_tree *t = NULL;
-	struct walk_stats st = { 0 };
 	size_t n, nwarn = 0;
-	int r;
 
 	assert(asprintf(&path, "%s/%s", cb_dir(), name) > 0);
 	n = cb_load(path, &v);
@@ -360,19 +411,16 @@ static void run_classbench(const char *name, size_t sample, bool stats)
 		/* one box a rule, but ICMP-with-port rules (fw2, fw4) can never match */
 		CHECK(rs->nboxes + nwarn == n, "%s: %zu boxes + %zu warnings for %zu rules", name,
 		      rs->nboxes, nwarn, n);
-		r = pc_tree_build(rs, &t);
-		CHECK(r == 0, "%s: tree build: %d", name, r);
-		if (r == 0) {
-			check_structure(rs, t, name);
-			compare(rs, t, name, sample, sample, &st);
-			if (stats)
-				report(name, rs, t, &st);
-			pc_tree_free(t);
-		}
+		check_build(rs, o ? "tiny budgets" : name, sample, o, o != NULL, stats);
 		pc_ruleset_free(rs);
 	}
 	config_free(c);
 	free(v);
+}
+
+static void run_classbench(const char *name, size_t sample, bool stats)
+{
+	run_classbench_opts(name, sample, stats, NULL);
 }
 
 /* ---- synthetic rule sets --------------------------------------------------- */
@@ -635,6 +683,11 @@ int main(int argc, char **argv)
 	}
 	test_empty();
 	test_overlap();
+	/* issue 17: refused before slow leaves and the groups beyond the 5-tuple */
+	run_config("tests/data/mixed/issue17.yaml", NULL, false);
+	run_config("tests/data/mixed/issue17.yaml", &tiny, false);
+	run_classbench_opts("acl1_1k", 1000, true, &tiny);
+	run_classbench_opts("fw1_1k", 1000, true, &tiny);
 	for (unsigned i = 0; i < 12; i++) {
 		snprintf(name, sizeof(name), "%s_1k", families[i]);
 		run_classbench(name, 1000, true);
