@@ -122,8 +122,9 @@ struct pc_work {
 	__u32 best;   /* nrules, read back as a value the verifier does not know */
 	__u32 hit;    /* leaf entry of the match, UINT32_MAX: none (default rule) */
 	__u32 cls;    /* 1 << the packet's class (pc_pkt_class), read back like best */
-	/* The slow leaf each tree's walk reached (count 0: none), scanned
-	 * after all trees (pc_slow_scan). */
+	/* The slow leaves the walks reached, scanned after all trees
+	 * (pc_slow_scan): nslow of them. */
+	__u32 nslow;
 	__u32 slow_base[PC_MAX_TREES];
 	__u32 slow_cnt[PC_MAX_TREES];
 };
@@ -331,7 +332,8 @@ static __always_inline __u32 pc_scan(const struct pc_tabs *tb, __u32 t, __u32 ba
 
 /* The slow leaves (more than PC_MAX_LEAF boxes, kind PC_NODE_SLOW) that the
  * walks reached, after all trees: one bpf_loop() whose callback checks one
- * entry at a time, leaf after leaf, which the verifier checks once however
+ * entry at a time, leaf after leaf (not called when no walk reached one),
+ * which the verifier checks once however
  * long the leaves, at the price of a call and a return per entry.  One call
  * site after the tree loop: a call per tree would have the verifier walk the
  * trees after it once more for each. */
@@ -350,7 +352,7 @@ static long pc_slow_step(__u32 i, void *ctx)
 	const struct pc_work *w = bpf_map_lookup_elem(&work, &zero);
 	int h;
 
-	if (!tab || !w || k >= PC_MAX_TREES || k >= pc_cfg.ntrees)
+	if (!tab || !w || k >= PC_MAX_TREES || k >= w->nslow)
 		return 1;
 	if (s->pos >= w->slow_cnt[k])
 		goto next;
@@ -382,7 +384,7 @@ static __always_inline __u32 pc_slow_scan(struct pc_work *w, __u32 best)
 {
 	struct pc_slow s = { .best = best, .hit = PC_NO_HIT };
 
-	if (!pc_has_slow)
+	if (!pc_has_slow || !w->nslow)
 		return best;
 	/* at most every entry and a step to the next leaf per tree; the
 	 * callback ends the loop after the last tree */
@@ -421,6 +423,7 @@ static __always_inline __u32 pc_classify(struct pc_work *w)
 	w->best = pc_cfg.nrules;
 	w->hit = PC_NO_HIT;
 	w->cls = pc_pkt_class(w->kw);
+	w->nslow = 0;
 	best = *(volatile __u32 *)&w->best;
 	if (!tb.nodes || !tb.leaf)
 		return best;
@@ -430,7 +433,6 @@ static __always_inline __u32 pc_classify(struct pc_work *w)
 
 		if (t >= pc_cfg.ntrees)
 			break;
-		w->slow_cnt[t] = 0;
 		/* and again per tree: what the comparisons below taught the
 		 * verifier about best would make it precise too; and the same
 		 * for the class, whose bits each tree's test would teach it */
@@ -441,8 +443,13 @@ static __always_inline __u32 pc_classify(struct pc_work *w)
 			continue;
 		pc_descend(&tb, t, best, &base, &count, &slow);
 		if (pc_has_slow && slow) {
-			w->slow_base[t] = base;
-			w->slow_cnt[t] = count;
+			__u32 i = w->nslow;
+
+			if (i < PC_MAX_TREES) {
+				w->slow_base[i] = base;
+				w->slow_cnt[i] = count;
+				w->nslow = i + 1;
+			}
 		} else
 			best = pc_scan(&tb, t, base, count, best);
 	}

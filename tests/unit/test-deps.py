@@ -31,6 +31,7 @@ MAIN_SCRIPTS = ["scripts/run-tests", "scripts/demo", "scripts/deps.sh", "scripts
 # The benchmarks and what they run.
 BENCH_SCRIPTS = ["scripts/bench-classify", "scripts/bench-hops", "scripts/bench-peers",
                  "scripts/bench-reload", "scripts/ab-classify", "scripts/check-classbench-full",
+                 "scripts/check-mixed-full",
                  "scripts/classbench2yaml", "scripts/peers/cbpeers", "scripts/peers/cbrules.py",
                  "scripts/peers/reload-bench", "scripts/peers/report"]
 # The project's own programs (tests run them from the build or the install).
