@@ -121,7 +121,7 @@ struct pc_work {
 	__u32 l3_off; /* where the parser found the L3 header */
 	__u32 best;   /* nrules, read back as a value the verifier does not know */
 	__u32 hit;    /* leaf entry of the match, UINT32_MAX: none (default rule) */
-	__u32 cls;    /* 1 << the packet's class (pc_pkt_class), read back like best */
+	__u32 cls;    /* the packet's class (pc_pkt_class), read back like best */
 	/* The slow leaves the walks reached, scanned after all trees
 	 * (pc_slow_scan): nslow of them. */
 	__u32 nslow;
@@ -395,7 +395,7 @@ static __always_inline __u32 pc_slow_scan(struct pc_work *w, __u32 best)
 	return s.best;
 }
 
-/* pktclass.h, PC_PKT_CLASSES: 1 << the packet's class. */
+/* pktclass.h, PC_PKT_CLASSES: the packet's class. */
 static __always_inline __u32 pc_pkt_class(const __u32 *kw)
 {
 	__u32 l3 = kw[PC_W_L3], p = kw[PC_W_PROTO], c;
@@ -403,7 +403,7 @@ static __always_inline __u32 pc_pkt_class(const __u32 *kw)
 	c = l3 == PC_ETH_P_IP ? 0 : l3 == PC_ETH_P_IPV6 ? 4 : 8;
 	c += p == PC_IPPROTO_TCP ? 0 : p == PC_IPPROTO_UDP ? 1 :
 	     p == PC_IPPROTO_SCTP || p == PC_IPPROTO_UDPLITE ? 2 : 3;
-	return 1u << (c * 2 + (kw[PC_W_VLAN] != PC_VLAN_NONE));
+	return c * 2 + (kw[PC_W_VLAN] != PC_VLAN_NONE);
 }
 
 static __always_inline __u32 pc_classify(struct pc_work *w)
@@ -439,7 +439,7 @@ static __always_inline __u32 pc_classify(struct pc_work *w)
 		w->best = best;
 		best = *(volatile __u32 *)&w->best;
 		cls = *(volatile __u32 *)&w->cls;
-		if (pc_cfg.min_rule[t] >= best || !(pc_cfg.cls[t] & cls))
+		if (pc_cfg.cmin[t][cls & 31] >= best)
 			continue;
 		pc_descend(&tb, t, best, &base, &count, &slow);
 		if (pc_has_slow && slow) {

@@ -240,16 +240,17 @@ struct pc_gen_cfg {
 	 * walks each tree's loops only that far. */
 	__u8 depth[PC_MAX_TREES];
 	__u8 leaf[PC_MAX_TREES];
-	/* Bit pc_pkt_class() of the packets that can match a box of each tree:
-	 * a tree without is not walked (the VLAN tree for untagged packets...). */
-	__u32 cls[PC_MAX_TREES];
+	/* Per tree and packet class (below, index & 31): the best rule of a
+	 * box of the tree that can hold for packets of that class, UINT32_MAX
+	 * for none; the tree is not walked for a packet that cannot beat it
+	 * (the VLAN tree for untagged packets, the TCP-flags tree for UDP...). */
+	__u32 cmin[PC_MAX_TREES][32];
 };
 
 /* A packet's class, for skipping trees: (l3 * 4 + l4) * 2 + tagged, where
  * l3 is 0 IPv4, 1 IPv6, 2 other; l4 0 TCP, 1 UDP, 2 SCTP or UDP-Lite, 3 any
  * other protocol or none; tagged: it has a VLAN id. */
 #define PC_PKT_CLASSES 24
-#define PC_CLS_ALL ((1u << PC_PKT_CLASSES) - 1)
 
 /* ---- outcomes ------------------------------------------------------------ */
 enum pc_action {
@@ -482,7 +483,7 @@ PC_ASSERT_SIZE(struct pc_leaf_ext, 64);
 PC_ASSERT_OFF(struct pc_leaf_ext, word, 6);
 PC_ASSERT_OFF(struct pc_leaf_ext, r, 24);
 PC_ASSERT_OFF(struct pc_node, base, 4);
-PC_ASSERT_SIZE(struct pc_gen_cfg, 24 + 14 * PC_MAX_TREES);
+PC_ASSERT_SIZE(struct pc_gen_cfg, 24 + 10 * PC_MAX_TREES + 128 * PC_MAX_TREES);
 PC_ASSERT_OFF(struct pc_gen_cfg, root, 24);
 PC_ASSERT_SIZE(struct pc_rule_out, 24);
 PC_ASSERT_OFF(struct pc_rule_out, mark, 12);

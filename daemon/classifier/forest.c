@@ -167,33 +167,46 @@ static int groups_make(const struct tb_box *bx, size_t nboxes, struct group *g)
 
 /* ---- one group's trees ------------------------------------------------------ */
 
+/* A tree of the forest, until they are sorted into pc_gen_cfg. */
+struct tree_info {
+	uint32_t min_rule, root, depth, leaf;
+	uint32_t cmin[32];
+};
+
 struct forest {
 	struct tb_builder B;
 	const struct pc_tree_opts *o;
 	struct pc_gen_cfg *gc;
-	uint32_t order[PC_MAX_TREES][5]; /* {min_rule, root, depth, leaf, classes} */
+	struct tree_info order[PC_MAX_TREES];
 	size_t mem_left;
 	uint32_t depth, leaf;           /* over all trees */
 };
 
-static uint32_t list_classes(const struct tb_builder *B, const uint32_t *v, uint32_t n)
+/* Per packet class the best rule of the boxes v (in rule order). */
+static void list_classes(const struct tb_builder *B, const uint32_t *v, uint32_t n, uint32_t *cmin)
 {
-	uint32_t cls = 0;
+	uint32_t left = (1u << PC_PKT_CLASSES) - 1;
 
-	for (uint32_t i = 0; i < n && cls != PC_CLS_ALL; i++)
-		cls |= box_classes(&B->bx[v[i]]);
-	return cls;
+	for (unsigned c = 0; c < 32; c++)
+		cmin[c] = UINT32_MAX;
+	for (uint32_t i = 0; i < n && left; i++) {
+		uint32_t cls = box_classes(&B->bx[v[i]]) & left;
+
+		left &= ~cls;
+		for (; cls; cls &= cls - 1)
+			cmin[__builtin_ctz(cls)] = B->bx[v[i]].rule;
+	}
 }
 
-static int tree_add(struct forest *F, uint32_t root, uint32_t min_rule, uint32_t cls)
+static int tree_add(struct forest *F, uint32_t root, const uint32_t *v, uint32_t n)
 {
+	struct tree_info *ti = &F->order[F->gc->ntrees];
+
 	if (F->gc->ntrees >= PC_MAX_TREES)
 		return -E2BIG;
-	F->order[F->gc->ntrees][0] = min_rule;
-	F->order[F->gc->ntrees][1] = root;
-	F->order[F->gc->ntrees][2] = F->B.max_depth;
-	F->order[F->gc->ntrees][3] = F->B.max_leaf;
-	F->order[F->gc->ntrees][4] = cls;
+	*ti = (struct tree_info){ .min_rule = F->B.bx[v[0]].rule, .root = root,
+				  .depth = F->B.max_depth, .leaf = F->B.max_leaf };
+	list_classes(&F->B, v, n, ti->cmin);
 	F->gc->ntrees++;
 	if (F->B.max_depth > F->depth)
 		F->depth = F->B.max_depth;
@@ -228,7 +241,7 @@ static int tree_fit(struct forest *F, uint32_t *v, uint32_t n, size_t budget)
 	if (r < 0)
 		return r;
 	F->mem_left -= tree_bytes(&F->B) < F->mem_left ? tree_bytes(&F->B) : F->mem_left;
-	return tree_add(F, root, F->B.bx[v[0]].rule, list_classes(&F->B, v, n));
+	return tree_add(F, root, v, n);
 }
 
 /* Trees for v, with `spare` tree slots beyond the one it has: one tree if it
@@ -254,14 +267,14 @@ static int group_fit(struct forest *F, uint32_t *v, uint32_t n, uint32_t spare)
 	}
 	tb_begin(&F->B, 1.0, SIZE_MAX, UINT64_MAX);
 	r = tb_build_linear(&F->B, v, n, &root);
-	return r < 0 ? r : tree_add(F, root, F->B.bx[v[0]].rule, list_classes(&F->B, v, n));
+	return r < 0 ? r : tree_add(F, root, v, n);
 }
 
 static int tree_cmp_min_rule(const void *a, const void *b)
 {
-	const uint32_t *x = a, *y = b; /* {min_rule, ...} */
+	const struct tree_info *x = a, *y = b;
 
-	return x[0] < y[0] ? -1 : x[0] > y[0];
+	return x->min_rule < y->min_rule ? -1 : x->min_rule > y->min_rule;
 }
 
 static int build_trees(struct forest *F, struct group *g)
@@ -284,11 +297,11 @@ static int build_trees(struct forest *F, struct group *g)
 	}
 	qsort(F->order, F->gc->ntrees, sizeof(F->order[0]), tree_cmp_min_rule);
 	for (uint32_t t = 0; t < F->gc->ntrees; t++) {
-		F->gc->min_rule[t] = F->order[t][0];
-		F->gc->root[t] = F->order[t][1];
-		F->gc->depth[t] = (uint8_t)F->order[t][2];
-		F->gc->leaf[t] = (uint8_t)F->order[t][3];
-		F->gc->cls[t] = F->order[t][4];
+		F->gc->min_rule[t] = F->order[t].min_rule;
+		F->gc->root[t] = F->order[t].root;
+		F->gc->depth[t] = (uint8_t)F->order[t].depth;
+		F->gc->leaf[t] = (uint8_t)F->order[t].leaf;
+		memcpy(F->gc->cmin[t], F->order[t].cmin, sizeof(F->gc->cmin[t]));
 	}
 	F->gc->max_depth = F->depth;
 	F->gc->max_leaf = F->leaf;
@@ -400,7 +413,7 @@ uint32_t pc_pkt_class(const struct pc_key *k)
 
 	c = l3 == 0x0800 ? 0 : l3 == 0x86dd ? 4 : 8;
 	c += p == 6 ? 0 : p == 17 ? 1 : p == 132 || p == 136 ? 2 : 3;
-	return 1u << (c * 2 + (k->w[PC_W_VLAN] != PC_VLAN_NONE));
+	return c * 2 + (k->w[PC_W_VLAN] != PC_VLAN_NONE);
 }
 
 /* The leaf scan: the first box that matches, unless a rule not better than
@@ -428,7 +441,7 @@ uint32_t pc_tree_classify(const struct pc_tree *t, const struct pc_box *boxes,
 		const struct pc_node *nd;
 		uint32_t idx = t->cfg.root[i];
 
-		if (t->cfg.min_rule[i] >= best || !(t->cfg.cls[i] & pc_pkt_class(k)))
+		if (t->cfg.cmin[i][pc_pkt_class(k) & 31] >= best)
 			continue;
 		for (unsigned d = 0; d < PC_MAX_DEPTH; d++) {
 			nd = &t->nodes[idx];

@@ -49,7 +49,7 @@ static inline void pc_tree_freep(struct pc_tree **t) { if (*t) pc_tree_free(*t);
  * of pktclassctl check and pktclassd --check ("none" when nothing). */
 void pc_tree_slow_summary(const struct pc_tree *t, char *buf, size_t len);
 
-/* 1 << the key's packet class (pktclass.h, PC_PKT_CLASSES). */
+/* The key's packet class (pktclass.h, PC_PKT_CLASSES). */
 uint32_t pc_pkt_class(const struct pc_key *k);
 
 /* The BPF walk, in C: what the datapath computes for k.  Used by tests to

@@ -1634,11 +1634,11 @@ static void test_bad_tables(struct tr_set *s)
 		t.cfg.ntrees = PC_MAX_TREES;
 		t.cfg.max_depth = PC_MAX_DEPTH;
 		t.cfg.max_leaf = PC_MAX_LEAF;
-		tr_tree_limits(&t.cfg);
 		for (int i = 0; i < PC_MAX_TREES; i++) {
 			t.cfg.root[i] = i == PC_MAX_TREES - 1 ? (uint32_t)s->t.nnodes : s->t.cfg.root[0];
 			t.cfg.min_rule[i] = s->t.cfg.min_rule[0];
 		}
+		tr_tree_limits(&t.cfg);
 		r = pc_dp_gen_prepare(dp, &s->rs, &t, 99, &g);
 		CHECK(r == 0, "limits at their maximum%s do not load: %s\n%s", slow ? ", slow leaves" : "",
 		      strerror(-r), pc_dp_verifier_log(dp));

@@ -392,7 +392,8 @@ void tr_tree_limits(struct pc_gen_cfg *cfg)
 	for (int i = 0; i < PC_MAX_TREES; i++) {
 		cfg->depth[i] = (uint8_t)cfg->max_depth;
 		cfg->leaf[i] = (uint8_t)cfg->max_leaf;
-		cfg->cls[i] = PC_CLS_ALL;
+		for (int c = 0; c < 32; c++)
+			cfg->cmin[i][c] = cfg->min_rule[i];
 	}
 }
 

@@ -32,7 +32,8 @@ uint32_t tr_ref(const struct tr_set *s, const struct pc_key *k);
 /* Build trees; leaf_max: boxes per leaf to aim for.  0 or -E2BIG. */
 int tr_build(struct tr_set *s, unsigned leaf_max);
 /* Every tree's own depth and leaf limit (pc_gen_cfg.depth, .leaf) set to the
- * deepest and largest of all, and every packet class walking every tree. */
+ * deepest and largest of all, and every packet class walking every tree
+ * (call it after the trees' min_rule are set). */
 void tr_tree_limits(struct pc_gen_cfg *cfg);
 
 /* One more tree: a slow leaf (PC_NODE_SLOW) of every box, scanned by the
