@@ -36,7 +36,10 @@ int ts_config(const char *path, struct pc_config **ret, struct pc_diags *d)
 	for (size_t i = 0; i < c->n_rules; i++) {
 		c->rules[i].set_mark = true;
 		c->rules[i].mark = (uint32_t)i + 1;
+		c->rules[i].action = PC_ACT_PASS;
+		c->rules[i].set_dscp = false; /* the frame stays as sent */
 	}
+	c->default_action = PC_ACT_PASS;
 	*ret = c;
 	return 0;
 }

@@ -3,8 +3,8 @@
  * format: a ClassBench file with a scripts/classbench-trace trace (IPv4
  * 5-tuples), or a pktclassd config (*.yaml, e.g. from scripts/gen-mixed) with a
  * trace of described packets (scripts/gen-mixed, "Trace lines").  Either way
- * rule i gets mark i + 1 (the verdict can be read from skb->mark), the default
- * none, and every packet becomes a struct pg_pkt. */
+ * rule i passes with mark i + 1 (the verdict can be read from skb->mark), the
+ * default none, and every packet becomes a struct pg_pkt. */
 #pragma once
 
 #include <stdbool.h>

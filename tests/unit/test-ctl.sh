@@ -6,6 +6,7 @@ set -u
 
 CTL=$(realpath -e "${1:?usage: test-ctl.sh PATH-TO-PKTCLASSCTL VERSION}") || exit 1
 VERSION=${2:?usage: test-ctl.sh PATH-TO-PKTCLASSCTL VERSION}
+DATA=$(cd "$(dirname "$0")/../data" && pwd) || exit 1
 T=$(mktemp -d /tmp/test-ctl.XXXXXX) || exit 1
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
@@ -103,6 +104,7 @@ has out '^classes: +5 \(1 declared\)$' # voice (sip, all-udp) dns ten web-v6 oth
 has out '^interfaces: +1 entries, 1 match patterns$'
 has out '^warnings: +0$'
 has out '^trees: +[1-9]'
+has out '^slow path: +none$'
 [ -s err ] && fail "check good.yaml wrote to stderr: $(cat err)"
 run 0 -c good.yaml check
 has out '^good.yaml: ok$'
@@ -112,6 +114,17 @@ has out '"rules": 5,'
 has out '"errors": 0,'
 has out '"classes": 5,'
 has out '"nodes": [1-9]'
+has out '"slow_leaves": 0,'
+
+# issue 17: rules on tcp_flags, dscp, length and vlan together, refused once for the
+# lookup limits; valid, so it loads
+run 0 check "$DATA/mixed/issue17.yaml"
+has out 'issue17.yaml: ok$'
+has out '^rules: +36$'
+has out '^slow path: +'
+run 0 check --json "$DATA/mixed/issue17.yaml"
+has out '"valid": true'
+has out '"slow_rules": [0-9]'
 
 cat >bad.yaml <<'EOF'
 version: 1
