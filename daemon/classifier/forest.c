@@ -24,7 +24,7 @@ static const struct pc_tree_opts defaults = {
 	.mem_max = 80u << 20,
 	.mem_per_box = 4096,
 	.mem_min = 8u << 20,
-	.work_per_box = 64,
+	.work_per_box = 32,
 	.work_min = 256u << 10,
 };
 
