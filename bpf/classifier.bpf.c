@@ -101,6 +101,50 @@ struct {
 
 #include "cnt-map.h"
 
+/* ---- sets (pktclass.h, "sets") -------------------------------------------
+ * Pinned, reused by every generation: the segments of the set pool and the
+ * head with the live directories.  A generation reads the directory of its
+ * parity (pc_set_dir_slot) once per packet, before any lookup. */
+struct pc_set_seg {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__uint(value_size, PC_SET_SEG_SIZE);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, PC_SET_SEGS_MAX);
+	__type(key, __u32);
+	__array(values, struct pc_set_seg);
+} set_segs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pc_set_head);
+} set_head SEC(".maps");
+
+const volatile __u32 pc_nsetrefs = 0;       /* references looked up before the walk */
+const volatile __u32 pc_set_dir_slot = 0;   /* this generation's pc_set_head.dir[] */
+const volatile struct pc_set_ref pc_setref[PC_SET_REFS_EAGER] = {};
+
+static __always_inline const __u8 *pc_set_seg(__u32 seg)
+{
+	__u32 zero = 0;
+	void *inner = bpf_map_lookup_elem(&set_segs, &seg);
+
+	if (!inner)
+		return 0;
+	return bpf_map_lookup_elem(inner, &zero);
+}
+
+#define PC_SET_SEG(ctx, seg) pc_set_seg(seg)
+#include "setlookup.h"
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -127,6 +171,7 @@ struct pc_work {
 	__u32 nslow;
 	__u32 slow_base[PC_MAX_TREES];
 	__u32 slow_cnt[PC_MAX_TREES];
+	__u32 set_dir; /* the set directory this packet sees */
 };
 
 struct {
@@ -135,6 +180,29 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pc_work);
 } work SEC(".maps");
+
+/* A set reference past PC_SET_REFS_EAGER (PC_OP_SET: b is the set, word
+ * the field's first word), looked up in the directory the packet saw.  A
+ * global function: verified once, called only by boxes that hold one. */
+__noinline int pc_set_check(__u32 set, __u32 word, const struct pc_key *k)
+{
+	struct pc_work *w;
+	__u32 zero = 0, field;
+
+	if (!k)
+		return 0;
+	w = bpf_map_lookup_elem(&work, &zero);
+	if (!w)
+		return 0;
+	switch (word) {
+	case PC_W_SRC0: field = PC_SF_SRC; break;
+	case PC_W_DST0: field = PC_SF_DST; break;
+	case PC_W_SPORT: field = PC_SF_SPORT; break;
+	case PC_W_DPORT: field = PC_SF_DPORT; break;
+	default: return 0;
+	}
+	return pc_set_member(0, w->set_dir, set, field, k->w);
+}
 
 static __always_inline bool pc_check_holds(const struct pc_check *c, const struct pc_key *k)
 {
@@ -150,6 +218,8 @@ static __always_inline bool pc_check_holds(const struct pc_check *c, const struc
 		return (v & c->a) == c->b;
 	case PC_OP_ANY:
 		return (v & c->a) != 0;
+	case PC_OP_SET:
+		return pc_set_check(c->b, word, k);
 	}
 	return false;
 }
@@ -674,6 +744,31 @@ static __always_inline bool pc_outcome(const struct pc_work *w, __u32 rule, stru
 	return true;
 }
 
+/* The set directory of this generation, read once per packet (every lookup
+ * of the packet uses it: old contents or new, never a mix), and the bits of
+ * PC_W_SETS. */
+static __always_inline __u32 pc_sets_eager(struct pc_work *w)
+{
+	const struct pc_set_head *h;
+	__u32 zero = 0, bits = 0, dir;
+
+	w->set_dir = 0;
+	if (!pc_nsetrefs)
+		return 0;
+	h = bpf_map_lookup_elem(&set_head, &zero);
+	if (!h)
+		return 0;
+	dir = h->dir[pc_set_dir_slot & 1];
+	w->set_dir = dir;
+	for (__u32 i = 0; i < PC_SET_REFS_EAGER; i++) {
+		if (i >= pc_nsetrefs)
+			break;
+		if (pc_set_member(0, dir, pc_setref[i].set, pc_setref[i].field, w->key.w))
+			bits |= 1u << i;
+	}
+	return bits;
+}
+
 /* Classify and count; false to leave the packet alone, else the outcome in
  * *r.  hook: PC_HOOK_*. */
 static __always_inline bool pc_run(struct __sk_buff *skb, __u32 hook, __u32 *l3_off, __u32 *l3,
@@ -717,6 +812,7 @@ static __always_inline bool pc_run(struct __sk_buff *skb, __u32 hook, __u32 *l3_
 	else
 		w->key.w[PC_W_DIR] = hook;
 	w->key.w[PC_W_IFBITS] = ifc->ifbits;
+	w->key.w[PC_W_SETS] = pc_sets_eager(w);
 
 	rule = pc_classify(w);
 	pc_trace(w, rule, st, att, *l3_off);

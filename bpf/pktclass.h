@@ -42,6 +42,8 @@ enum pc_word {
 	PC_W_TCPFLAGS,  /* TCP flags byte, PC_TCPFL_NONE when unknown */
 	PC_W_DIR,       /* PC_DIR_INGRESS / PC_DIR_EGRESS */
 	PC_W_IFBITS,    /* bit i set: the interface matches iface pattern i */
+	PC_W_SETS,      /* bit i set: the packet's field of set reference i lies in
+			 * that set (see "sets" below) */
 	PC_KEY_WORDS
 };
 
@@ -93,7 +95,7 @@ enum pc_word {
 /* Width in bits of each word's value space (values are < 1 << width).  The
  * tree builder cuts a word from its top bit down within this width. */
 #define PC_WORD_WIDTHS { 32, 32, 32, 32, 32, 32, 32, 32, \
-			 17, 17, 9, 16, 13, 7, 18, 9, 1, 32 }
+			 17, 17, 9, 16, 13, 7, 18, 9, 1, 32, 32 }
 
 struct pc_key {
 	__u32 w[PC_KEY_WORDS];
@@ -116,6 +118,8 @@ enum pc_check_op {
 	PC_OP_RANGE = 0, /* a <= key <= b */
 	PC_OP_MASK = 1,  /* (key & a) == b */
 	PC_OP_ANY = 2,   /* (key & a) != 0 */
+	PC_OP_SET = 3,   /* the field of set reference a (>= PC_SET_REFS_EAGER) is
+			  * in its set; word is that field's first word */
 };
 
 struct pc_check {
@@ -426,6 +430,7 @@ struct pc_log_rec {
 	__u32 hook;
 	__u32 len;
 	struct pc_key key;
+	__u32 _pad;
 };
 
 /* ---- packet log (additions) ----------------------------------------------
@@ -463,6 +468,156 @@ struct pc_trace {
 	__u32 l3_off;                /* offset of the L3 header in the data */
 	__u32 _pad;
 	struct pc_key key;
+	__u32 _pad2;                 /* a multiple of 8: per-CPU values are */
+};
+
+
+/* ---- sets ------------------------------------------------------------------
+ * Named sets of prefixes or ports (config "sets:", pktclassctl set ...).  A
+ * generation's rules refer to (set, field) pairs, its "set references"; the
+ * first PC_SET_REFS_EAGER of them are looked up before the tree walk and give
+ * bit i of PC_W_SETS (the rules check it like the interface bits: PC_OP_ANY);
+ * further references are PC_OP_SET checks, looked up when a box that holds
+ * one is checked (daemon/datapath/README.md, "Sets").
+ *
+ * The contents live in a pool of segments: "set_segs" (pinned) is an array of
+ * maps of up to PC_SET_SEGS_MAX segments, each an mmapable array of one
+ * PC_SET_SEG_SIZE element (pinned as setseg_<n>).  A block is a power-of-two
+ * number of PC_SET_UNIT-byte units inside one segment; a reference to it is
+ * (segment << 16 | unit), 0 = none.  "set_head" (pinned, one mmapable
+ * element) holds the reference of the live directory block per generation
+ * parity; a change builds new blocks beside the old ones (copy on write) and
+ * then switches that one 4-byte reference, so a packet, which reads it once,
+ * sees the old contents of every set or the new, never a mix. */
+#define PC_SET_REFS_EAGER 32
+#define PC_SET_SEG_SHIFT  22
+#define PC_SET_SEG_SIZE   (1u << PC_SET_SEG_SHIFT)  /* 4 MiB */
+#define PC_SET_UNIT_SHIFT 6
+#define PC_SET_UNIT       (1u << PC_SET_UNIT_SHIFT) /* 64 bytes */
+#define PC_SET_UNIT_BITS  (PC_SET_SEG_SHIFT - PC_SET_UNIT_SHIFT) /* 16 */
+#define PC_SET_UNIT_MASK  ((1u << PC_SET_UNIT_BITS) - 1)
+#define PC_SET_SEGS_MAX   4096 /* 16 GiB */
+#define PC_SET_HEAD_MAGIC 0x7063736574733031ull /* "pcsets01" */
+#define PC_SET_POOL_VERSION 1
+
+enum pc_set_type {
+	PC_SET_PREFIX = 1, /* IPv4 and IPv6 prefixes */
+	PC_SET_PORT = 2,   /* ports and port ranges */
+};
+
+enum pc_set_field {
+	PC_SF_SRC = 0,   /* PC_W_SRC0..3, a prefix set */
+	PC_SF_DST = 1,
+	PC_SF_SPORT = 2, /* PC_W_SPORT, a port set */
+	PC_SF_DPORT = 3,
+};
+
+/* A set reference, in the classifier's .rodata (pc_setref[]). */
+struct pc_set_ref {
+	__u16 set;    /* index in the generation's directory */
+	__u8 field;   /* enum pc_set_field */
+	__u8 _pad;
+};
+
+/* "set_head": the live directories. */
+struct pc_set_head {
+	__u64 magic;     /* PC_SET_HEAD_MAGIC */
+	__u32 version;   /* PC_SET_POOL_VERSION */
+	__u32 _pad;
+	__u32 dir[2];    /* directory block of the generations of that parity */
+};
+
+/* A prefix set is a trie per address family: a root table of 2^16 entries
+ * (the top 16 address bits), tables of 256 entries below it (8 bits each),
+ * and leaves that list the few prefixes of a small subtree.  An entry: */
+#define PC_SE_EMPTY 0u  /* nothing of the set here */
+#define PC_SE_FULL  1u  /* all of this part of the address space is in the set */
+#define PC_SE_KIND(e) ((e) & 3u)
+#define PC_SE_TABLE 2u  /* (ref << 2) | 2: a table of 256 entries, next 8 bits */
+#define PC_SE_LEAF  3u  /* (ref << 2) | 3: a leaf */
+#define PC_SE_REF(e) ((e) >> 2)
+#define PC_SET_ROOT_BITS 16
+#define PC_SET_ROOT_SIZE ((1u << PC_SET_ROOT_BITS) * 4u)
+#define PC_SET_TABLE_SIZE (256u * 4u)
+#define PC_SET_TABLES4 2   /* tables on an IPv4 path below the root: 16 + 8 + 8 */
+#define PC_SET_TABLES6 14  /* IPv6: 16 + 14 * 8 */
+
+/* A leaf: prefixes of the full length (address bits past len are 0). */
+#define PC_SET_LEAF4_N 12
+struct pc_set_leaf4 {
+	__u8 n;
+	__u8 _pad[3];
+	__u8 len[PC_SET_LEAF4_N];
+	__u32 v[PC_SET_LEAF4_N];
+};
+#define PC_SET_LEAF6_N 7
+struct pc_set_leaf6 {
+	__u8 n;
+	__u8 _pad[3];
+	__u8 len[12];
+	__u32 v[PC_SET_LEAF6_N][4];
+};
+
+/* A port set is a bitmap of 65536 bits: bit p of word p / 32. */
+#define PC_SET_BITMAP_SIZE 8192u
+
+/* Per set: where its lookup structure is.  prefix: a = IPv4 root table,
+ * b = IPv6 root table (0: no element of that family); port: a = bitmap. */
+struct pc_set_root {
+	__u32 a;
+	__u32 b;
+};
+
+/* What user space keeps of a set beside its lookup structure: its elements,
+ * sorted, in chunk blocks listed by an index block (pc_set_cat.index, an
+ * array of nchunks references). */
+#define PC_SET_NAME_MAX 64
+#define PC_SET_F_DYNAMIC 0x1u
+struct pc_set_cat {
+	char name[PC_SET_NAME_MAX];
+	__u32 type;      /* enum pc_set_type */
+	__u32 flags;     /* PC_SET_F_* */
+	__u32 nelems;
+	__u32 index;     /* block of nchunks chunk references */
+	__u32 nchunks;
+	__u32 _pad[3];
+};
+
+/* A directory block: the header, nsets roots (all the BPF side reads),
+ * then nsets catalog entries. */
+#define PC_SET_DIR_MAGIC 0x72696473u /* "sdir" */
+struct pc_set_dir {
+	__u32 magic;
+	__u32 nsets;
+	__u64 version;   /* grows with every directory published */
+	__u32 _pad[4];
+	/* struct pc_set_root root[nsets]; struct pc_set_cat cat[nsets]; */
+};
+
+/* An element: a prefix (family 4 or 6, addr in network byte order, bits
+ * past len 0) or a port range (family 0, port.lo <= port.hi). */
+#define PC_SE_F_CONFIG  0x1u /* in the config (inline or in its file) */
+#define PC_SE_F_RUNTIME 0x2u /* added at run time (set add / set load) */
+struct pc_set_elem {
+	__u8 family;
+	__u8 len;
+	__u8 flags;      /* PC_SE_F_* */
+	__u8 _pad;
+	union {
+		__u8 addr[16];
+		struct {
+			__u16 lo, hi;
+		} port;
+	};
+};
+
+/* A chunk block of sorted elements (64 units). */
+#define PC_SET_CHUNK_SIZE 4096u
+#define PC_SET_CHUNK_N ((PC_SET_CHUNK_SIZE - 8) / 20)
+struct pc_set_chunk {
+	__u32 n;
+	__u32 _pad;
+	struct pc_set_elem e[PC_SET_CHUNK_N];
 };
 
 /* ---- layout checks ------------------------------------------------------- */
@@ -470,7 +625,7 @@ struct pc_trace {
 #define PC_ASSERT_OFF(t, f, n) \
 	_Static_assert(__builtin_offsetof(t, f) == (n), #t "." #f " offset")
 
-PC_ASSERT_SIZE(struct pc_key, 72);
+PC_ASSERT_SIZE(struct pc_key, 76);
 PC_ASSERT_SIZE(struct pc_check, 12);
 PC_ASSERT_OFF(struct pc_check, a, 4);
 PC_ASSERT_SIZE(struct pc_box, 8 + 12 * PC_BOX_CHECKS);
@@ -496,9 +651,19 @@ PC_ASSERT_SIZE(struct pc_meta, 48 + PC_PATH_MAX + 128);
 PC_ASSERT_OFF(struct pc_meta, config_path, 48);
 PC_ASSERT_SIZE(struct pc_slot_name, 2 * PC_NAME_MAX + 8);
 PC_ASSERT_SIZE(struct pc_attach_info, 32);
-PC_ASSERT_SIZE(struct pc_log_rec, 16 + 72);
-PC_ASSERT_SIZE(struct pc_trace, 24 + 72);
+PC_ASSERT_SIZE(struct pc_log_rec, 16 + 76 + 4);
+PC_ASSERT_SIZE(struct pc_trace, 24 + 76 + 4);
 PC_ASSERT_SIZE(struct pc_log_limit, 24);
-_Static_assert(PC_KEY_WORDS == 18, "key words");
+PC_ASSERT_SIZE(struct pc_set_ref, 4);
+PC_ASSERT_SIZE(struct pc_set_head, 24);
+PC_ASSERT_SIZE(struct pc_set_leaf4, PC_SET_UNIT);
+PC_ASSERT_SIZE(struct pc_set_leaf6, 2 * PC_SET_UNIT);
+PC_ASSERT_SIZE(struct pc_set_root, 8);
+PC_ASSERT_SIZE(struct pc_set_cat, 96);
+PC_ASSERT_SIZE(struct pc_set_dir, 32);
+PC_ASSERT_SIZE(struct pc_set_elem, 20);
+_Static_assert(sizeof(struct pc_set_chunk) <= PC_SET_CHUNK_SIZE, "set chunk");
+_Static_assert(PC_SET_REFS_EAGER <= 32, "one PC_W_SETS word");
+_Static_assert(PC_KEY_WORDS == 19, "key words");
 
 #endif /* PKTCLASS_H */

@@ -25,10 +25,14 @@ static uint32_t word_max(unsigned w)
 	return word_width[w] >= 32 ? UINT32_MAX : (1u << word_width[w]) - 1;
 }
 
-/* One combination of list entries, as one interval per word. */
+/* One combination of list entries, as one interval per word, and the set
+ * references it needs. */
 struct pbox {
 	uint32_t lo[PC_KEY_WORDS], hi[PC_KEY_WORDS];
-	uint32_t used; /* words with an interval */
+	uint32_t used;    /* words with an interval */
+	uint32_t setmask; /* PC_W_SETS bits (references < PC_SET_REFS_EAGER) */
+	uint32_t lazy[4]; /* the other references, one per set dimension */
+	unsigned nlazy;
 };
 
 static bool pbox_range(struct pbox *p, unsigned w, uint32_t lo, uint32_t hi)
@@ -131,23 +135,76 @@ static const uint8_t dim_word[D_MAX] = {
 	[D_L3] = PC_W_L3, [D_DSCP] = PC_W_DSCP, [D_LEN] = PC_W_LEN,
 };
 
+/* Dimension d's set references ("@NAME" items): what field they look at. */
+static const int8_t dim_set_field[D_MAX] = {
+	[D_SRC] = PC_SF_SRC, [D_DST] = PC_SF_DST, [D_SPORT] = PC_SF_SPORT, [D_DPORT] = PC_SF_DPORT,
+	[D_PROTO] = -1, [D_VLAN] = -1, [D_L3] = -1, [D_DSCP] = -1, [D_LEN] = -1,
+};
+
+/* A dimension's items: nlit literals (prefixes or normalized ranges), then
+ * the set references ref[0 .. n - nlit). */
 struct expansion {
 	const struct pc_prefix *pf[2];   /* D_SRC, D_DST */
 	struct pc_range *r[D_MAX];       /* the range dimensions, normalized */
+	uint32_t *ref[D_MAX];            /* set reference indexes */
+	size_t nlit[D_MAX];
 	size_t n[D_MAX];                 /* 0 = unconstrained */
 };
 
 static void expansion_done(struct expansion *e)
 {
-	for (unsigned d = 0; d < D_MAX; d++)
+	for (unsigned d = 0; d < D_MAX; d++) {
 		free(e->r[d]);
+		free(e->ref[d]);
+	}
 }
 
-static int expansion_init(struct expansion *e, const struct pc_match *m)
+/* The index of reference (set, field), added when new. */
+static int setref_index(struct pc_ruleset *rs, uint32_t set, unsigned field, uint32_t *ret)
+{
+	struct pc_set_ref *v;
+
+	for (size_t i = 0; i < rs->nsetrefs; i++)
+		if (rs->setrefs[i].set == set && rs->setrefs[i].field == field) {
+			*ret = (uint32_t)i;
+			return 0;
+		}
+	v = reallocarray(rs->setrefs, rs->nsetrefs + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	rs->setrefs = v;
+	v[rs->nsetrefs] = (struct pc_set_ref){ .set = (uint16_t)set, .field = (uint8_t)field };
+	*ret = (uint32_t)rs->nsetrefs++;
+	return 0;
+}
+
+static int expansion_sets(struct pc_ruleset *rs, struct expansion *e, unsigned d,
+			  const struct pc_setrefs *sets)
+{
+	if (!sets->n)
+		return 0;
+	e->ref[d] = calloc(sets->n, sizeof(*e->ref[d]));
+	if (!e->ref[d])
+		return -ENOMEM;
+	for (size_t i = 0; i < sets->n; i++) {
+		int r = setref_index(rs, sets->v[i], (unsigned)dim_set_field[d], &e->ref[d][i]);
+
+		if (r < 0)
+			return r;
+	}
+	e->n[d] += sets->n;
+	return 0;
+}
+
+static int expansion_init(struct pc_ruleset *rs, struct expansion *e, const struct pc_match *m)
 {
 	const struct pc_ranges *lists[D_MAX] = {
 		[D_PROTO] = &m->proto, [D_SPORT] = &m->src_port, [D_DPORT] = &m->dst_port,
 		[D_VLAN] = &m->vlan, [D_L3] = &m->l3, [D_DSCP] = &m->dscp, [D_LEN] = &m->length,
+	};
+	const struct pc_setrefs *sets[D_MAX] = {
+		[D_SRC] = &m->src_sets, [D_DST] = &m->dst_sets, [D_SPORT] = &m->sport_sets,
+		[D_DPORT] = &m->dport_sets,
 	};
 	int r;
 
@@ -159,6 +216,11 @@ static int expansion_init(struct expansion *e, const struct pc_match *m)
 	for (unsigned d = D_PROTO; d < D_MAX; d++) {
 		r = ranges_normalize(lists[d], &e->r[d], &e->n[d]);
 		if (r < 0)
+			return r;
+	}
+	for (unsigned d = 0; d < D_MAX; d++) {
+		e->nlit[d] = e->n[d];
+		if (sets[d] && (r = expansion_sets(rs, e, d, sets[d])) < 0)
 			return r;
 	}
 	return 0;
@@ -188,6 +250,7 @@ static unsigned check_rank(const struct pbox *p, unsigned w)
 	static const uint8_t rest_rank[PC_KEY_WORDS] = {
 		[PC_W_PROTO] = 0, [PC_W_VLAN] = 1, [PC_W_DSCP] = 2, [PC_W_LEN] = 3,
 		[PC_W_TCPFLAGS] = 4, [PC_W_L3] = 5, [PC_W_DIR] = 6, [PC_W_IFBITS] = 7,
+		[PC_W_SETS] = 8,
 	};
 	uint32_t span = p->hi[w] - p->lo[w];
 	unsigned log = span ? 32 - (unsigned)__builtin_clz(span) : 0;
@@ -205,8 +268,30 @@ struct rule_extra {
 	uint32_t ifbits; /* 0 = no iface match */
 };
 
+/* The first key word of a set reference's field. */
+static const uint8_t set_field_word[] = {
+	[PC_SF_SRC] = PC_W_SRC0, [PC_SF_DST] = PC_W_DST0, [PC_SF_SPORT] = PC_W_SPORT,
+	[PC_SF_DPORT] = PC_W_DPORT,
+};
+
+/* Set checks go last: PC_W_SETS is a MASK on the bits looked up before the
+ * walk, a PC_OP_SET check a lookup of its own. */
+static unsigned box_sets(struct pc_check *c, const struct pc_ruleset *rs, const struct pbox *p)
+{
+	unsigned n = 0;
+
+	if (p->setmask)
+		c[n++] = (struct pc_check){ .word = PC_W_SETS, .op = PC_OP_MASK, .a = p->setmask,
+					    .b = p->setmask };
+	for (unsigned i = 0; i < p->nlazy; i++)
+		c[n++] = (struct pc_check){ .word = set_field_word[rs->setrefs[p->lazy[i]].field],
+					    .op = PC_OP_SET, .a = p->lazy[i],
+					    .b = rs->setrefs[p->lazy[i]].set };
+	return n;
+}
+
 static void box_emit(struct pc_box *b, uint32_t rule, const struct pbox *p,
-		     const struct rule_extra *x)
+		     const struct rule_extra *x, const struct pc_ruleset *rs)
 {
 	unsigned rank[PC_KEY_WORDS];
 	unsigned n = 0;
@@ -243,7 +328,7 @@ static void box_emit(struct pc_box *b, uint32_t rule, const struct pbox *p,
 		b->c[j] = c;
 		rank[j] = r;
 	}
-	b->nchecks = n;
+	b->nchecks = n + box_sets(&b->c[n], rs, p);
 }
 
 /* ---- the rule set ---------------------------------------------------------- */
@@ -284,6 +369,15 @@ static bool rule_base(const struct pc_rule *r, struct pbox *base, const struct r
 	return true;
 }
 
+/* A set reference item: a bit of PC_W_SETS, or a lazy check. */
+static void combo_set(struct pbox *p, uint32_t ref)
+{
+	if (ref < PC_SET_REFS_EAGER)
+		p->setmask |= 1u << ref;
+	else
+		p->lazy[p->nlazy++] = ref;
+}
+
 /* Apply the choice idx[d] of every dimension to p.  False: empty. */
 static bool combo_apply(struct pbox *p, const struct expansion *e, const size_t *idx)
 {
@@ -292,6 +386,11 @@ static bool combo_apply(struct pbox *p, const struct expansion *e, const size_t 
 	for (unsigned d = 0; d < D_MAX; d++) {
 		if (!e->n[d])
 			continue;
+		if (idx[d] >= e->nlit[d]) {
+			combo_set(p, e->ref[d][idx[d] - e->nlit[d]]);
+			ports |= d == D_SPORT || d == D_DPORT;
+			continue;
+		}
 		if (d == D_SRC || d == D_DST) {
 			if (!pbox_prefix(p, d == D_SRC ? PC_W_SRC0 : PC_W_DST0, &e->pf[d][idx[d]]))
 				return false;
@@ -329,7 +428,7 @@ static int rule_expand(struct pc_ruleset *rs, size_t *cap, uint32_t ri, const st
 	size_t idx[D_MAX] = { 0 }, count, before = rs->nboxes;
 	int ret = 0;
 
-	ret = expansion_init(&e, &r->match);
+	ret = expansion_init(rs, &e, &r->match);
 	if (ret < 0)
 		goto out;
 	count = expansion_count(&e, PC_MAX_BOXES - rs->nboxes);
@@ -348,7 +447,7 @@ static int rule_expand(struct pc_ruleset *rs, size_t *cap, uint32_t ri, const st
 			ret = boxes_reserve(rs, cap, 1);
 			if (ret < 0)
 				goto out;
-			box_emit(&rs->boxes[rs->nboxes++], ri, &p, x);
+			box_emit(&rs->boxes[rs->nboxes++], ri, &p, x, rs);
 		} while (odometer_next(&e, idx));
 	if (rs->nboxes == before)
 		ret = pc_diags_add(diags, PC_SEV_WARNING, r->pos,
@@ -470,6 +569,7 @@ int pc_compile(const struct pc_config *cfg, struct pc_ruleset **ret, struct pc_d
 			goto fail;
 		rule_out(rs, (uint32_t)i, rule);
 	}
+	rs->nsets = (uint32_t)cfg->n_sets;
 	rs->outs[cfg->n_rules].action = (uint8_t)cfg->default_action;
 	strscpy_ok(rs->rule_name[cfg->n_rules], PC_NAME_MAX, "(default)");
 	strscpy_ok(rs->class_name[cfg->n_rules], PC_NAME_MAX, cfg->default_class);
@@ -497,6 +597,7 @@ void pc_ruleset_free(struct pc_ruleset *rs)
 	for (size_t i = 0; i < rs->n_iface_patterns; i++)
 		free(rs->iface_patterns[i]);
 	free(rs->iface_patterns);
+	free(rs->setrefs);
 	free(rs);
 }
 
@@ -510,11 +611,11 @@ uint32_t pc_ifbits(const struct pc_ruleset *rs, const char *ifname)
 	return bits;
 }
 
-bool pc_box_match(const struct pc_box *b, const struct pc_key *k)
+bool pc_box_match_sets(const struct pc_box *b, const struct pc_key *k, const uint32_t *lazy)
 {
 	for (uint32_t i = 0; i < b->nchecks && i < PC_BOX_CHECKS; i++) {
 		const struct pc_check *c = &b->c[i];
-		uint32_t v = k->w[c->word];
+		uint32_t v = c->word < PC_KEY_WORDS ? k->w[c->word] : 0;
 
 		switch (c->op) {
 		case PC_OP_RANGE:
@@ -529,6 +630,10 @@ bool pc_box_match(const struct pc_box *b, const struct pc_key *k)
 			if (!(v & c->a))
 				return false;
 			break;
+		case PC_OP_SET:
+			if (!lazy || !(lazy[c->a / 32] >> (c->a % 32) & 1))
+				return false;
+			break;
 		default:
 			return false;
 		}
@@ -536,10 +641,21 @@ bool pc_box_match(const struct pc_box *b, const struct pc_key *k)
 	return true;
 }
 
-uint32_t pc_ref_classify(const struct pc_ruleset *rs, const struct pc_key *k)
+bool pc_box_match(const struct pc_box *b, const struct pc_key *k)
+{
+	return pc_box_match_sets(b, k, NULL);
+}
+
+uint32_t pc_ref_classify_sets(const struct pc_ruleset *rs, const struct pc_key *k,
+			      const uint32_t *lazy)
 {
 	for (size_t i = 0; i < rs->nboxes; i++)
-		if (pc_box_match(&rs->boxes[i], k))
+		if (pc_box_match_sets(&rs->boxes[i], k, lazy))
 			return rs->boxes[i].rule;
 	return rs->nrules;
+}
+
+uint32_t pc_ref_classify(const struct pc_ruleset *rs, const struct pc_key *k)
+{
+	return pc_ref_classify_sets(rs, k, NULL);
 }

@@ -26,6 +26,14 @@ struct pc_ruleset {
 	char (*redirect)[16];             /* nrules + 1; "" unless redirect */
 	char **iface_patterns;            /* pattern i <-> bit i of PC_W_IFBITS */
 	size_t n_iface_patterns;
+	/* Distinct (set, field) pairs the rules use, in order of first use;
+	 * set indexes the config's sets.  Reference i < PC_SET_REFS_EAGER is
+	 * bit i of PC_W_SETS (boxes: PC_OP_MASK on the bits they need), the
+	 * others are PC_OP_SET checks with a = i, b = the set, word = the
+	 * field's first word. */
+	struct pc_set_ref *setrefs;
+	size_t nsetrefs;
+	uint32_t nsets;                   /* the config's sets */
 	uint64_t compile_usec;
 };
 
@@ -41,9 +49,33 @@ static inline void pc_ruleset_freep(struct pc_ruleset **rs) { if (*rs) pc_rulese
 #define PC_IFBITS_ALWAYS 0x80000000u
 uint32_t pc_ifbits(const struct pc_ruleset *rs, const char *ifname);
 
-/* One box against one key. */
+/* One box against one key.  PC_OP_SET checks never hold here: see
+ * pc_box_match_sets(). */
 bool pc_box_match(const struct pc_box *b, const struct pc_key *k);
+/* The same, with the membership of the references past PC_SET_REFS_EAGER:
+ * bit i of lazy[i / 32] (NULL: none holds). */
+bool pc_box_match_sets(const struct pc_box *b, const struct pc_key *k, const uint32_t *lazy);
 
 /* The reference classifier: plain first match over the boxes, in order.
  * Returns the rule index, or rs->nrules for the default. */
 uint32_t pc_ref_classify(const struct pc_ruleset *rs, const struct pc_key *k);
+uint32_t pc_ref_classify_sets(const struct pc_ruleset *rs, const struct pc_key *k,
+			      const uint32_t *lazy);
+
+/* ---- set membership (setmatch.c) ------------------------------------------- */
+/* A set's elements, sorted as pc_set_elems_normalize() leaves them. */
+struct pc_set_view {
+	const struct pc_set_elem *v;
+	size_t n;
+};
+
+/* The most specific element of s holding the key's field (enum
+ * pc_set_field), or -1.  A prefix holds only addresses of its family; a
+ * port range only real ports (not PC_PORT_NONE). */
+long pc_set_find(const struct pc_set_view *s, const struct pc_key *k, unsigned field);
+/* PC_W_SETS of k for rs, sets[] being the config's sets in order (the
+ * contents the packet meets); the references past PC_SET_REFS_EAGER into
+ * lazy (bit i of lazy[i / 32], nsetrefs bits) when not NULL. */
+uint32_t pc_set_bits(const struct pc_ruleset *rs, const struct pc_set_view *sets,
+		     const struct pc_key *k, uint32_t *lazy);
+

@@ -28,6 +28,10 @@ static uint32_t lowmask(unsigned m)
 	return m >= 32 ? UINT32_MAX : (1u << m) - 1;
 }
 
+/* notcover() of an opaque box: no word to cut, but not covering either. */
+#define NC_OPAQUE (1u << 31)
+_Static_assert(W < 31, "NC_OPAQUE is no word");
+
 /* Node region: per word the aligned block [lo, lo + 2^m - 1]. */
 struct region {
 	uint32_t lo[W];
@@ -79,7 +83,7 @@ static uint32_t notcover(const struct tb_box *b, const struct region *R)
 		if (!covers(b, w, R->lo[w], R->m[w]))
 			nc |= 1u << w;
 	}
-	return nc;
+	return b->opaque ? nc | NC_OPAQUE : nc;
 }
 
 void tb_box_from(struct tb_box *x, const struct pc_box *b)
@@ -94,6 +98,10 @@ void tb_box_from(struct tb_box *x, const struct pc_box *b)
 
 		if (w >= W)
 			continue;
+		if (c->op == PC_OP_SET) {
+			x->opaque = true; /* the lookup decides, not the region */
+			continue;
+		}
 		if (x->words & (1u << w)) {
 			/* Two checks on one word (not produced by pc_compile):
 			 * keep the interval hull; leaves still run pc_box_match. */

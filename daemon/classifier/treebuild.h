@@ -23,6 +23,7 @@ struct tb_box {
 	uint32_t maskw;  /* of which MASK */
 	uint32_t anyw;   /* of which ANY */
 	uint32_t rule;
+	bool opaque;     /* has a PC_OP_SET check: may hold anywhere, covers nothing */
 };
 
 struct tb_leafmap {

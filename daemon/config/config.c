@@ -260,7 +260,12 @@ static void v_merged(struct pc_vctx *v, const struct pc_vdoc *main, const struct
 	for (size_t i = 0; i < inc->n; i++)
 		if (inc->v[i].interfaces)
 			pc_v_interfaces(v, inc->v[i].interfaces);
-	/* sets: (section 7) go here, main then included, before the rules */
+	/* the sets before the rules, which refer to them */
+	if (main->sets)
+		pc_v_sets(v, main->sets);
+	for (size_t i = 0; i < inc->n; i++)
+		if (inc->v[i].sets)
+			pc_v_sets(v, inc->v[i].sets);
 	if (main->rules)
 		pc_v_rules(v, main->rules);
 	for (size_t i = 0; i < inc->n; i++)
@@ -268,13 +273,13 @@ static void v_merged(struct pc_vctx *v, const struct pc_vdoc *main, const struct
 			pc_v_rules(v, inc->v[i].rules);
 }
 
-enum { K_VERSION, K_SETTINGS, K_INTERFACES, K_CLASSES, K_RULES, K_DEFAULT, K_INCLUDE, K_N };
+enum { K_VERSION, K_SETTINGS, K_INTERFACES, K_CLASSES, K_RULES, K_DEFAULT, K_INCLUDE, K_SETS, K_N };
 
 static void v_root(struct pc_vctx *v, const struct pc_ynode *root)
 {
 	struct pc_vfield f[K_N] = {
 		PC_VF("version"), PC_VF("settings"), PC_VF("interfaces"),
-		PC_VF("classes"), PC_VF("rules"), PC_VF("default"), PC_VF("include"),
+		PC_VF("classes"), PC_VF("rules"), PC_VF("default"), PC_VF("include"), PC_VF("sets"),
 	};
 	struct pc_vdocs inc = {};
 	struct pc_vdoc main;
@@ -295,7 +300,8 @@ static void v_root(struct pc_vctx *v, const struct pc_ynode *root)
 		v_classes(v, f[K_CLASSES].val, v->c);
 	if (f[K_INCLUDE].val)
 		pc_v_includes(v, f[K_INCLUDE].val, &inc);
-	main = (struct pc_vdoc){ .interfaces = f[K_INTERFACES].val, .rules = f[K_RULES].val };
+	main = (struct pc_vdoc){ .interfaces = f[K_INTERFACES].val, .rules = f[K_RULES].val,
+				.sets = f[K_SETS].val };
 	v_merged(v, &main, &inc);
 	if (f[K_DEFAULT].val)
 		v_default(v, f[K_DEFAULT].val, v->c);
@@ -329,6 +335,9 @@ void pc_config_free(struct pc_config *c)
 	for (size_t i = 0; i < c->n_rules; i++)
 		pc_match_free(&c->rules[i].match);
 	free(c->rules);
+	for (size_t i = 0; i < c->n_sets; i++)
+		pc_set_cfg_free(&c->sets[i]);
+	free(c->sets);
 	for (size_t i = 0; i < c->n_classes; i++)
 		free(c->classes[i].description);
 	free(c->classes);
@@ -346,6 +355,7 @@ static void vctx_done(struct pc_vctx *v)
 	pc_strset_free(&v->class_names);
 	pc_strset_free(&v->iface_names);
 	pc_strset_free(&v->iface_patterns);
+	pc_strset_free(&v->set_names);
 }
 
 static void ydoc_freep(struct pc_ydoc **d)

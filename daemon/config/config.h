@@ -11,12 +11,14 @@
 
 #include "lib/buildconf.h"
 #include "lib/diag.h"
+#include "pktclass.h"
 
 #define PC_IFNAME_MAX 16 /* IFNAMSIZ */
 #define PC_RULE_NAME_MAX 63
 #define PC_MAX_RULES 200000
 #define PC_MAX_IFACE_PATTERNS 32 /* distinct `match.iface` patterns */
 #define PC_METRICS_PATH_MAX 1024
+#define PC_MAX_SETS 32768        /* sets in one config (a directory block) */
 
 struct pc_range {
 	uint32_t lo, hi;
@@ -41,6 +43,30 @@ struct pc_prefixes {
 	size_t n;
 };
 
+/* References to sets (indexes into pc_config.sets), with their positions. */
+struct pc_setrefs {
+	uint32_t *v;
+	struct pc_pos *pos;
+	size_t n;
+};
+
+/* A growable array of set elements. */
+struct pc_set_elems {
+	struct pc_set_elem *v;
+	size_t n, cap;
+};
+
+struct pc_set_cfg {
+	char name[PC_RULE_NAME_MAX + 1];
+	struct pc_pos pos;          /* of its name */
+	uint32_t type;              /* PC_SET_PREFIX or PC_SET_PORT */
+	bool dynamic;
+	char *file;                 /* resolved against the config's directory;
+				     * NULL when absent */
+	struct pc_set_elems elems;  /* inline and file elements, sorted, no
+				     * duplicates, flags PC_SE_F_CONFIG */
+};
+
 struct pc_strs {
 	char **v;
 	struct pc_pos *pos;
@@ -57,8 +83,10 @@ struct pc_match {
 	struct pc_ranges vlan;      /* 0..4095 */
 	struct pc_ranges l3;        /* ethertypes, lo == hi */
 	struct pc_prefixes src, dst;
+	struct pc_setrefs src_sets, dst_sets; /* "@NAME" items of src, dst */
 	struct pc_ranges proto;     /* 0..255, lo == hi */
 	struct pc_ranges src_port, dst_port;
+	struct pc_setrefs sport_sets, dport_sets;
 	bool has_tcp_flags;
 	uint8_t tcp_flags_mask;     /* flags named, with or without '!' */
 	uint8_t tcp_flags_value;    /* flags named without '!' */
@@ -108,6 +136,8 @@ struct pc_config {
 	size_t n_classes;
 	struct pc_rule *rules;
 	size_t n_rules;
+	struct pc_set_cfg *sets;    /* in config order */
+	size_t n_sets;
 	char default_class[PC_RULE_NAME_MAX + 1]; /* default "default" */
 	int default_action;                        /* PC_ACT_PASS or _DROP */
 	char **includes;            /* the files `include:` read, in that order;
@@ -154,3 +184,32 @@ int pc_parse_proto(const char *s, uint32_t *ret);
 /* The config's name of an IP protocol ("tcp"), or its number written to buf. */
 const char *pc_proto_name(uint32_t proto, char *buf, size_t len);
 int pc_parse_duration_usec(const char *s, uint64_t *ret);
+
+/* ---- set elements (sets.c) ------------------------------------------------ */
+/* One element of a set of type (PC_SET_*), as the config writes it: a prefix
+ * or bare address, or a port or "LO-HI".  0, -EINVAL (not an element),
+ * -EDOM (prefix length), -ERANGE (port out of range or LO > HI: -EDOM).
+ * *host_bits: bits past the prefix length were set (now cleared). */
+int pc_set_elem_parse(uint32_t type, const char *s, struct pc_set_elem *ret, bool *host_bits);
+/* What is wrong with s, for an error message ("invalid prefix ..."). */
+const char *pc_set_elem_error(uint32_t type, int r);
+/* The element as the config writes it. */
+const char *pc_set_elem_str(const struct pc_set_elem *e, char *buf, size_t len);
+/* Order of elements: family, address, length (ports: lo, hi). */
+int pc_set_elem_cmp(const struct pc_set_elem *a, const struct pc_set_elem *b);
+/* The first of v[0 .. n) (sorted) not below k. */
+size_t pc_set_elem_lower_bound(const struct pc_set_elem *v, size_t n, const struct pc_set_elem *k);
+int pc_set_elems_add(struct pc_set_elems *s, const struct pc_set_elem *e);
+/* Sort, and merge duplicates (their flags or-ed). */
+void pc_set_elems_normalize(struct pc_set_elems *s);
+void pc_set_elems_clear(struct pc_set_elems *s);
+/* Elements of an element file's text (one a line, '#' comments), with flags;
+ * each bad element an error at file:LINE:COLUMN (the first
+ * PC_SET_FILE_ERRORS of them, then one that counts the rest).  0, -EINVAL
+ * (errors), -ENOMEM. */
+#define PC_SET_FILE_ERRORS 20
+int pc_set_parse_text(uint32_t type, const char *file, const char *buf, size_t len,
+		      uint8_t flags, struct pc_set_elems *out, struct pc_diags *diags);
+/* The name of a set type ("prefix", "port"). */
+const char *pc_set_type_name(uint32_t type);
+const struct pc_set_cfg *pc_config_find_set(const struct pc_config *c, const char *name);

@@ -110,8 +110,6 @@ static void v_doc(struct pc_vctx *v, struct pc_vdoc *d, const char *file)
 	d->rules = f[0].val;
 	d->interfaces = f[1].val;
 	d->sets = f[2].val;
-	if (d->sets)
-		pc_v_err(v, f[2].key, "sets: not supported by this build of pktclassd");
 }
 
 /* Judge, read and parse one file into a new entry of docs. */

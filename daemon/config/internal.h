@@ -62,6 +62,8 @@ struct pc_vctx {
 	struct pc_strset class_names;
 	struct pc_strset iface_names;    /* interfaces[].name */
 	struct pc_strset iface_patterns; /* match.iface, all rules */
+	struct pc_strset set_names;
+	size_t sets_cap;                 /* of c->sets */
 	bool too_many_patterns;
 };
 
@@ -128,4 +130,14 @@ void pc_vdocs_free(struct pc_vdocs *docs);
 /* "line N" (same file as at) or "FILE:LINE:COLUMN" for pos, in buf. */
 const char *pc_v_where(struct pc_vctx *v, struct pc_pos pos, const struct pc_ynode *at,
 		       char *buf, size_t len);
+/* sets.c: the section (before the rules, which refer to it), one set's
+ * memory, and a "@NAME" list item n (a scalar) of what: the set's index, or
+ * -1 after an error (unknown set, or not of type). */
+void pc_v_sets(struct pc_vctx *v, const struct pc_ynode *n);
+void pc_set_cfg_free(struct pc_set_cfg *s);
+int pc_v_setref(struct pc_vctx *v, const struct pc_ynode *n, const char *what, uint32_t type);
+static inline bool pc_is_setref(const struct pc_ynode *n)
+{
+	return n->kind == PC_Y_SCALAR && n->str && n->str[0] == '@';
+}
 void pc_match_free(struct pc_match *m);

@@ -16,9 +16,11 @@ typedef bool (*v_item_fn)(struct pc_vctx *v, const struct pc_ynode *n, const cha
 
 /* The list n (pc_v_list), each item checked by item() into a new array of
  * elements of size bytes, only the good ones kept, their count in *ret_n.
- * NULL when there is no list, or out of memory (v->oom). */
+ * With sets, "@NAME" items are references to sets of set_type, collected
+ * there.  NULL when there is no list, or out of memory (v->oom). */
 static void *v_items(struct pc_vctx *v, const struct pc_ynode *n, const char *what, size_t size,
-		     v_item_fn item, const void *arg, size_t *ret_n)
+		     v_item_fn item, const void *arg, size_t *ret_n, struct pc_setrefs *sets,
+		     uint32_t set_type)
 {
 	struct pc_vlist l;
 	size_t good = 0;
@@ -27,13 +29,28 @@ static void *v_items(struct pc_vctx *v, const struct pc_ynode *n, const char *wh
 	if (!pc_v_list(v, n, what, &l))
 		return NULL;
 	a = calloc(l.n, size);
-	if (!a) {
+	if (sets) {
+		sets->v = calloc(l.n, sizeof(*sets->v));
+		sets->pos = calloc(l.n, sizeof(*sets->pos));
+	}
+	if (!a || (sets && (!sets->v || !sets->pos))) {
 		v->oom = true;
+		free(a);
 		return NULL;
 	}
-	for (size_t i = 0; i < l.n; i++)
-		if (item(v, pc_vlist_at(&l, i), what, arg, a + good * size))
+	for (size_t i = 0; i < l.n; i++) {
+		const struct pc_ynode *it = pc_vlist_at(&l, i);
+		int set;
+
+		if (sets && pc_is_setref(it)) {
+			set = pc_v_setref(v, it, what, set_type);
+			if (set >= 0) {
+				sets->pos[sets->n] = it->pos;
+				sets->v[sets->n++] = (uint32_t)set;
+			}
+		} else if (item(v, it, what, arg, a + good * size))
 			good++;
+	}
 	*ret_n = good;
 	return a;
 }
@@ -108,7 +125,15 @@ static bool v_range_item(struct pc_vctx *v, const struct pc_ynode *n, const char
 static void v_ranges(struct pc_vctx *v, const struct pc_ynode *n, const char *what,
 		     const struct range_kind *k, struct pc_ranges *out)
 {
-	out->v = v_items(v, n, what, sizeof(*out->v), v_range_item, k, &out->n);
+	out->v = v_items(v, n, what, sizeof(*out->v), v_range_item, k, &out->n, NULL, 0);
+}
+
+/* Ports, and references to port sets. */
+static void v_ports(struct pc_vctx *v, const struct pc_ynode *n, const char *what,
+		    struct pc_ranges *out, struct pc_setrefs *sets)
+{
+	out->v = v_items(v, n, what, sizeof(*out->v), v_range_item, &k_port, &out->n, sets,
+			 PC_SET_PORT);
 }
 
 /* ---- prefixes ------------------------------------------------------------ */
@@ -142,10 +167,12 @@ static bool v_prefix(struct pc_vctx *v, const struct pc_ynode *n, const char *wh
 	return true;
 }
 
+/* Prefixes, and references to prefix sets. */
 static void v_prefixes(struct pc_vctx *v, const struct pc_ynode *n, const char *what,
-		       struct pc_prefixes *out)
+		       struct pc_prefixes *out, struct pc_setrefs *sets)
 {
-	out->v = v_items(v, n, what, sizeof(*out->v), v_prefix, NULL, &out->n);
+	out->v = v_items(v, n, what, sizeof(*out->v), v_prefix, NULL, &out->n, sets,
+			 PC_SET_PREFIX);
 }
 
 /* ---- interface patterns -------------------------------------------------- */
@@ -332,15 +359,15 @@ static void v_match(struct pc_vctx *v, const struct pc_ynode *n, struct pc_match
 	if (f[M_L3].val)
 		v_ranges(v, f[M_L3].val, "match.l3", &k_l3, &m->l3);
 	if (f[M_SRC].val)
-		v_prefixes(v, f[M_SRC].val, "match.src", &m->src);
+		v_prefixes(v, f[M_SRC].val, "match.src", &m->src, &m->src_sets);
 	if (f[M_DST].val)
-		v_prefixes(v, f[M_DST].val, "match.dst", &m->dst);
+		v_prefixes(v, f[M_DST].val, "match.dst", &m->dst, &m->dst_sets);
 	if (f[M_PROTO].val)
 		v_ranges(v, f[M_PROTO].val, "match.proto", &k_proto, &m->proto);
 	if (f[M_SPORT].val)
-		v_ranges(v, f[M_SPORT].val, "match.src_port", &k_port, &m->src_port);
+		v_ports(v, f[M_SPORT].val, "match.src_port", &m->src_port, &m->sport_sets);
 	if (f[M_DPORT].val)
-		v_ranges(v, f[M_DPORT].val, "match.dst_port", &k_port, &m->dst_port);
+		v_ports(v, f[M_DPORT].val, "match.dst_port", &m->dst_port, &m->dport_sets);
 	if (f[M_TCP_FLAGS].val)
 		v_tcp_flags(v, f[M_TCP_FLAGS].val, m);
 	if (f[M_DSCP].val)
@@ -352,6 +379,8 @@ static void v_match(struct pc_vctx *v, const struct pc_ynode *n, struct pc_match
 
 void pc_match_free(struct pc_match *m)
 {
+	struct pc_setrefs *sets[] = { &m->src_sets, &m->dst_sets, &m->sport_sets, &m->dport_sets };
+
 	for (size_t i = 0; i < m->iface.n; i++)
 		free(m->iface.v[i]);
 	free(m->iface.v);
@@ -360,6 +389,10 @@ void pc_match_free(struct pc_match *m)
 	free(m->l3.v);
 	free(m->src.v);
 	free(m->dst.v);
+	for (size_t i = 0; i < ELEMENTSOF(sets); i++) {
+		free(sets[i]->v);
+		free(sets[i]->pos);
+	}
 	free(m->proto.v);
 	free(m->src_port.v);
 	free(m->dst_port.v);

@@ -39,7 +39,7 @@ struct ctl_live {
 static const char *const word_names[PC_KEY_WORDS] = {
 	"src[0]", "src[1]", "src[2]", "src[3]", "dst[0]", "dst[1]", "dst[2]", "dst[3]",
 	"src_port", "dst_port", "proto", "l3", "vlan", "dscp", "length", "tcp_flags",
-	"direction", "iface bits",
+	"direction", "iface bits", "set bits",
 };
 
 int ctl_live_check(const struct ctl_packet *p)

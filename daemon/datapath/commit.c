@@ -315,12 +315,15 @@ int pc_dp_gen_commit(struct pc_dp *dp, struct pc_gen *g, const char *config_path
 		/* never leave the hooks on a mix of generations */
 		if (old)
 			pc_dp_jump_to(dp, old);
+		pc_sets_abort(dp->sets);
 		return r;
 	}
 	pending_remove(dp, g);
 	g->live = true;
 	dp->cur = g;
 	r = grow ? switch_cset(dp, g) : 0;
+	q = pc_sets_commit(dp->sets);
+	r = r < 0 ? r : q;
 	pc_dp_gen_free(old);
 	pc_dp_slots_release(dp, !grow, NULL);
 	q = pc_dp_slots_write(dp, dp->cs->slots_fd, dp->cs->slot_cap, false);

@@ -132,6 +132,22 @@ static int gen_size_maps(struct pc_gen *g, const struct pc_ruleset *rs, const st
 	return r;
 }
 
+/* The set references looked up before the walk, the directory slot of the
+ * generation's parity, and the pinned pool. */
+static int gen_set_sets(struct pc_dp *dp, struct pc_gen *g, const struct pc_ruleset *rs)
+{
+	struct pc_classifier *s = g->skel;
+	size_t n = rs->nsetrefs < PC_SET_REFS_EAGER ? rs->nsetrefs : PC_SET_REFS_EAGER;
+	int r;
+
+	s->rodata->pc_nsetrefs = (uint32_t)n;
+	s->rodata->pc_set_dir_slot = g->generation & 1;
+	for (size_t i = 0; i < n; i++)
+		s->rodata->pc_setref[i] = rs->setrefs[i];
+	r = bpf_map__reuse_fd(s->maps.set_segs, pc_sets_segs_fd(dp->sets));
+	return r < 0 ? r : bpf_map__reuse_fd(s->maps.set_head, pc_sets_head_fd(dp->sets));
+}
+
 static void gen_set_log(struct pc_dp *dp, struct pc_gen *g)
 {
 	struct bpf_program *p;
@@ -214,6 +230,8 @@ static int gen_load_tabs(struct pc_dp *dp, struct pc_gen *g, const struct pc_rul
 		r = bpf_map__reuse_fd(g->skel->maps.log_ring, dp->log_fd);
 	if (r >= 0)
 		r = bpf_map__reuse_fd(g->skel->maps.log_limit, dp->log_limit_fd);
+	if (r >= 0)
+		r = gen_set_sets(dp, g, rs);
 	if (r < 0)
 		return r;
 	gen_set_log(dp, g);
@@ -394,3 +412,56 @@ int pc_dp_jump_to(struct pc_dp *dp, const struct pc_gen *g)
 	return 0;
 }
 
+/* ---- sets ------------------------------------------------------------------- */
+int pc_dp_sets_stage(struct pc_dp *dp, const struct pc_config *cfg, uint32_t generation,
+		     struct pc_set_changes *ch)
+{
+	return pc_sets_stage(dp->sets, cfg, generation, ch);
+}
+
+void pc_dp_sets_abort(struct pc_dp *dp)
+{
+	pc_sets_abort(dp->sets);
+}
+
+int pc_dp_set_change(struct pc_dp *dp, const char *name, enum pc_set_op op,
+		     const struct pc_set_elem *e, size_t n, struct pc_set_result *res)
+{
+	return pc_sets_change(dp->sets, name, op, e, n, res);
+}
+
+int pc_dp_sets_list(const struct pc_dp *dp, struct pc_set_info **ret, size_t *n)
+{
+	return pc_sets_list(dp->sets, ret, n);
+}
+
+int pc_dp_set_get(const struct pc_dp *dp, const char *name, struct pc_set_info *info,
+		  struct pc_set_view *view)
+{
+	return pc_sets_get(dp->sets, name, info, view);
+}
+
+int pc_dp_sets_sync(struct pc_dp *dp)
+{
+	return pc_sets_sync(dp->sets);
+}
+
+int pc_dp_sets_grace_start(struct pc_dp *dp)
+{
+	return pc_sets_grace_start(dp->sets);
+}
+
+int pc_dp_sets_grace_fd(const struct pc_dp *dp)
+{
+	return pc_sets_grace_fd(dp->sets);
+}
+
+int pc_dp_sets_grace_done(struct pc_dp *dp)
+{
+	return pc_sets_grace_done(dp->sets);
+}
+
+bool pc_dp_sets_adopt_failed(const struct pc_dp *dp)
+{
+	return pc_sets_adopt_failed(dp->sets);
+}

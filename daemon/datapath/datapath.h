@@ -230,3 +230,76 @@ const struct pc_slot_name *pc_dp_slot_name(const struct pc_dp *dp, uint32_t slot
  * (AF_PACKET SOCK_RAW).  -ENOENT: no daemon state there; -ESTALE: the live
  * classifier is not of this build.  Free with pc_dp_gen_free(). */
 int pc_dp_live_capture(const char *pin_path, uint32_t capture_slot, struct pc_gen **ret);
+
+/* ---- sets (sets.c; pktclass.h, "sets") ------------------------------------ */
+/* The sets live in a pool pinned under pin_path (set_head, set_segs,
+ * setseg_<n>), adopted by pc_dp_open().  A clean stop (pc_dp_unpin) leaves
+ * the pool pinned while a dynamic set holds elements added at run time, so
+ * that a restart finds them. */
+enum pc_set_op {
+	PC_SET_OP_ADD,
+	PC_SET_OP_DEL,
+	PC_SET_OP_LOAD,   /* replace every element */
+	PC_SET_OP_FLUSH,
+};
+
+struct pc_set_result {
+	size_t added, removed;  /* elements that were not there / are not any more */
+	size_t elements;        /* in the set now */
+};
+
+struct pc_set_info {
+	char name[PC_SET_NAME_MAX];
+	uint32_t type;          /* PC_SET_PREFIX / PC_SET_PORT */
+	uint32_t flags;         /* PC_SET_F_DYNAMIC */
+	size_t elements;
+	uint64_t bytes;         /* kernel memory of its lookup structure and elements */
+};
+
+/* What a reload did to the contents of a set. */
+struct pc_set_change {
+	char name[PC_SET_NAME_MAX];
+	size_t added, removed, elements;
+	size_t lost;            /* run-time elements dropped: the set is no longer
+				 * dynamic, or changed its type */
+	bool gone;              /* the set is not in the new config */
+};
+
+struct pc_set_changes {
+	struct pc_set_change *v;
+	size_t n;
+};
+void pc_set_changes_clear(struct pc_set_changes *ch);
+
+/* Before pc_dp_gen_prepare() of generation: the sets of cfg get their
+ * contents (the config's elements, and the run-time ones of dynamic sets)
+ * in the directory that generation reads; sets whose contents differ from
+ * the live ones are listed in ch (may be NULL).  Nothing live changes;
+ * pc_dp_gen_commit() makes them live, pc_dp_sets_abort() drops them. */
+int pc_dp_sets_stage(struct pc_dp *dp, const struct pc_config *cfg, uint32_t generation,
+		     struct pc_set_changes *ch);
+void pc_dp_sets_abort(struct pc_dp *dp);
+/* A run-time change of the live set name, all of it or nothing: -ENOENT (no
+ * such set), -EPERM (not dynamic), -EINVAL (an element of the other type).
+ * A packet sees the set before the change or after it. */
+int pc_dp_set_change(struct pc_dp *dp, const char *name, enum pc_set_op op,
+		     const struct pc_set_elem *e, size_t n, struct pc_set_result *res);
+/* The live sets (free *ret), and one of them with its elements (valid
+ * until the next change). */
+int pc_dp_sets_list(const struct pc_dp *dp, struct pc_set_info **ret, size_t *n);
+int pc_dp_set_get(const struct pc_dp *dp, const char *name, struct pc_set_info *info,
+		  struct pc_set_view *view);
+/* Blocks given back by changes are reused after a grace period: wait for
+ * one now, or start one in the background (-ENODATA: nothing waits for
+ * one; -EALREADY: one runs) and, when pc_dp_sets_grace_fd() is readable,
+ * finish it with pc_dp_sets_grace_done(). */
+int pc_dp_sets_sync(struct pc_dp *dp);
+int pc_dp_sets_grace_start(struct pc_dp *dp);
+int pc_dp_sets_grace_fd(const struct pc_dp *dp);
+int pc_dp_sets_grace_done(struct pc_dp *dp);
+/* true when the pinned pool of an earlier run did not add up and was taken
+ * as empty (its run-time elements are lost). */
+bool pc_dp_sets_adopt_failed(const struct pc_dp *dp);
+/* Membership as the live classifier computes it (for tests): set index set
+ * of the live directory, field, key. */
+int pc_dp_set_member(const struct pc_dp *dp, uint32_t set, uint32_t field, const struct pc_key *k);

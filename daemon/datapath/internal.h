@@ -20,6 +20,7 @@
 
 struct pc_classifier;
 struct pc_cntops;
+struct pc_sets;
 
 /* A counter set: the counters' array of maps "cnt", a per-CPU counter
  * array of slot_cap slots per attach slot in it, and the name table
@@ -102,6 +103,7 @@ struct pc_dp {
 	struct pc_attach_info *att;           /* [natt] */
 	bool *att_pub;                        /* [natt] record and counters pinned */
 	uint32_t natt;
+	struct pc_sets *sets;                 /* sets.c */
 
 	struct pc_gen *cur;
 	struct pc_gen **pending;              /* prepared, not committed */
@@ -205,3 +207,29 @@ int pc_dp_att_unpin_all(struct pc_dp *dp);
 /* logring.c: adopt the pinned "log" and "log_limit", or create and
  * pin them. */
 int pc_dp_log_open(struct pc_dp *dp);
+
+
+/* sets.c: the sets of the live and of the staged generation (datapath.h
+ * has what these do). */
+int pc_sets_open(const char *pin_path, struct pc_sets **ret);
+void pc_sets_close(struct pc_sets *s);
+int pc_sets_segs_fd(const struct pc_sets *s);
+int pc_sets_head_fd(const struct pc_sets *s);
+bool pc_sets_adopt_failed(const struct pc_sets *s);
+bool pc_sets_has_runtime(const struct pc_sets *s);
+int pc_sets_stage(struct pc_sets *s, const struct pc_config *cfg, uint32_t generation,
+		  struct pc_set_changes *ch);
+void pc_sets_abort(struct pc_sets *s);
+int pc_sets_commit(struct pc_sets *s);
+int pc_sets_change(struct pc_sets *s, const char *name, enum pc_set_op op,
+		   const struct pc_set_elem *e, size_t n, struct pc_set_result *res);
+int pc_sets_sync(struct pc_sets *s);
+int pc_sets_grace_start(struct pc_sets *s);
+int pc_sets_grace_fd(const struct pc_sets *s);
+int pc_sets_grace_done(struct pc_sets *s);
+int pc_sets_list(const struct pc_sets *s, struct pc_set_info **ret, size_t *n);
+int pc_sets_get(const struct pc_sets *s, const char *name, struct pc_set_info *info,
+		struct pc_set_view *view);
+uint32_t pc_sets_live_dir(const struct pc_sets *s);
+struct pc_pool;
+const struct pc_pool *pc_sets_pool(const struct pc_sets *s);

@@ -29,6 +29,7 @@
 #include <bpf/libbpf.h>
 
 #include "datapath/internal.h"
+#include "datapath/setpool.h"
 #include "entry.skel.h"
 
 static const char *const pin_names[] = {
@@ -378,6 +379,8 @@ static void close_fds(struct pc_dp *dp)
 		closep_fd(fds[i]);
 	pc_cset_unref(dp->cs);
 	dp->cs = NULL;
+	pc_sets_close(dp->sets);
+	dp->sets = NULL;
 	free(dp->slots);
 	free(dp->slot_dirty);
 	free(dp->rec_dirty);
@@ -449,6 +452,8 @@ int pc_dp_open(const struct pc_dp_opts *o, struct pc_dp **ret)
 		r = adopt_all(dp);
 	if (r == -ENOENT || r == -EPROTO)
 		r = create_fresh(dp);
+	if (r >= 0)
+		r = pc_sets_open(dp->pin_path, &dp->sets);
 	if (r < 0)
 		goto fail;
 	for (int h = 0; h < PC_HOOK_MAX; h++)
@@ -466,6 +471,9 @@ int pc_dp_unpin(struct pc_dp *dp)
 {
 	int r = unpin_all(dp);
 
+	/* what was added to dynamic sets at run time survives a restart */
+	if (!dp->sets || !pc_sets_has_runtime(dp->sets))
+		r = pc_pool_unpin(dp->pin_path) ?: r;
 	if (rmdir(dp->pin_path) < 0 && errno != ENOENT && errno != ENOTEMPTY && r >= 0)
 		r = -errno;
 	return r;
