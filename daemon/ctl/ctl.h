@@ -115,3 +115,12 @@ int ctl_stats(struct ctl *c, int argc, char **argv);
 int ctl_check(struct ctl *c, int argc, char **argv);
 int ctl_explain(struct ctl *c, int argc, char **argv);
 int ctl_capture(struct ctl *c, int argc, char **argv);
+int ctl_set(struct ctl *c, int argc, char **argv);
+
+/* ---- the daemon's control socket (set.c) ---- */
+struct pc_ctl_msg;
+/* Send req (and pass_fd, when >= 0) to the daemon of c's pin path, read
+ * its whole reply.  -ENOTCONN: no daemon listens (said on stderr unless
+ * quiet, as other failures). */
+int ctl_daemon_request(struct ctl *c, const char *req, size_t len, int pass_fd, bool quiet,
+		       struct pc_ctl_msg *reply);

@@ -350,6 +350,8 @@ void ctl_text_result(const struct ctl_result *r)
 		       r->rule->pos.line, r->rule->pos.col);
 	else
 		printf("rule:      (default): no rule matches\n");
+	if (r->cfg)
+		ctl_sets_text(r, r->cfg);
 	printf("class:     %s\n", r->rs->class_name[r->idx]);
 	if (o->action == PC_ACT_REDIRECT)
 		printf("action:    redirect to %s\n", r->rs->redirect[r->idx]);
@@ -436,6 +438,8 @@ void ctl_json_result(const struct ctl_result *r)
 	if (o->flags & PC_F_DSCP)
 		pc_json_kv_u64(&j, "dscp", o->dscp);
 	pc_json_kv_bool(&j, "log", o->flags & PC_F_LOG);
+	if (r->cfg)
+		ctl_sets_json(&j, r, r->cfg);
 	pc_json_key(&j, "key");
 	pc_json_array_begin(&j);
 	for (int i = 0; i < PC_KEY_WORDS; i++)
@@ -476,12 +480,16 @@ int ctl_explain_load(const char *path, struct pc_config **cfg, struct pc_ruleset
 	return r;
 }
 
-int ctl_explain_reference(const struct pc_config *cfg, const struct pc_ruleset *rs,
+int ctl_explain_reference(struct ctl *c, const struct pc_config *cfg, const struct pc_ruleset *rs,
 			  struct ctl_result *res)
 {
 	ctl_packet_key(res->p, rs, &res->key);
 	res->rs = rs;
-	res->idx = pc_ref_classify(rs, &res->key);
+	res->cfg = cfg;
+	if (ctl_sets_eval(c, cfg, rs, &res->key, &res->sets) < 0)
+		return ctl_error("out of memory");
+	res->key.w[PC_W_SETS] = res->sets.bits;
+	res->idx = pc_ref_classify_sets(rs, &res->key, res->sets.lazy);
 	if (res->idx > rs->nrules)
 		return ctl_error("explain: the classifier returned rule %" PRIu32, res->idx);
 	res->rule = res->idx < rs->nrules ? ctl_find_rule(cfg, rs->rule_name[res->idx]) : NULL;
@@ -501,6 +509,7 @@ int ctl_explain_print(struct ctl *c, const struct ctl_result *res)
 
 static int explain(struct ctl *c, const struct ctl_packet *p)
 {
+	int r;
 	__attribute__((cleanup(pc_config_freep))) struct pc_config *cfg = NULL;
 	__attribute__((cleanup(pc_ruleset_freep))) struct pc_ruleset *rs = NULL;
 	const char *path = c->config ? c->config : PC_DEFAULT_CONFIG;
@@ -508,9 +517,13 @@ static int explain(struct ctl *c, const struct ctl_packet *p)
 
 	if (ctl_explain_load(path, &cfg, &rs) < 0)
 		return CTL_ERROR;
-	if (ctl_explain_reference(cfg, rs, &res) != CTL_OK)
+	if (ctl_explain_reference(c, cfg, rs, &res) != CTL_OK) {
+		ctl_sets_clear(&res.sets);
 		return CTL_ERROR;
-	return ctl_explain_print(c, &res);
+	}
+	r = ctl_explain_print(c, &res);
+	ctl_sets_clear(&res.sets);
+	return r;
 }
 
 int ctl_explain(struct ctl *c, int argc, char **argv)

@@ -23,6 +23,22 @@ struct ctl_packet {
 struct ctl_live;
 struct pc_json;
 
+/* A set reference of the rules, for the described packet. */
+struct ctl_setmatch {
+	struct pc_set_ref ref;
+	char value[64];     /* the packet's field, "" when it has none */
+	bool in;
+	char element[64];   /* the most specific element that holds it */
+	bool live;          /* the daemon's contents, else the config's */
+};
+
+struct ctl_sets {
+	struct ctl_setmatch *v;  /* one per reference of the rule set */
+	size_t n;
+	uint32_t bits;           /* PC_W_SETS */
+	uint32_t *lazy;          /* the references past PC_SET_REFS_EAGER */
+};
+
 struct ctl_result {
 	const struct ctl_packet *p;
 	const struct pc_ruleset *rs;
@@ -31,6 +47,8 @@ struct ctl_result {
 	struct pc_key key;
 	uint32_t idx;
 	const struct ctl_live *live; /* --live: what the BPF program did */
+	const struct pc_config *cfg;
+	struct ctl_sets sets;
 };
 
 bool ctl_is_ip(uint32_t l3);
@@ -48,10 +66,19 @@ const struct pc_rule *ctl_find_rule(const struct pc_config *cfg, const char *nam
 int ctl_explain_load(const char *path, struct pc_config **cfg, struct pc_ruleset **rs);
 void ctl_text_result(const struct ctl_result *r);
 void ctl_json_result(const struct ctl_result *r);
-/* The reference classifier's answer for res->p: key, idx, rule.  CTL_OK
- * or CTL_ERROR (printed). */
-int ctl_explain_reference(const struct pc_config *cfg, const struct pc_ruleset *rs,
+/* The reference classifier's answer for res->p: key (with the set bits:
+ * the daemon's contents when it answers c, else the config's), idx, rule.
+ * CTL_OK or CTL_ERROR (printed).  ctl_sets_clear(&res->sets) after. */
+int ctl_explain_reference(struct ctl *c, const struct pc_config *cfg, const struct pc_ruleset *rs,
 			  struct ctl_result *res);
+
+/* explainsets.c */
+int ctl_sets_eval(struct ctl *c, const struct pc_config *cfg, const struct pc_ruleset *rs,
+		  const struct pc_key *k, struct ctl_sets *out);
+void ctl_sets_clear(struct ctl_sets *s);
+/* The references of the matched box that hold, one "in set:" line each. */
+void ctl_sets_text(const struct ctl_result *r, const struct pc_config *cfg);
+void ctl_sets_json(struct pc_json *j, const struct ctl_result *r, const struct pc_config *cfg);
 /* Text or JSON (c->json); CTL_OK or CTL_ERROR. */
 int ctl_explain_print(struct ctl *c, const struct ctl_result *res);
 

@@ -308,6 +308,32 @@ static void report_mismatch(const struct ctl_live *lv)
 			"the loaded config with -c)\n", lv->config_path);
 }
 
+/* The frame through the live copy, against the reference's answer res. */
+static int live_compare(struct ctl *c, struct pc_live *l, struct ctl_live *lv,
+			struct ctl_result *res, const uint8_t *frame, uint32_t len, unsigned ifindex)
+{
+	int r;
+
+	r = pc_dp_live_run(l, lv->hook, ifindex, frame, len, &lv->run);
+	if (r < 0)
+		return ctl_error("explain --live: BPF_PROG_TEST_RUN: %s", strerror(-r));
+	if (lv->run.trace.rule == PC_TRACE_NO_RULE)
+		return unclassified(lv);
+	r = pc_dp_live_rule(l, lv->run.trace.rule, &lv->out, &lv->name, &lv->class_slot);
+	if (r < 0)
+		return ctl_error("explain --live: rule %" PRIu32 " of the live tables: %s",
+				 lv->run.trace.rule, strerror(-r));
+	compare_key(lv, &res->key);
+	compare_rule(lv, res);
+	compare_effects(lv, frame, len);
+	r = ctl_explain_print(c, res);
+	if (lv->nmismatch) {
+		report_mismatch(lv);
+		return CTL_ERROR;
+	}
+	return r;
+}
+
 static int live_run(struct ctl *c, struct pc_live *l, const struct ctl_packet *p,
 		    struct ctl_live *lv)
 {
@@ -326,26 +352,12 @@ static int live_run(struct ctl *c, struct pc_live *l, const struct ctl_packet *p
 	lv->config_path = res.config_path = c->config ? c->config : lv->info->meta.config_path;
 	if (!lv->config_path[0])
 		return ctl_error("explain --live: the daemon recorded no config path: give -c FILE");
-	if (ctl_explain_load(lv->config_path, &cfg, &rs) < 0 ||
-	    ctl_explain_reference(cfg, rs, &res) != CTL_OK)
+	if (ctl_explain_load(lv->config_path, &cfg, &rs) < 0)
 		return CTL_ERROR;
-	r = pc_dp_live_run(l, lv->hook, ifindex, frame, (uint32_t)len, &lv->run);
-	if (r < 0)
-		return ctl_error("explain --live: BPF_PROG_TEST_RUN: %s", strerror(-r));
-	if (lv->run.trace.rule == PC_TRACE_NO_RULE)
-		return unclassified(lv);
-	r = pc_dp_live_rule(l, lv->run.trace.rule, &lv->out, &lv->name, &lv->class_slot);
-	if (r < 0)
-		return ctl_error("explain --live: rule %" PRIu32 " of the live tables: %s",
-				 lv->run.trace.rule, strerror(-r));
-	compare_key(lv, &res.key);
-	compare_rule(lv, &res);
-	compare_effects(lv, frame, (uint32_t)len);
-	r = ctl_explain_print(c, &res);
-	if (lv->nmismatch) {
-		report_mismatch(lv);
-		return CTL_ERROR;
-	}
+	r = ctl_explain_reference(c, cfg, rs, &res);
+	if (r == CTL_OK)
+		r = live_compare(c, l, lv, &res, frame, (uint32_t)len, ifindex);
+	ctl_sets_clear(&res.sets);
 	return r;
 }
 

@@ -34,6 +34,12 @@ void ctl_usage(FILE *f)
 	      "                                  write the packets of one class to a pcapng file\n"
 	      "                                  (FILE '-': stdout) until N packets or Ctrl-C,\n"
 	      "                                  with their interface and direction\n"
+	      "  set list [--json]               the sets of the running daemon: type, elements\n"
+	      "  set show NAME [--json]          a set's elements, one a line\n"
+	      "  set add NAME ELEMENT...         add elements to a dynamic set (all or none)\n"
+	      "  set del NAME ELEMENT...         remove elements from a dynamic set\n"
+	      "  set load NAME FILE              replace all elements with FILE's ('-': stdin)\n"
+	      "  set flush NAME                  remove every element\n"
 	      "\n"
 	      "Options:\n"
 	      "  -c, --config FILE  config file (default " PC_DEFAULT_CONFIG ")\n"
@@ -218,6 +224,7 @@ static const struct {
 	{ "check", ctl_check },
 	{ "explain", ctl_explain },
 	{ "capture", ctl_capture },
+	{ "set", ctl_set },
 };
 
 static int run_command(struct ctl *c, int argc, char **argv)

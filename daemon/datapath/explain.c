@@ -5,10 +5,10 @@
  * The jump tables under the pin path hold the live classifier programs.
  * From one of them come its maps (found by name) and its .rodata.  This
  * build's classifier object is then loaded with that .rodata (and
- * pc_trace_on set), reusing the live tables nodes, leaf, leafx, boxes, outs and
- * ifaces, with private cnt, trace and work maps: a packet run through the
- * copy with BPF_PROG_TEST_RUN gets the live decision and counts nothing
- * live.  The copy runs this build's code; the program tags tell whether the
+ * pc_trace_on set), reusing the live tables nodes, leaf, leafx, boxes, outs,
+ * ifaces and the sets (set_segs, set_head), with private cnt, trace and work
+ * maps: a packet run through the copy with BPF_PROG_TEST_RUN gets the live
+ * decision and counts nothing live.  The copy runs this build's code; the program tags tell whether the
  * live programs are the same code (a tag depends on neither the map fds
  * nor .rodata).  pc_tc serves both TC hooks: a run passes the hook in
  * cb[PC_CB_HOOK], as the entry programs do. */
@@ -25,7 +25,8 @@
 #include "lib/util.h"
 #include "classifier.skel.h"
 
-enum { T_NODES, T_LEAF, T_LEAFX, T_BOXES, T_OUTS, T_IFACES, T_RODATA, T_MAX };
+enum { T_NODES, T_LEAF, T_LEAFX, T_BOXES, T_OUTS, T_IFACES, T_SET_SEGS, T_SET_HEAD, T_RODATA,
+       T_MAX };
 
 struct pc_live {
 	struct pc_classifier *skel;
@@ -82,7 +83,8 @@ static int prog_info(int fd, struct bpf_prog_info *info, __u32 *map_ids, __u32 n
 
 static int table_kind(const char *name)
 {
-	static const char *const names[] = { "nodes", "leaf", "leafx", "boxes", "outs", "ifaces" };
+	static const char *const names[] = { "nodes", "leaf", "leafx", "boxes", "outs", "ifaces",
+					     "set_segs", "set_head" };
 	size_t n = strlen(name);
 
 	for (int i = 0; i < (int)ELEMENTSOF(names); i++)
@@ -149,7 +151,7 @@ static int load_copy(struct pc_live *l, const int fds[T_MAX])
 {
 	struct pc_classifier *s = l->skel;
 	struct bpf_map *m[] = { s->maps.nodes, s->maps.leaf, s->maps.leafx, s->maps.boxes,
-				s->maps.outs, s->maps.ifaces };
+				s->maps.outs, s->maps.ifaces, s->maps.set_segs, s->maps.set_head };
 	int r;
 
 	r = copy_rodata(l, fds[T_RODATA]);
@@ -194,9 +196,11 @@ static bool same_code(const struct pc_live *l)
 
 static int live_open(struct pc_live *l, const char *pin_path)
 {
-	int fds[T_MAX] = { -1, -1, -1, -1, -1, -1, -1 }, r;
+	int fds[T_MAX], r;
 	uint32_t any = 0;
 
+	for (int k = 0; k < T_MAX; k++)
+		fds[k] = -1;
 	r = read_meta(pin_path, &l->info.meta);
 	if (r < 0)
 		return r;

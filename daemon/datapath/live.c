@@ -5,10 +5,10 @@
  * The live socket program is found in the pinned jump table "jmp_sock"
  * (a prog array looked up from user space gives the program id), or, when
  * the live configuration has no monitor hook, the TC program in "jmp_tc";
- * its map
- * ids lead to the rule tables (nodes, leaf, leafx, boxes, outs, ifaces), which the
- * copy reuses, and to its .rodata (the only map with BPF_F_RDONLY_PROG),
- * whose content the copy starts from.  Counters, trace and packet log of
+ * its map ids lead to the rule tables (nodes, leaf, leafx, boxes, outs,
+ * ifaces) and the sets (set_segs, set_head), which the copy reuses, and to
+ * its .rodata (the only map with BPF_F_RDONLY_PROG), whose content the copy
+ * starts from.  Counters, trace and packet log of
  * the copy are its own, so a capture changes no statistics. */
 #include <errno.h>
 #include <stdio.h>
@@ -126,7 +126,7 @@ static int reuse_tables(struct pc_classifier *s, const struct live_maps *m)
 {
 	struct bpf_map *maps[] = {
 		s->maps.nodes, s->maps.leaf, s->maps.leafx, s->maps.boxes, s->maps.outs,
-		s->maps.ifaces,
+		s->maps.ifaces, s->maps.set_segs, s->maps.set_head,
 	};
 	int r;
 

@@ -382,9 +382,11 @@ static int pool_create(struct pc_pool *p)
 	if (tmpl < 0)
 		return -errno;
 	a.inner_map_fd = tmpl;
-	p->segs_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "pc_set_segs", 4, 4,
+	/* named as the classifier's maps: the copies for explain --live and
+	 * capture find the live ones by name */
+	p->segs_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "set_segs", 4, 4,
 				    PC_SET_SEGS_MAX, &a);
-	p->head_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pc_set_head", 4,
+	p->head_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "set_head", 4,
 				    sizeof(struct pc_set_head), 1, &o);
 	if (p->segs_fd < 0 || p->head_fd < 0)
 		return -errno;

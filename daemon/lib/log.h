@@ -44,3 +44,4 @@ int pc_log_struct(int level, const char *message_id, const char *fields[], const
 #define PC_MID_HOOK_LOST     "e8a815a9dbb545ddb6dddce513dc974a"
 #define PC_MID_HOOK_RESTORED "4475fde0de834f798d6d1be12475a321"
 #define PC_MID_REDIRECT      "bb3348582ccf4868a0cf2d475460bae4"
+#define PC_MID_SET     "7f0fe392c6b24a1086789dd222ebbe62"

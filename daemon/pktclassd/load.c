@@ -56,6 +56,7 @@ void pc_print_summary(FILE *f, const char *path, const struct pc_loaded *l, size
 	fprintf(f, "classes:           %zu\n", pc_count_classes(l->rs));
 	fprintf(f, "interface entries: %zu\n", l->cfg->n_ifaces);
 	fprintf(f, "iface patterns:    %zu\n", l->rs->n_iface_patterns);
+	fprintf(f, "sets:              %zu (%zu references)\n", l->cfg->n_sets, l->rs->nsetrefs);
 	fprintf(f, "warnings:          %zu\n", nwarnings);
 	fprintf(f, "trees:             %u (%zu nodes, %zu leaf entries, depth %u, largest leaf %u)\n",
 		t->cfg.ntrees, t->nnodes, t->nleaf, t->cfg.max_depth, t->cfg.max_leaf);

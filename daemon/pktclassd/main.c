@@ -27,8 +27,10 @@
 #include "pktclassd/pktlog.h"
 #include "pktclassd/preflight.h"
 #include "pktclassd/publish.h"
+#include "pktclassd/control.h"
 #include "pktclassd/records.h"
 #include "pktclassd/redirect.h"
+#include "pktclassd/setcmd.h"
 #include "classifier/rsdiff.h"
 #include "datapath/stats.h"
 #include "lib/util.h"
@@ -68,6 +70,8 @@ struct daemon {
 	int tc_ev[TC_EVENTS_MAX]; /* interfaces of the TC events being read */
 	size_t ntc_ev;
 	bool tc_ev_overflow;
+	struct pc_control *control; /* pktclassctl's set requests */
+	sd_event_source *grace;   /* set blocks waiting for a grace period */
 };
 
 static int run_check(const char *path)
@@ -165,12 +169,56 @@ static void snapshot_restore(struct daemon *d, struct pc_gen *g)
 		log_info("counters of the last run restored from %s (%zu counts)", d->snapshot, n);
 }
 
+/* A journal record per set whose elements the new generation changed. */
+static void set_records(const struct pc_set_changes *ch, bool start, uint64_t usec)
+{
+	for (size_t i = 0; i < ch->n; i++) {
+		const struct pc_set_change *c = &ch->v[i];
+		struct pc_set_event ev = { .set = c->name, .op = start ? "start" : "reload", .ok = true,
+					   .added = c->added, .removed = c->removed,
+					   .elements = c->elements, .lost = c->lost, .usec = usec };
+		struct pc_record r;
+
+		pc_record_build_set(&r, &ev);
+		if (c->gone)
+			snprintf(r.message, sizeof(r.message), "set %s: not in the configuration any more "
+				 "(%zu elements dropped)", c->name, c->removed);
+		pc_record_emit(&r);
+	}
+}
+
+/* Blocks given back by set changes wait for a grace period: run one in the
+ * background whenever some wait. */
+static void grace_kick(struct daemon *d)
+{
+	int r = pc_dp_sets_grace_start(d->dp);
+
+	if (r < 0 && r != -ENODATA && r != -EALREADY)
+		log_warning_errno(r, "sets: starting a grace period");
+}
+
+/* The sets of generation gen: staged beside the live ones. */
+static int stage_sets(struct daemon *d, struct pc_loaded *l, uint32_t gen,
+		      struct pc_set_changes *ch, char *why, size_t whylen)
+{
+	int r = pc_dp_sets_stage(d->dp, l->cfg, gen, ch);
+
+	if (r < 0) {
+		snprintf(why, whylen, "building the sets: %s", strerror(-r));
+		return log_error_errno(r, "building the sets of generation %u", gen);
+	}
+	return 0;
+}
+
 /* The transaction: everything is built beside the live generation and
  * nothing live or pinned changes before pc_dp_gen_commit() switches.  On
  * success l moves into d->live. */
 static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen)
 {
+	uint64_t t0 = pc_now_usec(CLOCK_MONOTONIC), set_usec;
+	_cleanup_(pc_set_changes_clear) struct pc_set_changes ch = {};
 	uint32_t gen = d->generation + 1;
+	bool start = !d->live.rs;
 	struct pc_gen *g = NULL;
 	int r;
 
@@ -178,8 +226,13 @@ static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen
 	pc_dp_set_monitor(d->dp, cfg_has_monitor(l->cfg));
 	r = set_classes(d->dp, l->cfg);
 	if (r >= 0)
-		r = pc_dp_gen_prepare(d->dp, l->rs, l->tree, gen, &g);
+		r = stage_sets(d, l, gen, &ch, why, whylen);
+	if (r < 0)
+		return r;
+	set_usec = pc_now_usec(CLOCK_MONOTONIC) - t0;
+	r = pc_dp_gen_prepare(d->dp, l->rs, l->tree, gen, &g);
 	if (r < 0) {
+		pc_dp_sets_abort(d->dp);
 		snprintf(why, whylen, "loading the classifier: %s", strerror(-r));
 		log_error_errno(r, "loading generation %u", gen);
 		log_verifier_tail(pc_dp_verifier_log(d->dp));
@@ -187,6 +240,7 @@ static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen
 	}
 	r = pc_am_prepare(d->am, l->cfg, l->rs, g);
 	if (r < 0) {
+		pc_dp_sets_abort(d->dp);
 		snprintf(why, whylen, "preparing the attachments: %s", strerror(-r));
 		pc_dp_gen_free(g);
 		return r;
@@ -208,6 +262,8 @@ static int apply(struct daemon *d, struct pc_loaded *l, char *why, size_t whylen
 	pc_loaded_clear(&d->live);
 	d->live = *l;
 	*l = (struct pc_loaded){};
+	set_records(&ch, start, set_usec);
+	grace_kick(d);
 	return 0;
 }
 
@@ -458,6 +514,39 @@ static int on_nlmon(sd_event_source *s, int fd, uint32_t revents, void *userdata
 	return 0;
 }
 
+static void on_control(struct pc_ctl_msg *req, FILE *out, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	pc_setcmd(d->dp, req, out);
+	grace_kick(d);
+}
+
+static int on_grace(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct daemon *d = userdata;
+	int r = pc_dp_sets_grace_done(d->dp);
+
+	if (r < 0 && r != -EINVAL)
+		log_warning_errno(r, "sets: a grace period failed (freed blocks wait for the next)");
+	grace_kick(d);
+	return 0;
+}
+
+static int setup_control(struct daemon *d)
+{
+	char path[PC_PATH_MAX];
+	int r;
+
+	r = pc_ctl_socket_path(d->pin_path, PC_DEFAULT_PIN_PATH, path, sizeof(path));
+	if (r >= 0)
+		r = pc_control_open(d->event, path, on_control, d, &d->control);
+	if (r < 0)
+		return log_error_errno(r, "control socket %s", path);
+	r = sd_event_add_io(d->event, &d->grace, pc_dp_sets_grace_fd(d->dp), EPOLLIN, on_grace, d);
+	return r < 0 ? log_error_errno(r, "watching set grace periods") : 0;
+}
+
 static int setup_events(struct daemon *d, const struct pc_config *cfg)
 {
 	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
@@ -489,7 +578,7 @@ static int setup_events(struct daemon *d, const struct pc_config *cfg)
 	r = sd_event_set_watchdog(d->event, true);
 	if (r < 0)
 		return log_error_errno(r, "watchdog");
-	return 0;
+	return setup_control(d);
 }
 
 /* ---- startup and stop ------------------------------------------------------------- */
@@ -595,6 +684,9 @@ static void stop(struct daemon *d)
 	if (!d->dp)
 		return;
 	sd_notify(false, "STOPPING=1\nSTATUS=stopping");
+	pc_control_close(d->control);
+	d->control = NULL;
+	d->grace = sd_event_source_disable_unref(d->grace);
 	/* nothing counts any more when the counters are saved */
 	if (d->am && !keep)
 		pc_am_unhook(d->am);

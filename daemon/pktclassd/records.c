@@ -283,3 +283,28 @@ void pc_record_build_suppressed(struct pc_record *r, uint64_t n, uint32_t log_ra
 	pc_record_add(r, "PKTCLASS_LOG_RATE=%u", log_rate);
 	pc_record_add(r, "PKTCLASS_INTERVAL_USEC=%llu", (unsigned long long)usec);
 }
+
+/* ---- sets ------------------------------------------------------------------------ */
+void pc_record_build_set(struct pc_record *r, const struct pc_set_event *ev)
+{
+	record_init(r, ev->ok ? LOG_INFO : LOG_WARNING, PC_MID_SET);
+	if (!ev->ok)
+		snprintf(r->message, sizeof(r->message), "set %s: %s refused, nothing changed: %s",
+			 ev->set, ev->op, ev->why ? ev->why : "?");
+	else if (ev->lost)
+		snprintf(r->message, sizeof(r->message),
+			 "set %s: %s: %zu added, %zu removed, %zu elements (%zu run-time elements "
+			 "dropped)", ev->set, ev->op, ev->added, ev->removed, ev->elements, ev->lost);
+	else
+		snprintf(r->message, sizeof(r->message), "set %s: %s: %zu added, %zu removed, %zu elements",
+			 ev->set, ev->op, ev->added, ev->removed, ev->elements);
+	pc_record_add(r, "PKTCLASS_SET=%s", ev->set);
+	pc_record_add(r, "PKTCLASS_OPERATION=%s", ev->op);
+	pc_record_add(r, "PKTCLASS_RESULT=%s", ev->ok ? "ok" : "failed");
+	pc_record_add(r, "PKTCLASS_ADDED=%zu", ev->added);
+	pc_record_add(r, "PKTCLASS_REMOVED=%zu", ev->removed);
+	pc_record_add(r, "PKTCLASS_ELEMENTS=%zu", ev->elements);
+	if (ev->lost)
+		pc_record_add(r, "PKTCLASS_LOST=%zu", ev->lost);
+	pc_record_add(r, "PKTCLASS_DURATION_USEC=%llu", (unsigned long long)ev->usec);
+}

@@ -34,6 +34,17 @@ void pc_format_bytes(uint64_t bytes, char *buf, size_t len);
 void pc_record_generation(bool start, bool ok, uint32_t generation, uint32_t rules,
 			  uint64_t usec, const struct pc_rs_diff *diff, const char *msg);
 
+/* What a set change was, for its PC_MID_SET record. */
+struct pc_set_event {
+	const char *set;
+	const char *op;         /* add, del, load, flush, start, reload */
+	bool ok;
+	size_t added, removed, elements, lost;
+	uint64_t usec;
+	const char *why;        /* failed: the reason */
+};
+void pc_record_build_set(struct pc_record *r, const struct pc_set_event *ev);
+
 /* One PC_MID_STATS record: totals now, deltas against before, over
  * elapsed_usec (0: unknown, left out of the message). */
 void pc_record_build_stats(struct pc_record *r, const char *class_name, struct pc_count now,
