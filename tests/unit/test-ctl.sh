@@ -315,6 +315,48 @@ run 2 $X --proto tcp --src 10.0.0.1 --dst 10.0.0.2 --src-port 1 --dst-port 2 --l
 has err 'too short for the 40 bytes'
 run 0 $X --proto icmp --src 10.0.0.1 --dst 10.0.0.2 --length 21
 
+# ---- set ------------------------------------------------------------------------
+run 2 set
+has err 'set: which subcommand'
+run 2 set frob x
+has err "set: unknown subcommand 'frob'"
+run 2 set show
+has err 'set show: which set'
+run 2 set add bl
+has err 'set add: needs NAME and at least one ELEMENT'
+run 2 set load bl
+has err 'set load: needs NAME FILE'
+run 2 set list extra
+has err 'set list: too many arguments'
+run 2 set flush a b
+# no daemon for that pin path: an error that says so
+run 1 --pin-path "$T/no-pins" set list
+has err 'pktclassd is not running for .*/no-pins \(no control socket /run/pktclassd/control-[0-9a-f]{16}\)'
+run 1 --pin-path "$T/no-pins" set load bl "$T/missing.txt"
+has err "set load: cannot open $T/missing.txt"
+# explain with sets, no daemon: the config's elements (inline and file)
+printf '192.0.2.0/24\n2001:db8::/32\n' >bl.txt
+cat >sets.yaml <<EOF2
+version: 1
+settings: { pin_path: $T/no-pins }
+sets:
+  bl: { type: prefix, file: bl.txt, elements: [198.51.100.0/24] }
+  web: { type: port, elements: [80, 8000-8099] }
+rules:
+  - { name: drop-bl, match: { src: "@bl" }, action: drop }
+  - { name: web, match: { proto: tcp, dst_port: [22, "@web"] } }
+EOF2
+run 0 -c sets.yaml explain --iface lo --direction ingress --proto udp --src 192.0.2.9 --dst 10.0.0.1 --src-port 1 --dst-port 2
+has out '^rule: +drop-bl '
+has out "^in set: +src 192.0.2.9 is in bl: element 192.0.2.0/24 \(the config's contents\)"
+run 0 -c sets.yaml explain --iface lo --direction ingress --proto tcp --src 10.9.9.9 --dst 10.0.0.1 --src-port 1 --dst-port 8050
+has out '^rule: +web '
+has out '^in set: +dst_port 8050 is in web: element 8000-8099'
+run 0 -c sets.yaml explain --json --iface lo --direction ingress --proto tcp --src 10.9.9.9 --dst 10.0.0.1 --src-port 1 --dst-port 22
+has out '"rule": "web"'
+lacks out '"element": "8000-8099"'
+has out '"in": false'
+
 if [ "$failures" -gt 0 ]; then
 	echo "test-ctl: $failures failures" >&2
 	exit 1
