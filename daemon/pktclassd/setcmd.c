@@ -228,6 +228,7 @@ static void cmd_change(struct pc_dp *dp, enum pc_set_op op, const char *name, co
 	r = pc_dp_set_get(dp, name, &info, NULL);
 	if (r < 0) {
 		no_set(out, name, r);
+		set_record(name, op, r, NULL, t0, r == -ENOENT ? "no such set" : strerror(-r));
 		return;
 	}
 	if (!(info.flags & PC_SET_F_DYNAMIC)) {

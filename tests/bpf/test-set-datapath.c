@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* test-sets.c - sets in the datapath, against the element lists.
+/* test-set-datapath.c - sets in the datapath, against the element lists.
  *
  * Root, a private network namespace and pin path.  For configs with sets:
  * the classifier (BPF_PROG_TEST_RUN, traced) must give every packet the
@@ -664,6 +664,6 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (geteuid() != 0)
 		return pt_unavailable("needs root");
-	snprintf(pin, sizeof(pin), "/sys/fs/bpf/pktclassd-test-sets-%d", (int)getpid());
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/pktclassd-test-setdp-%d", (int)getpid());
 	return pt_run_forked(run_tests, cleanup);
 }
