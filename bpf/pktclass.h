@@ -527,20 +527,20 @@ struct pc_set_head {
 	__u32 dir[2];    /* directory block of the generations of that parity */
 };
 
-/* A prefix set is a trie per address family: a root table of 2^16 entries
- * (the top 16 address bits), tables of 256 entries below it (8 bits each),
- * and leaves that list the few prefixes of a small subtree.  An entry: */
+/* A prefix set is a trie per address family: tables of 256 entries, each
+ * resolving the next 8 address bits (the root the top 8), and leaves that
+ * list the few prefixes of a small subtree.  An entry: */
 #define PC_SE_EMPTY 0u  /* nothing of the set here */
 #define PC_SE_FULL  1u  /* all of this part of the address space is in the set */
 #define PC_SE_KIND(e) ((e) & 3u)
 #define PC_SE_TABLE 2u  /* (ref << 2) | 2: a table of 256 entries, next 8 bits */
 #define PC_SE_LEAF  3u  /* (ref << 2) | 3: a leaf */
 #define PC_SE_REF(e) ((e) >> 2)
-#define PC_SET_ROOT_BITS 16
+#define PC_SET_ROOT_BITS 8
 #define PC_SET_ROOT_SIZE ((1u << PC_SET_ROOT_BITS) * 4u)
 #define PC_SET_TABLE_SIZE (256u * 4u)
-#define PC_SET_TABLES4 2   /* tables on an IPv4 path below the root: 16 + 8 + 8 */
-#define PC_SET_TABLES6 14  /* IPv6: 16 + 14 * 8 */
+#define PC_SET_TABLES4 3   /* tables on an IPv4 path below the root: 8 + 3 * 8 */
+#define PC_SET_TABLES6 15  /* IPv6: 8 + 15 * 8 */
 
 /* A leaf: prefixes of the full length (address bits past len are 0). */
 #define PC_SET_LEAF4_N 12

@@ -10,11 +10,11 @@
  * the verifier sees each access checked and a corrupt reference reads
  * nothing instead of something else.
  *
- * Per lookup: a prefix set reads the directory entry (hot), one root entry
- * (2^16 entries of the family's top 16 bits), up to 2 (IPv4) or 14 (IPv6)
- * tables of 256 entries, and maybe one leaf of up to 12 (IPv4) or 7 (IPv6)
- * prefixes; a port set one word of its bitmap.  No loop depends on the size
- * of the set.
+ * Per lookup: a prefix set reads the directory entry (hot), one entry of
+ * the root table (the top 8 address bits, 1 KiB: hot too), one entry of up
+ * to 3 (IPv4) or 15 (IPv6) more tables of 256 entries, and maybe one leaf
+ * of up to 12 (IPv4) or 7 (IPv6) prefixes; a port set one word of its
+ * bitmap.  No loop depends on the size of the set.
  */
 #ifndef PKTCLASS_SETLOOKUP_H
 #define PKTCLASS_SETLOOKUP_H

@@ -30,6 +30,7 @@ struct set_obj {
 	char name[PC_SET_NAME_MAX];
 	uint32_t type, flags;
 	struct pc_set_elems elems; /* sorted, no duplicates */
+	uint64_t lens[2][3];       /* IPv4, IPv6: lengths that may be there */
 	struct pc_set_root root;
 	struct pc_store store;
 };
@@ -104,24 +105,36 @@ static struct set_obj *state_find(const struct setstate *st, const char *name)
 }
 
 /* The elements of one family: a slice of the sorted list. */
-static struct pc_trie_src family_src(const struct pc_set_elems *e, uint8_t family)
+static struct pc_trie_src family_src(const struct set_obj *o, uint8_t family)
 {
-	size_t i = 0, j;
+	struct pc_set_elem lo = { .family = family }, hi = { .family = (uint8_t)(family + 1) };
+	size_t i = pc_set_elem_lower_bound(o->elems.v, o->elems.n, &lo);
+	size_t j = pc_set_elem_lower_bound(o->elems.v, o->elems.n, &hi);
+	struct pc_trie_src s = { .v = o->elems.v + i, .n = j - i, .family = family };
 
-	while (i < e->n && e->v[i].family < family)
-		i++;
-	j = i;
-	while (j < e->n && e->v[j].family == family)
-		j++;
-	return (struct pc_trie_src){ .v = e->v + i, .n = j - i, .family = family };
+	memcpy(s.lens, o->lens[family == 6], sizeof(s.lens));
+	return s;
+}
+
+static void obj_lens(struct set_obj *o)
+{
+	memset(o->lens, 0, sizeof(o->lens));
+	for (uint8_t f = 4; f <= 6; f += 2) {
+		struct pc_trie_src s = family_src(o, f);
+
+		pc_trie_lens(s.v, s.n, o->lens[f == 6]);
+	}
 }
 
 /* The lookup structure and store of o's elements, anew. */
 static int obj_build(struct pc_pool_txn *txn, struct set_obj *o)
 {
-	struct pc_trie_src s4 = family_src(&o->elems, 4), s6 = family_src(&o->elems, 6);
+	struct pc_trie_src s4, s6;
 	int r;
 
+	obj_lens(o);
+	s4 = family_src(o, 4);
+	s6 = family_src(o, 6);
 	if (o->type == PC_SET_PREFIX) {
 		r = pc_trie_build(txn, &s4, &o->root.a);
 		if (r >= 0)
@@ -137,9 +150,15 @@ static int obj_build(struct pc_pool_txn *txn, struct set_obj *o)
 static int obj_update(struct pc_pool_txn *txn, struct set_obj *o, const struct set_obj *old,
 		      const struct pc_set_elems *keys, const struct pc_set_elems *stored)
 {
-	struct pc_trie_src s4 = family_src(&o->elems, 4), s6 = family_src(&o->elems, 6);
+	struct pc_trie_src s4, s6;
 	int r = 0;
 
+	/* what was there, and what came: a superset of the lengths */
+	memcpy(o->lens, old->lens, sizeof(o->lens));
+	for (size_t i = 0; i < keys->n; i++)
+		pc_trie_lens(&keys->v[i], 1, o->lens[keys->v[i].family == 6]);
+	s4 = family_src(o, 4);
+	s6 = family_src(o, 6);
 	o->root = old->root;
 	if (keys->n && o->type == PC_SET_PREFIX) {
 		r = pc_trie_update(txn, &s4, old->root.a, keys->v, keys->n, &o->root.a);
@@ -343,6 +362,7 @@ static int state_adopt(struct pc_sets *s, const struct pc_set_dir *d, uint32_t r
 			r = pc_store_read(s->pool, &o->store, &o->elems.v, &o->elems.n, &o->elems.cap);
 		if (r >= 0 && o->elems.n != cat[i].nelems)
 			r = -EPROTO;
+		obj_lens(o);
 	}
 	return r;
 }
@@ -680,12 +700,139 @@ static int change_input(const struct set_obj *old, const struct pc_set_elem *e, 
 	return 0;
 }
 
+/* Few elements added or deleted: found by binary search (keys: those that
+ * come or go, stored: those and the ones that only get PC_SE_F_RUNTIME),
+ * then applied to the element array in place, which o takes over from
+ * old; change_undo() gives it back as it was. */
+#define SMALL_CHANGE 64
+
+static int small_diff(const struct set_obj *old, enum pc_set_op op, const struct pc_set_elems *in,
+		      struct pc_set_elems *keys, struct pc_set_elems *stored)
+{
+	for (size_t i = 0; i < in->n; i++) {
+		const struct pc_set_elem *x = &in->v[i];
+		size_t j = pc_set_elem_lower_bound(old->elems.v, old->elems.n, x);
+		const struct pc_set_elem *y = j < old->elems.n && !pc_set_elem_cmp(&old->elems.v[j], x) ?
+					      &old->elems.v[j] : NULL;
+		struct pc_set_elem e;
+
+		if (op == PC_SET_OP_ADD && !y) {
+			if (pc_set_elems_add(keys, x) < 0 || pc_set_elems_add(stored, x) < 0)
+				return -ENOMEM;
+		} else if (op == PC_SET_OP_ADD && !(y->flags & PC_SE_F_RUNTIME)) {
+			e = *y;
+			e.flags |= PC_SE_F_RUNTIME;
+			if (pc_set_elems_add(stored, &e) < 0)
+				return -ENOMEM;
+		} else if (op == PC_SET_OP_DEL && y) {
+			if (pc_set_elems_add(keys, y) < 0 || pc_set_elems_add(stored, y) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Insert (or, del, remove) each of stored into the sorted array; one that
+ * is there already gets its flags. */
+static int array_apply(struct pc_set_elems *a, const struct pc_set_elems *stored, bool del)
+{
+	for (size_t i = 0; i < stored->n; i++) {
+		const struct pc_set_elem *x = &stored->v[i];
+		size_t j = pc_set_elem_lower_bound(a->v, a->n, x);
+		bool there = j < a->n && !pc_set_elem_cmp(&a->v[j], x);
+
+		if (del) {
+			if (there)
+				memmove(a->v + j, a->v + j + 1, (--a->n - j) * sizeof(*a->v));
+			continue;
+		}
+		if (there) {
+			a->v[j].flags = x->flags;
+			continue;
+		}
+		if (pc_grow((void **)&a->v, &a->cap, a->n + 1, sizeof(*a->v)) < 0)
+			return -ENOMEM;
+		memmove(a->v + j + 1, a->v + j, (a->n - j) * sizeof(*a->v));
+		a->v[j] = *x;
+		a->n++;
+	}
+	return 0;
+}
+
+/* The array as it was before array_apply(a, stored, del): keys went in or
+ * out, the others of stored had their RUNTIME flag set. */
+static void change_undo(struct pc_set_elems *a, const struct pc_set_elems *keys,
+			const struct pc_set_elems *stored, bool del)
+{
+	if (del) {
+		/* the removed elements back: memory for them is there */
+		array_apply(a, keys, false);
+		return;
+	}
+	array_apply(a, keys, true);
+	for (size_t i = 0; i < stored->n; i++) {
+		size_t j = pc_set_elem_lower_bound(a->v, a->n, &stored->v[i]);
+
+		if (j < a->n && !pc_set_elem_cmp(&a->v[j], &stored->v[i]))
+			a->v[j].flags &= (uint8_t)~PC_SE_F_RUNTIME;
+	}
+}
+
+/* The new object's lookup structure, store and directory, published; old
+ * released.  Either all of it, or nothing and old as it was. */
+static int change_commit(struct pc_sets *s, struct set_obj *old, struct set_obj *o,
+			 const struct pc_set_elems *keys, const struct pc_set_elems *stored)
+{
+	struct pc_pool_txn txn;
+	int r;
+
+	pc_pool_txn_begin(s->pool, &txn);
+	r = obj_update(&txn, o, old, keys, stored);
+	if (r >= 0)
+		r = change_publish(s, &txn, old, o);
+	if (r < 0) {
+		pc_pool_txn_abort(&txn);
+		return r;
+	}
+	return pc_pool_txn_commit(&txn);
+}
+
+static int change_small(struct pc_sets *s, struct set_obj *old, enum pc_set_op op,
+			const struct pc_set_elems *in, struct pc_set_result *res)
+{
+	struct pc_set_elems keys = {}, stored = {};
+	bool del = op == PC_SET_OP_DEL;
+	struct set_obj *o = NULL;
+	int r;
+
+	r = small_diff(old, op, in, &keys, &stored);
+	if (r >= 0 && stored.n && !(o = obj_new(old->name, old->type, old->flags)))
+		r = -ENOMEM;
+	if (r >= 0 && o) {
+		o->elems = old->elems; /* taken over; given back on failure */
+		old->elems = (struct pc_set_elems){};
+		r = array_apply(&o->elems, &stored, del);
+		if (r >= 0)
+			r = change_commit(s, old, o, &keys, &stored);
+		if (r < 0) {
+			old->elems = o->elems;
+			o->elems = (struct pc_set_elems){};
+			change_undo(&old->elems, &keys, &stored, del);
+			obj_unref(s, o);
+		}
+	}
+	res->added = del ? 0 : keys.n;
+	res->removed = del ? keys.n : 0;
+	pc_set_elems_clear(&keys);
+	pc_set_elems_clear(&stored);
+	return r;
+}
+
 int pc_sets_change(struct pc_sets *s, const char *name, enum pc_set_op op,
 		   const struct pc_set_elem *e, size_t n, struct pc_set_result *res)
 {
 	struct set_obj *old = state_find(&s->live, name), *o = NULL;
 	struct pc_set_elems in = {}, keys = {}, stored = {};
-	struct pc_pool_txn txn;
 	size_t a, b;
 	int r;
 
@@ -695,6 +842,13 @@ int pc_sets_change(struct pc_sets *s, const char *name, enum pc_set_op op,
 	if (!(old->flags & PC_SET_F_DYNAMIC))
 		return -EPERM;
 	r = change_input(old, e, n, &in);
+	if (r >= 0 && (op == PC_SET_OP_ADD || op == PC_SET_OP_DEL) && in.n <= SMALL_CHANGE) {
+		r = change_small(s, old, op, &in, res);
+		pc_set_elems_clear(&in);
+		if (r >= 0)
+			res->elements = state_find(&s->live, name)->elems.n;
+		return r;
+	}
 	if (r >= 0 && !(o = obj_new(old->name, old->type, old->flags)))
 		r = -ENOMEM;
 	if (r >= 0)
@@ -705,15 +859,9 @@ int pc_sets_change(struct pc_sets *s, const char *name, enum pc_set_op op,
 		r = elems_diff(&o->elems, &old->elems, &stored, &a, &b, true);
 	pc_set_elems_clear(&in);
 	if (r >= 0 && stored.n) {
-		pc_pool_txn_begin(s->pool, &txn);
-		r = obj_update(&txn, o, old, &keys, &stored);
+		r = change_commit(s, old, o, &keys, &stored);
 		if (r >= 0)
-			r = change_publish(s, &txn, old, o);
-		if (r >= 0) {
 			o = NULL;
-			r = pc_pool_txn_commit(&txn);
-		} else
-			pc_pool_txn_abort(&txn);
 	}
 	pc_set_elems_clear(&keys);
 	pc_set_elems_clear(&stored);

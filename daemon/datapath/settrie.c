@@ -5,9 +5,9 @@
  * fixed (its region).  Built from the set's elements in the region, with
  * those inside another one dropped (membership is all that counts): none is
  * EMPTY, one that covers the region is FULL, up to a leaf's worth is a LEAF
- * listing them, more is a TABLE of 2^stride entries (16 for the root, 8
- * below), each child the region of the next stride bits; an element of at
- * most depth + stride bits covers 2^(depth + stride - len) of them (FULL).
+ * listing them, more is a TABLE of 256 entries (the root is one, at depth
+ * 0), each child the region of the next 8 bits; an element of at most
+ * depth + 8 bits covers 2^(depth + 8 - len) of them (FULL).
  * A change rebuilds only the entries the changed element falls in, in a copy
  * of each table on the path (copy on write). */
 #include <errno.h>
@@ -21,7 +21,7 @@
 #define PC_SET_SEG(ctx, seg) pc_pool_seg((const struct pc_pool *)(ctx), (seg))
 #include "setlookup.h"
 
-#define ROOT_ORDER 12  /* PC_SET_ROOT_SIZE */
+#define ROOT_ORDER 4   /* PC_SET_ROOT_SIZE */
 #define TABLE_ORDER 4  /* PC_SET_TABLE_SIZE */
 
 static unsigned fam_bits(uint8_t family)
@@ -39,10 +39,11 @@ static unsigned leaf_order(uint8_t family)
 	return family == 4 ? 0 : 1;
 }
 
-/* stride bits of the address from bit depth (both multiples of 8). */
+/* The 8 bits of the address from bit depth (a multiple of 8). */
 static uint32_t addr_bits(const uint8_t *a, unsigned depth, unsigned stride)
 {
-	return stride == 16 ? (uint32_t)a[depth / 8] << 8 | a[depth / 8 + 1] : a[depth / 8];
+	_Static_assert(PC_SET_ROOT_BITS == 8, "every table resolves a byte");
+	return stride == 8 ? a[depth / 8] : 0;
 }
 
 static uint32_t be32(const uint8_t *a)
@@ -341,7 +342,6 @@ void pc_trie_size(const struct pc_pool *pool, uint8_t family, uint32_t root, uin
 struct update {
 	struct build b;
 	const struct pc_trie_src *src;
-	uint64_t lens[3];      /* prefix lengths present in src */
 };
 
 /* The element: the first depth bits of a, the rest 0, length depth. */
@@ -360,7 +360,7 @@ static bool region_covered(const struct update *u, const uint8_t *a, unsigned de
 		struct pc_set_elem k;
 		size_t i;
 
-		if (!(u->lens[l / 64] >> (l % 64) & 1))
+		if (!(u->src->lens[l / 64] >> (l % 64) & 1))
 			continue;
 		region_key(a, 0, u->src->family, &k);
 		memcpy(k.addr, a, (l + 7) / 8);
@@ -409,11 +409,7 @@ static int rebuild_slot(struct update *u, uint32_t *t, uint32_t k, const uint8_t
 	uint8_t r[16];
 
 	memcpy(r, a, 16);
-	if (stride == 16) {
-		r[depth / 8] = (uint8_t)(k >> 8);
-		r[depth / 8 + 1] = (uint8_t)k;
-	} else
-		r[depth / 8] = (uint8_t)k;
+	r[depth / 8] = (uint8_t)k;
 	walk_entry(u->b.pool, u->src->family, t[k], drop_fn, u->b.txn);
 	return build_region(u, r, depth + stride, &t[k]);
 }
@@ -467,11 +463,10 @@ static int update_one(struct update *u, uint32_t *root, const struct pc_set_elem
 	}
 }
 
-static void lens_of(const struct pc_trie_src *s, uint64_t lens[3])
+void pc_trie_lens(const struct pc_set_elem *e, size_t n, uint64_t lens[3])
 {
-	memset(lens, 0, 3 * sizeof(*lens));
-	for (size_t i = 0; i < s->n; i++)
-		lens[s->v[i].len / 64] |= 1ull << (s->v[i].len % 64);
+	for (size_t i = 0; i < n; i++)
+		lens[e[i].len / 64] |= 1ull << (e[i].len % 64);
 }
 
 int pc_trie_update(struct pc_pool_txn *txn, const struct pc_trie_src *src, uint32_t old,
@@ -490,7 +485,6 @@ int pc_trie_update(struct pc_pool_txn *txn, const struct pc_trie_src *src, uint3
 			pc_trie_drop(txn, src->family, old);
 		return r;
 	}
-	lens_of(src, u.lens);
 	r = block_new(&u.b, ROOT_ORDER, root, &mem);
 	if (r >= 0) {
 		t = mem;

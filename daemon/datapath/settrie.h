@@ -17,7 +17,12 @@ struct pc_trie_src {
 	const struct pc_set_elem *v;
 	size_t n;
 	uint8_t family;
+	uint64_t lens[3];   /* bit l: an element of length l may be there (a
+			     * superset will do: pc_trie_lens) */
 };
+
+/* The lengths of e[0 .. n) into lens (or-ed in). */
+void pc_trie_lens(const struct pc_set_elem *e, size_t n, uint64_t lens[3]);
 
 /* A new trie of src, in txn; *root 0 when src is empty. */
 int pc_trie_build(struct pc_pool_txn *txn, const struct pc_trie_src *src, uint32_t *root);

@@ -33,7 +33,8 @@ BENCH_SCRIPTS = ["scripts/bench-classify", "scripts/bench-hops", "scripts/bench-
                  "scripts/bench-reload", "scripts/ab-classify", "scripts/check-classbench-full",
                  "scripts/check-mixed-full",
                  "scripts/classbench2yaml", "scripts/peers/cbpeers", "scripts/peers/cbrules.py",
-                 "scripts/peers/reload-bench", "scripts/peers/report"]
+                 "scripts/peers/reload-bench", "scripts/peers/report", "scripts/bench-sets",
+                 "scripts/peers/setgen"]
 # The project's own programs (tests run them from the build or the install).
 PROJECT = {"pktclassd", "pktclassctl", "pktclassd-reload"}
 # root's PATH on Debian: what a fresh machine runs (a developer's own PATH may
