@@ -103,17 +103,119 @@ size_t pc_set_elem_lower_bound(const struct pc_set_elem *v, size_t n, const stru
 	return lo;
 }
 
+/* ---- sorting: LSD radix on a 144-bit key (family, address, length; a port
+ * range as lo, hi), a byte a pass (256 buckets: the scatter stays in the
+ * caches), passes whose byte never varies skipped. */
+struct skey {
+	uint64_t hi, lo;   /* address bytes 0-7 and 8-15, big-endian */
+	uint32_t fl;       /* family << 8 | len */
+	uint32_t idx;
+};
+
+static uint64_t be64_at(const uint8_t *a)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | a[i];
+	return v;
+}
+
+static void skey_of(const struct pc_set_elem *e, uint32_t idx, struct skey *k)
+{
+	if (e->family == 0) {
+		k->hi = (uint64_t)e->port.lo << 48 | (uint64_t)e->port.hi << 32;
+		k->lo = 0;
+	} else {
+		k->hi = be64_at(e->addr);
+		k->lo = be64_at(e->addr + 8);
+	}
+	k->fl = (uint32_t)e->family << 8 | e->len;
+	k->idx = idx;
+}
+
+/* Byte d (0 = least significant) of the key: len, lo, hi, family. */
+static unsigned digit_of(const struct skey *k, unsigned d)
+{
+	if (d == 0)
+		return k->fl & 0xff;
+	if (d <= 8)
+		return (unsigned)(k->lo >> (8 * (d - 1))) & 0xff;
+	if (d <= 16)
+		return (unsigned)(k->hi >> (8 * (d - 9))) & 0xff;
+	return k->fl >> 8;
+}
+
+static int radix_sort(struct skey *a, size_t n)
+{
+	_cleanup_free_ struct skey *b = malloc(n * sizeof(*b));
+	size_t cnt[257];
+	struct skey *src = a, *dst = b;
+
+	if (!b)
+		return -ENOMEM;
+	for (unsigned d = 0; d < 18; d++) {
+		unsigned first = digit_of(&src[0], d);
+		bool varies = false;
+
+		memset(cnt, 0, sizeof(cnt));
+		for (size_t i = 0; i < n; i++) {
+			unsigned x = digit_of(&src[i], d);
+
+			varies |= x != first;
+			cnt[x + 1]++;
+		}
+		if (!varies)
+			continue;
+		for (size_t x = 1; x <= 256; x++)
+			cnt[x] += cnt[x - 1];
+		for (size_t i = 0; i < n; i++)
+			dst[cnt[digit_of(&src[i], d)]++] = src[i];
+		src = dst;
+		dst = src == a ? b : a;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof(*a));
+	return 0;
+}
+
+static bool elems_sorted(const struct pc_set_elems *s)
+{
+	for (size_t i = 1; i < s->n; i++)
+		if (pc_set_elem_cmp(&s->v[i - 1], &s->v[i]) > 0)
+			return false;
+	return true;
+}
+
+/* By family first (the top digit), then each family on its own: the bytes
+ * that an IPv4 address or a port range leaves 0 are skipped. */
+static int elems_sort(struct pc_set_elems *s)
+{
+	_cleanup_free_ struct skey *k = malloc(s->n * sizeof(*k));
+	_cleanup_free_ struct pc_set_elem *v = malloc(s->n * sizeof(*v));
+	size_t start[257] = { 0 }, pos[256];
+
+	if (!k || !v)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++)
+		start[s->v[i].family + 1]++;
+	for (size_t f = 1; f <= 256; f++)
+		start[f] += start[f - 1];
+	memcpy(pos, start, sizeof(pos));
+	for (size_t i = 0; i < s->n; i++)
+		skey_of(&s->v[i], (uint32_t)i, &k[pos[s->v[i].family]++]);
+	for (size_t f = 0; f < 256; f++)
+		if (start[f + 1] - start[f] > 1 && radix_sort(k + start[f], start[f + 1] - start[f]) < 0)
+			return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++)
+		v[i] = s->v[k[i].idx];
+	memcpy(s->v, v, s->n * sizeof(*v));
+	return 0;
+}
+
 static int elem_qcmp(const void *a, const void *b)
 {
 	return pc_set_elem_cmp(a, b);
-}
-
-int pc_set_elems_add(struct pc_set_elems *s, const struct pc_set_elem *e)
-{
-	if (pc_grow((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v)) < 0)
-		return -ENOMEM;
-	s->v[s->n++] = *e;
-	return 0;
 }
 
 void pc_set_elems_normalize(struct pc_set_elems *s)
@@ -122,7 +224,9 @@ void pc_set_elems_normalize(struct pc_set_elems *s)
 
 	if (s->n < 2)
 		return;
-	qsort(s->v, s->n, sizeof(*s->v), elem_qcmp);
+	/* without the memory for the radix sort: the slow way */
+	if (!elems_sorted(s) && elems_sort(s) < 0)
+		qsort(s->v, s->n, sizeof(*s->v), elem_qcmp);
 	for (size_t i = 1; i < s->n; i++) {
 		if (pc_set_elem_cmp(&s->v[i], &s->v[k]) == 0)
 			s->v[k].flags |= s->v[i].flags;
@@ -130,6 +234,14 @@ void pc_set_elems_normalize(struct pc_set_elems *s)
 			s->v[++k] = s->v[i];
 	}
 	s->n = k + 1;
+}
+
+int pc_set_elems_add(struct pc_set_elems *s, const struct pc_set_elem *e)
+{
+	if (pc_grow((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v)) < 0)
+		return -ENOMEM;
+	s->v[s->n++] = *e;
+	return 0;
 }
 
 void pc_set_elems_clear(struct pc_set_elems *s)

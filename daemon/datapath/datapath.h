@@ -253,7 +253,8 @@ struct pc_set_info {
 	uint32_t type;          /* PC_SET_PREFIX / PC_SET_PORT */
 	uint32_t flags;         /* PC_SET_F_DYNAMIC */
 	size_t elements;
-	uint64_t bytes;         /* kernel memory of its lookup structure and elements */
+	uint64_t bytes;         /* kernel memory of its lookup structure and elements
+				 * (pc_dp_sets_list only: it walks the structure) */
 };
 
 /* What a reload did to the contents of a set. */

@@ -632,15 +632,19 @@ static int op_elems(const struct set_obj *old, enum pc_set_op op, const struct p
 		}
 		break;
 	case PC_SET_OP_LOAD:
-		/* the elements, each marked as in the config when it was */
-		for (size_t i = 0, j = 0; i < in->n && r >= 0; i++) {
+		/* the elements, each marked as in the config when it was (a
+		 * merge of the two sorted lists) */
+		if (pc_grow((void **)&out->v, &out->cap, in->n + 1, sizeof(*out->v)) < 0)
+			return -ENOMEM;
+		for (size_t i = 0, j = 0; i < in->n; i++) {
 			struct pc_set_elem x = in->v[i];
+			int c = -1;
 
-			while (j < old->elems.n && pc_set_elem_cmp(&old->elems.v[j], &x) < 0)
+			while (j < old->elems.n && (c = pc_set_elem_cmp(&old->elems.v[j], &x)) < 0)
 				j++;
-			if (j < old->elems.n && !pc_set_elem_cmp(&old->elems.v[j], &x))
+			if (j < old->elems.n && c == 0)
 				x.flags |= old->elems.v[j].flags & PC_SE_F_CONFIG;
-			r = pc_set_elems_add(out, &x);
+			out->v[out->n++] = x;
 		}
 		break;
 	case PC_SET_OP_FLUSH:
@@ -956,7 +960,7 @@ int pc_sets_get(const struct pc_sets *s, const char *name, struct pc_set_info *i
 		info->type = o->type;
 		info->flags = o->flags;
 		info->elements = o->elems.n;
-		info->bytes = obj_bytes(s, o);
+		info->bytes = 0; /* a walk of the whole structure: pc_sets_list() only */
 	}
 	if (view)
 		*view = (struct pc_set_view){ .v = o->elems.v, .n = o->elems.n };

@@ -370,9 +370,17 @@ static int set_times(struct pc_dp *dp, const struct pc_set_elems *big,
 		t->add_p90_ms = add[o->adds * 9 / 10];
 		t->add_max_ms = add[o->adds - 1];
 	}
-	pc_dp_set_get(dp, "big", &info, NULL);
-	t->big_n = info.elements;
-	t->big_bytes = info.bytes;
+	{
+		_cleanup_free_ struct pc_set_info *v = NULL;
+		size_t n = 0;
+
+		pc_dp_sets_list(dp, &v, &n);
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(v[i].name, "big")) {
+				t->big_n = v[i].elements;
+				t->big_bytes = v[i].bytes;
+			}
+	}
 	pc_dp_set_get(dp, "small", &info, NULL);
 	t->small_n = info.elements;
 	return 0;

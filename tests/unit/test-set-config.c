@@ -289,8 +289,43 @@ static void test_find(void)
 	      !strcmp(pc_set_elem_str(&x, buf, sizeof(buf)), "10.0.0.0/8"));
 }
 
+/* The radix sort of pc_set_elems_normalize against pc_set_elem_cmp. */
+static void test_sort(void)
+{
+	struct pc_set_elems e = {};
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	size_t n = 20000, ports = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct pc_set_elem el = {};
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		el.family = (uint8_t[]){ 4, 6, 0, 4 }[x % 4];
+		if (el.family == 0) {
+			el.port.lo = (uint16_t)(x >> 8) % 100;
+			el.port.hi = (uint16_t)(el.port.lo + (x >> 24) % 50);
+			ports++;
+		} else {
+			el.len = (uint8_t)((x >> 32) % (el.family == 4 ? 33 : 129));
+			for (unsigned b = 0; b < (el.family == 4 ? 4u : 16u); b++)
+				el.addr[b] = (uint8_t)((x >> (b * 3)) % 4); /* many alike */
+		}
+		el.flags = (uint8_t)(1 + i % 2);
+		pc_set_elems_add(&e, &el);
+	}
+	pc_set_elems_normalize(&e);
+	CHECK(e.n > 100 && e.n < n, "%zu left of %zu", e.n, n);
+	for (size_t i = 1; i < e.n; i++)
+		if (pc_set_elem_cmp(&e.v[i - 1], &e.v[i]) >= 0) {
+			CHECK(false, "not sorted at %zu", i);
+			break;
+		}
+	pc_set_elems_clear(&e);
+}
+
 int main(void)
 {
+	test_sort();
 	test_errors();
 	test_good();
 	test_compile();
