@@ -139,6 +139,15 @@ static uint64_t table_bytes(const struct summary *s)
 	       (s->rs->nrules + 1) * sizeof(struct pc_rule_out);
 }
 
+static size_t set_elements(const struct pc_config *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n_sets; i++)
+		n += c->sets[i].elems.n;
+	return n;
+}
+
 static void summary_text(const struct summary *s)
 {
 	const struct pc_gen_cfg *g = &s->t->cfg;
@@ -150,6 +159,8 @@ static void summary_text(const struct summary *s)
 	printf("classes:          %zu (%zu declared)\n", s->classes, s->cfg->n_classes);
 	printf("interfaces:       %zu entries, %zu match patterns\n", s->cfg->n_ifaces,
 	       s->rs->n_iface_patterns);
+	printf("sets:             %zu (%zu elements, %zu references in rules)\n", s->cfg->n_sets,
+	       set_elements(s->cfg), s->rs->nsetrefs);
 	printf("warnings:         %zu\n", s->d->nwarnings);
 	printf("trees:            %" PRIu32 " (%zu nodes, depth %" PRIu32 ", largest leaf %" PRIu32
 	       ", %zu leaf entries)\n", g->ntrees, s->t->nnodes, g->max_depth, g->max_leaf,
@@ -204,6 +215,9 @@ static void summary_json(const struct summary *s)
 		pc_json_kv_u64(&j, "declared_classes", s->cfg->n_classes);
 		pc_json_kv_u64(&j, "interfaces", s->cfg->n_ifaces);
 		pc_json_kv_u64(&j, "iface_patterns", s->rs->n_iface_patterns);
+		pc_json_kv_u64(&j, "sets", s->cfg->n_sets);
+		pc_json_kv_u64(&j, "set_elements", set_elements(s->cfg));
+		pc_json_kv_u64(&j, "set_references", s->rs->nsetrefs);
 		pc_json_key(&j, "tree");
 		pc_json_object_begin(&j);
 		pc_json_kv_u64(&j, "trees", s->t->cfg.ntrees);
