@@ -19,8 +19,9 @@
 
 #include <linux/types.h>
 
-/* The layout of the pinned state: a state of another version is not adopted. */
-#define PC_ABI_VERSION 4
+/* The layout of the pinned state: a state of another version is not adopted.
+ * 5: the key has PC_W_SETS (pc_log_rec in the pinned "log" ring grew). */
+#define PC_ABI_VERSION 5
 
 /* ---- key words ---------------------------------------------------------- */
 enum pc_word {

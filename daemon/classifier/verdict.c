@@ -62,6 +62,38 @@ static int slow_diag(struct pc_diags *d, const struct pc_tree *t)
 	return pc_diags_add(d, PC_SEV_WARNING, (struct pc_pos){}, "slower lookups for %s", slow);
 }
 
+/* Element files are read as root too: refused, as the config is, when
+ * someone else could change or replace them.  Each problem an error at
+ * its set. */
+static int check_set_files(const struct pc_config *c, uid_t euid, struct pc_diags *d)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < c->n_sets; i++) {
+		const struct pc_set_cfg *s = &c->sets[i];
+		_cleanup_close_ int fd = -1;
+		struct pc_diags fd_d;
+		int r;
+
+		if (!s->file)
+			continue;
+		pc_diags_init(&fd_d, s->file);
+		r = pc_config_open(s->file, &fd, &fd_d);
+		if (r >= 0)
+			r = pc_config_check_perms(fd, s->file, euid, &fd_d);
+		for (size_t j = 0; r < 0 && j < fd_d.n; j++)
+			if (pc_diags_add(d, PC_SEV_ERROR, s->pos, "set \"%s\": file %s: %s", s->name,
+					 s->file, fd_d.v[j].msg) < 0)
+				r = -ENOMEM;
+		pc_diags_clear(&fd_d);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			ret = -EPERM;
+	}
+	return ret;
+}
+
 /* Compile and everything after it; 0 or -errno. */
 static int derive(struct pc_loaded *l, struct pc_diags *d)
 {
@@ -94,6 +126,8 @@ int pc_config_verdict(const char *path, uid_t euid, struct pc_loaded *ret, struc
 	if (perms == -ENOMEM)
 		return perms;
 	r = pc_config_load_fd(fd, path, &l.cfg, d);
+	if (r >= 0 && (r = check_set_files(l.cfg, euid, d)) == -EPERM)
+		r = 0; /* refused, but the rest is judged too: every error at once */
 	if (r >= 0)
 		r = derive(&l, d);
 	pc_diags_sort(d);

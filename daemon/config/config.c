@@ -11,6 +11,7 @@
 
 #include "pktclass.h"
 #include "config/internal.h"
+#include "lib/readall.h"
 #include "lib/util.h"
 
 #define PC_CONFIG_MAX_SIZE (64u << 20)
@@ -395,38 +396,6 @@ int pc_config_parse(const char *name, const char *buf, size_t len,
 	return 0;
 }
 
-/* The whole file behind fd, up to PC_CONFIG_MAX_SIZE. */
-static int read_fd(int fd, char **ret, size_t *ret_len)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 64 * 1024;
-	ssize_t n;
-
-	buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	while ((n = read(fd, buf + len, cap - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		len += (size_t)n;
-		if (len > PC_CONFIG_MAX_SIZE)
-			return -EFBIG;
-		if (len == cap) {
-			size_t c = cap * 2 > PC_CONFIG_MAX_SIZE ? PC_CONFIG_MAX_SIZE + 1 : cap * 2;
-			char *p = realloc(buf, c);
-
-			if (!p)
-				return -ENOMEM;
-			buf = p, cap = c;
-		}
-	}
-	*ret = TAKE_PTR(buf);
-	*ret_len = len;
-	return 0;
-}
-
 int pc_config_load_fd(int fd, const char *path, struct pc_config **ret, struct pc_diags *diags)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -435,7 +404,7 @@ int pc_config_load_fd(int fd, const char *path, struct pc_config **ret, struct p
 
 	if (!diags->file)
 		diags->file = strdup(path);
-	r = read_fd(fd, &buf, &len);
+	r = pc_read_all(fd, PC_CONFIG_MAX_SIZE, &buf, &len);
 	if (r < 0) {
 		if (pc_diags_add(diags, PC_SEV_ERROR, (struct pc_pos){}, "cannot read: %s",
 				 strerror(-r)) < 0)

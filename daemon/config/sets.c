@@ -401,10 +401,26 @@ static int set_file_path(const char *base, const char *f, char **ret)
 	return asprintf(ret, "%s/%s", dirname(dir), f) < 0 ? -ENOMEM : 0;
 }
 
+/* Opened as the config is (a regular file, without blocking); its
+ * problems are errors at the file key. */
+static int set_file_open(struct pc_vctx *v, const struct pc_ynode *n, const char *path)
+{
+	struct pc_diags d;
+	int fd = -1, r;
+
+	pc_diags_init(&d, path);
+	r = pc_config_open(path, &fd, &d);
+	for (size_t i = 0; r < 0 && i < d.n; i++)
+		pc_v_err(v, n, "file: %s: %s", path, d.v[i].msg);
+	pc_diags_clear(&d);
+	return r < 0 ? r : fd;
+}
+
 static void v_set_file(struct pc_vctx *v, const struct pc_ynode *n, struct pc_set_cfg *s)
 {
 	const char *f = pc_v_str(v, n, "file");
 	_cleanup_free_ char *buf = NULL;
+	_cleanup_close_ int fd = -1;
 	size_t len;
 	int r;
 
@@ -414,9 +430,12 @@ static void v_set_file(struct pc_vctx *v, const struct pc_ynode *n, struct pc_se
 		v->oom = true;
 		return;
 	}
-	r = pc_read_path(s->file, PC_SET_FILE_MAX, &buf, &len);
+	fd = set_file_open(v, n, s->file);
+	if (fd < 0)
+		return;
+	r = pc_read_all(fd, PC_SET_FILE_MAX, &buf, &len);
 	if (r < 0) {
-		pc_v_err(v, n, "file: cannot read %s: %s", s->file, strerror(-r));
+		pc_v_err(v, n, "file: %s: cannot read: %s", s->file, strerror(-r));
 		return;
 	}
 	r = pc_set_parse_text(s->type, s->file, buf, len, PC_SE_F_CONFIG, &s->elems, v->d);

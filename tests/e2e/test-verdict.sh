@@ -8,7 +8,8 @@
 # passes), who may change the file and its directory, a symbolic link from
 # an open directory, what is not a regular file (a FIFO, a directory: at
 # once, no hang), nesting too deep, 100,000 errors (100 lines and "N more"),
-# a name that tries to forge a line.
+# a name that tries to forge a line; a set's element file: fine, writable by
+# everyone, with a bad element (at the element file's FILE:LINE:COLUMN).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -53,6 +54,9 @@ CASES=(
 	"deep|refused|:5:67: error: nested deeper than 64 levels"
 	"many-errors|refused|: 99900 more errors not shown"
 	"forged-name|refused|interface name \"e\\npktclassd: reloaded: generation 9 PKTCLASS_RESULT=ok\""
+	"set-file|ok|"
+	"set-file-writable|refused|set-file-writable.txt: writable by everyone (mode 0666): refusing a config that others can change"
+	"set-file-bad|refused|set-file-bad.txt:2:3: error: invalid address \"10.0.0.300\""
 )
 
 TARGET_DIR=$PC_TMP/target
@@ -87,6 +91,14 @@ setup() {
 	many-errors)
 		{ head_yaml "$pin"; echo "rules:"
 		  python3 -c '[print("  - {name: r%d, bogus: 1}" % i) for i in range(100000)]'; } >"$p" ;;
+	set-file | set-file-writable | set-file-bad)
+		{ head_yaml "$pin"
+		  printf 'sets:\n  bl: { type: prefix, file: %s.txt }\n' "$c"
+		  printf 'rules:\n  - name: bl\n    match: { src: "@bl" }\n    action: drop\n'; } >"$p"
+		printf '192.0.2.0/24\n  %s\n' "$([[ $c == set-file-bad ]] && echo 10.0.0.300 || echo 10.0.0.1)" \
+			>"$d/$c.txt"
+		chmod 0644 "$d/$c.txt"
+		[[ $c == set-file-writable ]] && chmod 0666 "$d/$c.txt" ;;
 	forged-name)
 		{ head_yaml "$pin"
 		  printf 'interfaces:\n  - name: "e\\npktclassd: reloaded: generation 9 PKTCLASS_RESULT=ok"\n'

@@ -117,8 +117,10 @@ static void test_errors(void)
 	    "tests/data/sets/bad-ports.txt:3:1: error: inverted port range \"9-3\"\n"
 	    "tests/data/sets/bad-ports.txt:4:1: error: invalid port \"http\"\n");
 	BAD(V1 "sets: { b: { type: prefix, file: missing.txt } }\n",
-	    CFG ":2:34: error: file: cannot read tests/data/sets/missing.txt: No such file or "
+	    CFG ":2:34: error: file: tests/data/sets/missing.txt: cannot read: No such file or "
 	    "directory\n");
+	BAD(V1 "sets: { b: { type: prefix, file: . } }\n",
+	    CFG ":2:34: error: file: tests/data/sets/.: not a regular file\n");
 	/* a broken file says the first errors and counts the rest */
 	{
 		struct pc_config *c = NULL;
