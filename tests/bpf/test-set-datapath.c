@@ -113,6 +113,12 @@ static int load(const char *yaml, struct loaded *l)
 		}
 	}
 	if (r >= 0) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(pc_dp_gen_prog_fd(l->g, PC_HOOK_INGRESS), &info, &len) == 0)
+			printf("# %zu set references: verified_insns %u, xlated %u bytes\n",
+			       l->rs->nsetrefs, info.verified_insns, info.xlated_prog_len);
 		ifc.ifbits = pc_ifbits(l->rs, "lo");
 		r = pc_dp_gen_set_iface(l->g, IFINDEX, &ifc);
 	}
