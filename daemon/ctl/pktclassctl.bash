@@ -1,11 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # bash completion for pktclassctl(8): commands, their options, and the values
-# that options take (config files, interfaces, hooks, protocols, classes of
-# the running daemon).  Installed as bash-completion/completions/pktclassctl.
+# that options take (config files, interfaces, hooks, protocols, classes and
+# sets of the running daemon).  Installed as bash-completion/completions/pktclassctl.
 
 _pktclassctl_classes()
 {
 	pktclassctl stats --json 2>/dev/null |
+		sed -n 's/^ *"name": "\([A-Za-z0-9_.-]*\)".*/\1/p'
+}
+
+_pktclassctl_sets()
+{
+	pktclassctl set list --json 2>/dev/null |
 		sed -n 's/^ *"name": "\([A-Za-z0-9_.-]*\)".*/\1/p'
 }
 
@@ -22,13 +28,15 @@ _pktclassctl()
 		[explain]="$common --live --iface --direction --l3 --proto --src --dst --src-port
 			--dst-port --vlan --dscp --length --tcp-flags"
 		[capture]="--config --pin-path --json --help --class --iface --count --write"
+		[set]="$common"
 	)
 	local cmd="" i
+	local -a args=() # the words after the command that are not options
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
 		-c | --config | --pin-path) ((i++)) ;;
 		-*) ;;
-		*) cmd=${words[i]}; break ;;
+		*) if [[ -z $cmd ]]; then cmd=${words[i]}; else args+=("${words[i]}"); fi ;;
 		esac
 	done
 
@@ -91,6 +99,15 @@ _pktclassctl()
 		COMPREPLY=($(compgen -W "${opts[$cmd]:-}" -- "$cur"))
 	elif [[ $cmd == check ]]; then
 		_filedir '@(yaml|yml)'
+	elif [[ $cmd == set ]]; then
+		# set SUBCOMMAND [NAME [ELEMENT... | FILE]]
+		if ((${#args[@]} == 0)); then
+			COMPREPLY=($(compgen -W "list show add del load flush" -- "$cur"))
+		elif ((${#args[@]} == 1)) && [[ ${args[0]} != list ]]; then
+			COMPREPLY=($(compgen -W "$(_pktclassctl_sets)" -- "$cur"))
+		elif ((${#args[@]} == 2)) && [[ ${args[0]} == load ]]; then
+			_filedir
+		fi
 	fi
 } &&
 	complete -F _pktclassctl pktclassctl

@@ -40,7 +40,7 @@ expect() {  # LINE EXPECTED
 }
 
 touch "$T/a.yaml" "$T/b.txt"
-expect "pktclassctl " "capture check explain stats status"
+expect "pktclassctl " "capture check explain set stats status"
 expect "pktclassctl st" "stats status"
 expect "pktclassctl stats --o" "--openmetrics"
 expect "pktclassctl stats --r" "--rules"
@@ -54,6 +54,11 @@ expect "pktclassctl check " "a.yaml"
 expect "pktclassctl --config " "a.yaml"
 expect "pktclassctl capture --c" "--class --config --count"
 expect "pktclassctl --v" "--version"
+expect "pktclassctl set " "add del flush list load show"
+expect "pktclassctl set l" "list load"
+expect "pktclassctl set --" "--config --help --json --pin-path"
+expect "pktclassctl set list " ""
+expect "pktclassctl set load bl " "a.yaml b.txt"
 
 # Every command and long option of the usage text is known to the completion.
 HELP=$("$CTL" --help)
