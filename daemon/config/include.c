@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config/internal.h"
+#include "lib/readall.h"
 
 #define PC_INCLUDE_MAX_SIZE (64u << 20)
 
@@ -67,31 +68,6 @@ static void file_err(struct pc_vctx *v, const char *file, const char *fmt, const
 		v->oom = true;
 }
 
-static int read_all(int fd, char **ret, size_t *ret_len)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t n;
-
-	for (;;) {
-		if (pc_grow((void **)&buf, &cap, len + 65536, 1) < 0)
-			return -ENOMEM;
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > PC_INCLUDE_MAX_SIZE)
-			return -EFBIG;
-	}
-	*ret = TAKE_PTR(buf);
-	*ret_len = len;
-	return 0;
-}
-
 /* The file's sections, or nothing after an error (a diag). */
 static void v_doc(struct pc_vctx *v, struct pc_vdoc *d, const char *file)
 {
@@ -129,7 +105,7 @@ static void load_one(struct pc_vctx *v, const char *file, struct pc_vdocs *docs)
 	r = pc_config_open(file, &fd, &sub);
 	if (r >= 0 && pc_config_check_perms(fd, file, geteuid(), &sub) == -ENOMEM)
 		r = -ENOMEM;
-	if (r >= 0 && (r = read_all(fd, &buf, &len)) < 0)
+	if (r >= 0 && (r = pc_read_all(fd, PC_INCLUDE_MAX_SIZE, &buf, &len)) < 0)
 		file_err(v, file, "cannot read: %s", strerror(-r));
 	take_diags(v, &sub, file);
 	if (r < 0) {

@@ -4,7 +4,9 @@
 # `explain`: globs in file-name order, rules appended in that order,
 # interfaces merged, a duplicate rule or interface an error naming both
 # places, errors in an included file at its own FILE:LINE:COLUMN, keys an
-# included file may not have, a missing file, an empty glob, the main file
+# included file may not have, sets of included files (a rule of any file
+# naming them, element files relative to the file that names them, a
+# duplicate set), a missing file, an empty glob, the main file
 # matched by its own glob, and (as root) an include that others can write.
 set -u
 
@@ -128,6 +130,54 @@ expect_eq "$(check)" 1 "include: a mapping: exit"
 expect_eq "$(cat err)" "main.yaml:2:10: error: include: expected a scalar or a list, got a mapping" \
 	"include: a mapping"
 sed -i 's|include: .*|include: [conf.d/*.yaml]|' main.yaml
+
+# Sets: merged over the files; a rule of one file names a set of another;
+# an element file is relative to the file that names it; a duplicate set
+# names both places; a bad element is at the element file's position.
+mkdir -p sets.d/conf.d/lists
+cat >sets.d/main.yaml <<'EOF'
+version: 1
+include: [conf.d/*.yaml]
+interfaces:
+  - { name: eth0, hooks: [ingress] }
+sets:
+  main-bl: { type: prefix, elements: [192.0.2.0/24] }
+rules:
+  - name: from-inc-bl
+    match: { src: "@inc-bl" }
+EOF
+cat >sets.d/conf.d/10-sets.yaml <<'EOF'
+sets:
+  inc-bl: { type: prefix, file: lists/inc.txt }
+rules:
+  - name: from-main-bl
+    match: { src: "@main-bl" }
+EOF
+printf '# included\n198.51.100.0/24\n' >sets.d/conf.d/lists/inc.txt
+set_rule() { # SRC: the rule and the set line of explain
+	"$CTL" explain -c sets.d/main.yaml --iface eth0 --direction ingress --proto udp \
+		--src "$1" --dst 10.0.0.2 --src-port 1000 --dst-port 53 |
+		sed -n 's/^rule: *\([^ ]*\).*/\1/p; s/^in set: *//p' | tr '\n' ' '
+}
+"$CTL" check sets.d/main.yaml >out 2>err
+expect_eq $? 0 "sets in includes: exit ($(cat err))"
+expect_eq "$(set_rule 198.51.100.7)" \
+	"from-inc-bl src 198.51.100.7 is in inc-bl: element 198.51.100.0/24 (the config's contents) " \
+	"a main rule, a set of an included file, its element file relative to it"
+expect_eq "$(set_rule 192.0.2.9)" \
+	"from-main-bl src 192.0.2.9 is in main-bl: element 192.0.2.0/24 (the config's contents) " \
+	"an included rule, a set of the main file"
+cat >sets.d/conf.d/20-dup.yaml <<'EOF'
+sets:
+  main-bl: { type: port, elements: [22] }
+EOF
+printf '198.51.100.0/24\n300.1.2.3\n' >sets.d/conf.d/lists/inc.txt
+"$CTL" check sets.d/main.yaml >out 2>err
+expect_eq $? 1 "a duplicate set, a bad element: exit"
+expect_eq "$(cat err)" \
+"sets.d/conf.d/20-dup.yaml:2:3: error: duplicate set \"main-bl\" (first at sets.d/main.yaml:6:3)
+sets.d/conf.d/lists/inc.txt:2:1: error: invalid address \"300.1.2.3\"" \
+	"a duplicate set names both places; a bad element at its element file's position"
 
 # As root, an included file that others may change is refused, as the main
 # file would be.
