@@ -309,6 +309,9 @@ int pc_dp_gen_commit(struct pc_dp *dp, struct pc_gen *g, const char *config_path
 	if (g->live)
 		return -EALREADY;
 	r = commit_prepare(dp, g);
+	/* the staged sets in the directory that only g reads (pool pinned) */
+	if (r >= 0)
+		r = pc_sets_publish(dp->sets);
 	if (r >= 0)
 		r = pc_dp_jump_to(dp, g);
 	if (r < 0) {

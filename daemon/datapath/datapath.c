@@ -144,6 +144,9 @@ static int gen_set_sets(struct pc_dp *dp, struct pc_gen *g, const struct pc_rule
 	s->rodata->pc_set_dir_slot = g->generation & 1;
 	for (size_t i = 0; i < n; i++)
 		s->rodata->pc_setref[i] = rs->setrefs[i];
+	/* no pool yet (no set anywhere): the generation's own empty maps */
+	if (pc_sets_segs_fd(dp->sets) < 0)
+		return 0;
 	r = bpf_map__reuse_fd(s->maps.set_segs, pc_sets_segs_fd(dp->sets));
 	return r < 0 ? r : bpf_map__reuse_fd(s->maps.set_head, pc_sets_head_fd(dp->sets));
 }

@@ -220,6 +220,7 @@ bool pc_sets_has_runtime(const struct pc_sets *s);
 int pc_sets_stage(struct pc_sets *s, const struct pc_config *cfg, uint32_t generation,
 		  struct pc_set_changes *ch);
 void pc_sets_abort(struct pc_sets *s);
+int pc_sets_publish(struct pc_sets *s);
 int pc_sets_commit(struct pc_sets *s);
 int pc_sets_change(struct pc_sets *s, const char *name, enum pc_set_op op,
 		   const struct pc_set_elem *e, size_t n, struct pc_set_result *res);

@@ -4,6 +4,10 @@
  * buddy allocator per segment, and the limbo of blocks given back until a
  * grace period has passed.
  *
+ * A pool is adopted when pinned; otherwise it is made when a configuration
+ * first has sets (pc_pool_create) and pinned by the commit that makes them
+ * live (pc_pool_pin): a daemon without sets pins nothing of it.
+ *
  * A grace period is what updating an array of maps waits for (the kernel
  * waits until every BPF program that might still use the old inner map has
  * finished): a private one of those, updated by a helper thread for
@@ -33,6 +37,7 @@ struct seg {
 	int32_t *next, *prev;     /* free lists, per unit */
 	int32_t head[PC_POOL_MAX_ORDER + 1];
 	uint32_t free_units;
+	int fd;                   /* kept until the pool is pinned, else -1 */
 };
 
 struct limbo {
@@ -54,6 +59,8 @@ struct pc_pool {
 	int sync_inner;
 	int sync_efd;             /* the helper thread says it is done */
 	bool syncing;
+	bool present;             /* the maps exist (adopted or created) */
+	bool pinned;              /* and are pinned under pin_path */
 };
 
 /* ---- pins ---------------------------------------------------------------------- */
@@ -242,32 +249,38 @@ static int seg_grow_array(struct pc_pool *p, size_t n)
 	if (!v)
 		return -ENOMEM;
 	memset(v + p->nseg, 0, (n - p->nseg) * sizeof(*v));
+	for (size_t i = p->nseg; i < n; i++)
+		v[i].fd = -1;
 	p->seg = v;
 	return 0;
 }
 
 static void seg_unmap(struct seg *s)
 {
+	if (s->fd >= 0)
+		close(s->fd);
 	if (s->mem)
 		munmap(s->mem, PC_SET_SEG_SIZE);
 	free(s->st);
 	free(s->next);
 	free(s->prev);
 	memset(s, 0, sizeof(*s));
+	s->fd = -1;
 }
 
-/* Segment n: created, pinned and mapped; its fd in *fd. */
+/* Segment n: created, pinned (when the pool is) and mapped; its fd in *fd. */
 static int seg_new(struct pc_pool *p, uint32_t n, int *fd)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
 	char name[32];
-	int r;
+	int r = 0;
 
 	*fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pc_setseg", 4, PC_SET_SEG_SIZE, 1, &o);
 	if (*fd < 0)
 		return -errno;
 	seg_name(n, name, sizeof(name));
-	r = pin_put(p->pin_path, name, *fd);
+	if (p->pinned)
+		r = pin_put(p->pin_path, name, *fd);
 	return r < 0 ? r : seg_map(p, *fd, n);
 }
 
@@ -294,9 +307,13 @@ static int segs_add(struct pc_pool *p, size_t count)
 	}
 	if (r >= 0 && bpf_map_update_batch(p->segs_fd, keys, fds, &n, &b) < 0)
 		r = -errno;
-	for (size_t i = 0; i < count; i++)
-		if (fds[i] >= 0)
+	for (size_t i = 0; i < count; i++) {
+		/* an unpinned pool keeps them, for pc_pool_pin() */
+		if (r >= 0 && !p->pinned)
+			p->seg[base + i].fd = fds[i];
+		else if (fds[i] >= 0)
 			close(fds[i]);
+	}
 	if (r >= 0) {
 		p->nseg = base + count;
 		return 0;
@@ -306,11 +323,13 @@ static int segs_add(struct pc_pool *p, size_t count)
 
 		seg_unmap(&p->seg[base + i]);
 		seg_name((uint32_t)(base + i), name, sizeof(name));
-		if (pin_file(p->pin_path, name, path, sizeof(path)) == 0)
+		if (p->pinned && pin_file(p->pin_path, name, path, sizeof(path)) == 0)
 			unlink(path);
 	}
 	return r;
 }
+
+static int adopt_error(int r);
 
 /* An adopted segment n: its pin, mapped, and in set_segs. */
 static int seg_adopt(struct pc_pool *p, uint32_t n)
@@ -324,18 +343,17 @@ static int seg_adopt(struct pc_pool *p, uint32_t n)
 	seg_name(n, name, sizeof(name));
 	fd = pin_get(p->pin_path, name);
 	if (fd < 0)
-		return fd;
+		return fd == -ENOENT ? fd : adopt_error(fd);
 	if (bpf_obj_get_info_by_fd(fd, &mi, &len) < 0)
-		return -errno;
+		return adopt_error(-errno);
 	if (mi.value_size != PC_SET_SEG_SIZE || mi.max_entries != 1 ||
 	    !(mi.map_flags & BPF_F_MMAPABLE))
 		return -EPROTO;
-	if (bpf_map_lookup_elem(p->segs_fd, &n, &id) < 0 || id != mi.id) {
-		int f = fd;
-
-		if (bpf_map_update_elem(p->segs_fd, &n, &f, BPF_ANY) < 0)
-			return -errno;
-	}
+	/* a segment pinned but not yet in set_segs (a kill between the two)
+	 * holds nothing: the pool ends before it (adopting reads only; the
+	 * next segment n is pinned over it) */
+	if (bpf_map_lookup_elem(p->segs_fd, &n, &id) < 0 || id != mi.id)
+		return -ENOENT;
 	r = seg_grow_array(p, n + 1);
 	if (r < 0)
 		return r;
@@ -344,6 +362,20 @@ static int seg_adopt(struct pc_pool *p, uint32_t n)
 }
 
 /* ---- open, close --------------------------------------------------------------- */
+/* While adopting: a lack of resources (file descriptors, memory, a
+ * permission) is itself, so that the pool is left alone; anything else
+ * says the pinned pool is not one we can use (-EPROTO). */
+static int adopt_error(int r)
+{
+	switch (r) {
+	case -EMFILE: case -ENFILE: case -ENOMEM: case -EPERM: case -EACCES: case -EAGAIN:
+	case -EINTR:
+		return r;
+	default:
+		return -EPROTO;
+	}
+}
+
 static int sync_create(struct pc_pool *p)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o);
@@ -377,7 +409,6 @@ static int pool_create(struct pc_pool *p)
 	_cleanup_close_ int tmpl = -1;
 	int r;
 
-	pc_pool_unpin(p->pin_path);
 	tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pc_setseg", 4, PC_SET_SEG_SIZE, 1, &o);
 	if (tmpl < 0)
 		return -errno;
@@ -395,9 +426,7 @@ static int pool_create(struct pc_pool *p)
 		return r;
 	p->head->magic = PC_SET_HEAD_MAGIC;
 	p->head->version = PC_SET_POOL_VERSION;
-	r = pin_put(p->pin_path, "set_segs", p->segs_fd);
-	/* the head last: a pool without it is not adopted */
-	return r < 0 ? r : pin_put(p->pin_path, "set_head", p->head_fd);
+	return 0;
 }
 
 /* 0, -ENOENT (nothing pinned), -EPROTO (not ours or another version). */
@@ -408,25 +437,32 @@ static int pool_adopt(struct pc_pool *p)
 	int r;
 
 	p->head_fd = pin_get(p->pin_path, "set_head");
-	if (p->head_fd < 0)
-		return p->head_fd == -ENOENT ? -ENOENT : -EPROTO;
-	if (bpf_obj_get_info_by_fd(p->head_fd, &mi, &len) < 0 ||
-	    mi.value_size != sizeof(struct pc_set_head) || !(mi.map_flags & BPF_F_MMAPABLE))
+	if (p->head_fd < 0) {
+		r = p->head_fd;
+		p->head_fd = -1;
+		return r == -ENOENT ? r : adopt_error(r);
+	}
+	if (bpf_obj_get_info_by_fd(p->head_fd, &mi, &len) < 0)
+		return adopt_error(-errno);
+	if (mi.value_size != sizeof(struct pc_set_head) || !(mi.map_flags & BPF_F_MMAPABLE))
 		return -EPROTO;
 	r = head_map(p);
 	if (r < 0)
-		return -EPROTO;
+		return adopt_error(r);
 	if (p->head->magic != PC_SET_HEAD_MAGIC || p->head->version != PC_SET_POOL_VERSION)
 		return -EPROTO;
 	p->segs_fd = pin_get(p->pin_path, "set_segs");
-	if (p->segs_fd < 0)
-		return -EPROTO;
+	if (p->segs_fd < 0) {
+		r = p->segs_fd;
+		p->segs_fd = -1;
+		return adopt_error(r == -ENOENT ? -EPROTO : r);
+	}
 	for (uint32_t n = 0; n < PC_SET_SEGS_MAX; n++) {
 		r = seg_adopt(p, n);
 		if (r == -ENOENT)
 			break;
 		if (r < 0)
-			return r == -ENOMEM ? r : -EPROTO;
+			return r;
 	}
 	return 0;
 }
@@ -447,7 +483,7 @@ static void pool_release(struct pc_pool *p)
 	p->segs_fd = p->head_fd = -1;
 }
 
-int pc_pool_open(const char *pin_path, struct pc_pool **ret, bool *fresh)
+int pc_pool_open(const char *pin_path, struct pc_pool **ret, enum pc_pool_found *found)
 {
 	struct pc_pool *p = calloc(1, sizeof(*p));
 	int r;
@@ -462,17 +498,74 @@ int pc_pool_open(const char *pin_path, struct pc_pool **ret, bool *fresh)
 	r = sync_create(p);
 	if (r >= 0) {
 		r = pool_adopt(p);
-		*fresh = r < 0;
-		if (r == -ENOENT || r == -EPROTO) {
+		*found = r >= 0 ? PC_POOL_ADOPTED : r == -ENOENT ? PC_POOL_NONE : PC_POOL_UNUSABLE;
+		if (r >= 0)
+			p->present = p->pinned = true;
+		else
 			pool_release(p);
-			r = pool_create(p);
-		}
+		if (r == -ENOENT || r == -EPROTO)
+			r = 0; /* left as it is until a commit pins a pool of ours */
 	}
 	if (r < 0) {
 		pc_pool_close(p);
 		return r;
 	}
 	*ret = p;
+	return 0;
+}
+
+bool pc_pool_present(const struct pc_pool *p)
+{
+	return p->present;
+}
+
+bool pc_pool_pinned(const struct pc_pool *p)
+{
+	return p->pinned;
+}
+
+int pc_pool_create(struct pc_pool *p)
+{
+	int r;
+
+	if (p->present)
+		return 0;
+	r = pool_create(p);
+	if (r < 0) {
+		pool_release(p);
+		return r;
+	}
+	p->present = true;
+	return 0;
+}
+
+int pc_pool_pin(struct pc_pool *p)
+{
+	char name[32];
+	int r = 0;
+
+	if (!p->present || p->pinned)
+		return 0;
+	/* what was pinned before (another version's pool) goes */
+	pc_pool_unpin(p->pin_path);
+	for (uint32_t n = 0; n < p->nseg && r >= 0; n++) {
+		seg_name(n, name, sizeof(name));
+		r = p->seg[n].fd >= 0 ? pin_put(p->pin_path, name, p->seg[n].fd) : -EBADF;
+	}
+	if (r >= 0)
+		r = pin_put(p->pin_path, "set_segs", p->segs_fd);
+	/* the head last: a pool without it is not adopted */
+	if (r >= 0)
+		r = pin_put(p->pin_path, "set_head", p->head_fd);
+	if (r < 0) {
+		pc_pool_unpin(p->pin_path);
+		return r;
+	}
+	p->pinned = true;
+	for (size_t n = 0; n < p->nseg; n++) {
+		close(p->seg[n].fd);
+		p->seg[n].fd = -1;
+	}
 	return 0;
 }
 

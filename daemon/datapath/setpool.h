@@ -20,13 +20,30 @@
 
 struct pc_pool;
 
-/* Adopt the pool pinned under pin_path, or create an empty one (*fresh
- * true: nothing was adopted).  A pool of another version is removed. */
-int pc_pool_open(const char *pin_path, struct pc_pool **ret, bool *fresh);
+enum pc_pool_found {
+	PC_POOL_ADOPTED,  /* the pinned pool, in use */
+	PC_POOL_NONE,     /* nothing pinned */
+	PC_POOL_UNUSABLE, /* something pinned that is not a pool of ours
+			   * (another version): left as it is */
+};
+
+/* Adopt the pool pinned under pin_path (reading only), or a pool without
+ * maps yet (pc_pool_create).  A lack of resources while adopting fails and
+ * touches nothing. */
+int pc_pool_open(const char *pin_path, struct pc_pool **ret, enum pc_pool_found *found);
+/* Whether the pool has its maps; whether they are pinned. */
+bool pc_pool_present(const struct pc_pool *p);
+bool pc_pool_pinned(const struct pc_pool *p);
+/* Make the maps of an empty pool, not pinned. */
+int pc_pool_create(struct pc_pool *p);
+/* Pin a pool that is not (over what was pinned there); set_head last.  From
+ * then on new segments are pinned as they come. */
+int pc_pool_pin(struct pc_pool *p);
 void pc_pool_close(struct pc_pool *p);
 /* Remove the pins (the pool goes when the last classifier using it goes). */
 int pc_pool_unpin(const char *pin_path);
 
+/* -1 when not present. */
 int pc_pool_segs_fd(const struct pc_pool *p);
 int pc_pool_head_fd(const struct pc_pool *p);
 /* The mmapped head: dir[] is what the classifiers read. */

@@ -49,6 +49,7 @@ struct pc_sets {
 	struct setstate staged;
 	unsigned live_slot, staged_slot;
 	bool staging;
+	bool staged_published;     /* head.dir[staged_slot] is staged.dir */
 	uint32_t staged_prev;      /* head.dir[staged_slot] before staging */
 	struct pc_pool_txn txn;    /* of the staging */
 	uint64_t version;
@@ -405,15 +406,18 @@ static int sets_adopt(struct pc_sets *s)
 int pc_sets_open(const char *pin_path, struct pc_sets **ret)
 {
 	struct pc_sets *s = calloc(1, sizeof(*s));
-	bool fresh;
+	enum pc_pool_found found = PC_POOL_NONE;
 	int r;
 
 	if (!s)
 		return -ENOMEM;
 	s->stale_slot = -1;
-	r = pc_pool_open(pin_path, &s->pool, &fresh);
-	if (r >= 0 && !fresh)
+	r = pc_pool_open(pin_path, &s->pool, &found);
+	if (r >= 0 && found == PC_POOL_ADOPTED)
 		r = sets_adopt(s);
+	/* another version's pool: replaced by the first commit with sets */
+	if (r >= 0 && found == PC_POOL_UNUSABLE)
+		s->adopt_failed = true;
 	if (r < 0) {
 		pc_sets_close(s);
 		return r;
@@ -440,12 +444,12 @@ void pc_sets_close(struct pc_sets *s)
 
 int pc_sets_segs_fd(const struct pc_sets *s)
 {
-	return pc_pool_segs_fd(s->pool);
+	return pc_pool_present(s->pool) ? pc_pool_segs_fd(s->pool) : -1;
 }
 
 int pc_sets_head_fd(const struct pc_sets *s)
 {
-	return pc_pool_head_fd(s->pool);
+	return pc_pool_present(s->pool) ? pc_pool_head_fd(s->pool) : -1;
 }
 
 bool pc_sets_adopt_failed(const struct pc_sets *s)
@@ -539,11 +543,20 @@ void pc_set_changes_clear(struct pc_set_changes *ch)
 int pc_sets_stage(struct pc_sets *s, const struct pc_config *cfg, uint32_t generation,
 		  struct pc_set_changes *ch)
 {
-	volatile struct pc_set_head *h = pc_pool_head(s->pool);
+	volatile struct pc_set_head *h;
 	int r = 0;
 
 	if (s->staging)
 		pc_sets_abort(s);
+	/* no pool is made, and nothing pinned, before a config has sets */
+	if (!pc_pool_present(s->pool)) {
+		if (!cfg->n_sets)
+			return 0;
+		r = pc_pool_create(s->pool);
+		if (r < 0)
+			return r;
+	}
+	h = pc_pool_head(s->pool);
 	/* a slot emptied for the generation before the live one: once no
 	 * classifier of that generation can still read it */
 	if (s->stale_slot == (int)(generation & 1)) {
@@ -569,7 +582,23 @@ int pc_sets_stage(struct pc_sets *s, const struct pc_config *cfg, uint32_t gener
 		pc_sets_abort(s);
 		return r;
 	}
+	s->staged_published = false;
+	return 0;
+}
+
+int pc_sets_publish(struct pc_sets *s)
+{
+	int r;
+
+	if (!s->staging || s->staged_published)
+		return 0;
+	if (!pc_pool_pinned(s->pool) && s->staged.n) {
+		r = pc_pool_pin(s->pool);
+		if (r < 0)
+			return r;
+	}
 	pc_pool_publish(s->pool, s->staged_slot, s->staged.dir);
+	s->staged_published = true;
 	return 0;
 }
 
@@ -577,7 +606,9 @@ void pc_sets_abort(struct pc_sets *s)
 {
 	if (!s->staging)
 		return;
-	pc_pool_publish(s->pool, s->staged_slot, s->staged_prev);
+	if (s->staged_published)
+		pc_pool_publish(s->pool, s->staged_slot, s->staged_prev);
+	s->staged_published = false;
 	/* the new objects' blocks are the transaction's (they do not own them) */
 	pc_pool_txn_abort(&s->txn);
 	state_clear(s, &s->staged);
@@ -593,6 +624,11 @@ int pc_sets_commit(struct pc_sets *s)
 
 	if (!s->staging)
 		return 0;
+	r = pc_sets_publish(s);
+	if (r < 0) {
+		pc_sets_abort(s);
+		return r;
+	}
 	for (size_t i = 0; i < s->staged.n; i++)
 		s->staged.v[i]->owns = true;
 	r = pc_pool_txn_commit(&s->txn);

@@ -633,6 +633,28 @@ static void test_pool_drains(void)
 	loaded_free(&l);
 }
 
+static bool pinned(const char *name)
+{
+	char p[PC_PATH_MAX + 32];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", pin, name);
+	return stat(p, &st) == 0;
+}
+
+/* No pool is made or pinned before a config has sets; the commit that
+ * makes the first sets live pins it. */
+static void test_no_sets_no_pool(void)
+{
+	struct loaded l;
+
+	if (load("version: 1\nrules:\n  - { name: a, match: { proto: udp } }\n", &l) < 0)
+		return;
+	CHECK(!pinned("set_head") && !pinned("set_segs") && !pinned("setseg_0"),
+	      "a config without sets pinned the sets' pool");
+	loaded_free(&l);
+}
+
 static int run_tests(void)
 {
 	struct pc_dp_opts o = { .pin_path = pin };
@@ -650,7 +672,10 @@ static int run_tests(void)
 	pc_dp_set_trace(dp, true);
 	for (int h = 0; h < PC_HOOK_MAX; h++)
 		att[h] = (uint32_t)pc_dp_attach_slot_get(dp, "lo", IFINDEX, h, pc_dp_entry_id(dp, h), 0);
+	test_no_sets_no_pool();
 	test_basic();
+	CHECK(pinned("set_head") && pinned("set_segs") && pinned("setseg_0"),
+	      "the first config with sets did not pin the pool");
 	test_changes();
 	test_reload();
 	test_many_refs();
