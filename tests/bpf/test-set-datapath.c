@@ -11,8 +11,9 @@
  * after a flush and a load, after a reload (the config's elements, plus the
  * run-time ones of dynamic sets) and after the pool is adopted by a new
  * open (as after a restart).  Also: more than PC_SET_REFS_EAGER references
- * (the lazy PC_OP_SET checks), refused changes, and the pool's blocks all
- * coming back once the sets are gone.
+ * (the lazy PC_OP_SET checks), sets among rules on every key through the
+ * trees and a slow leaf, refused changes, and the pool's blocks all coming
+ * back once the sets are gone.
  *
  * Without root or bpf(): exit 77 (skip), or failure when CI=true. */
 #include <errno.h>
@@ -86,8 +87,47 @@ static void loaded_free(struct loaded *l)
 	*l = (struct loaded){};
 }
 
-/* Parse, compile, stage, load and commit yaml: the live generation. */
-static int load(const char *yaml, struct loaded *l)
+/* One more tree for t: a slow leaf (PC_NODE_SLOW) of every box of rs, which
+ * the datapath scans in its bpf_loop() path, for every packet class. */
+static int add_slow_tree(const struct pc_ruleset *rs, struct pc_tree *t)
+{
+	struct pc_gen_cfg *c = &t->cfg;
+	struct pc_node *nodes;
+	uint32_t *leaf, k = c->ntrees;
+
+	if (k >= PC_MAX_TREES || !rs->nboxes)
+		return -E2BIG;
+	nodes = reallocarray(t->nodes, t->nnodes + 1, sizeof(*nodes));
+	if (nodes)
+		t->nodes = nodes;
+	leaf = reallocarray(t->leaf, t->nleaf + rs->nboxes, sizeof(*leaf));
+	if (leaf)
+		t->leaf = leaf;
+	if (!nodes || !leaf)
+		return -ENOMEM;
+	for (size_t i = 0; i < rs->nboxes; i++)
+		t->leaf[t->nleaf + i] = (uint32_t)i;
+	t->nodes[t->nnodes] = (struct pc_node){ .kind = PC_NODE_SLOW, .base = (uint32_t)t->nleaf,
+						.count = (uint32_t)rs->nboxes,
+						.min_rule = rs->boxes[0].rule };
+	c->root[k] = (uint32_t)t->nnodes++;
+	c->min_rule[k] = rs->boxes[0].rule;
+	c->depth[k] = 1;
+	c->leaf[k] = 0;
+	if (!c->max_depth)
+		c->max_depth = 1;
+	for (unsigned cls = 0; cls < ELEMENTSOF(c->cmin[k]); cls++)
+		c->cmin[k][cls] = rs->boxes[0].rule;
+	c->ntrees++;
+	t->nleaf += rs->nboxes;
+	t->slow_leaves++;
+	t->slow_entries += rs->nboxes;
+	return 0;
+}
+
+/* Parse, compile, stage, load and commit yaml: the live generation; slow:
+ * with a slow leaf of every box besides the trees. */
+static int load_opt(const char *yaml, struct loaded *l, bool slow)
 {
 	struct pc_iface ifc = { .attach = { att[0], att[1], att[2] } };
 	struct pc_diags d;
@@ -103,6 +143,8 @@ static int load(const char *yaml, struct loaded *l)
 	pc_diags_clear(&d);
 	if (r >= 0)
 		r = pc_tree_build(l->rs, &l->t);
+	if (r >= 0 && slow)
+		r = add_slow_tree(l->rs, l->t);
 	if (r >= 0)
 		r = pc_dp_sets_stage(dp, l->cfg, ++gen_no, &l->ch);
 	if (r >= 0) {
@@ -126,6 +168,11 @@ static int load(const char *yaml, struct loaded *l)
 		r = pc_dp_gen_commit(dp, l->g, "/test/sets.yaml");
 	CHECK(r == 0, "load: %s", strerror(-r));
 	return r;
+}
+
+static int load(const char *yaml, struct loaded *l)
+{
+	return load_opt(yaml, l, false);
 }
 
 /* The live contents of every set of l's config, as views. */
@@ -228,8 +275,32 @@ static struct pg_pkt rnd_pkt(const struct pc_set_view *v)
 	return p;
 }
 
-/* n random packets (addresses near the elements of the views vs[hint]):
- * the program's rule and set bits against the reference's. */
+/* A packet for rules on every key: its addresses near the elements of any
+ * of the views v[0 .. nv), maybe a VLAN tag (QinQ too), DSCP, TCP flags and
+ * a length of their values in the rules of test_mixed_keys(). */
+static struct pg_pkt rnd_pkt_mixed(const struct pc_set_view *v, size_t nv)
+{
+	static const uint16_t vids[] = { 100, 250, 300, 4000, 7 };
+	static const uint8_t dscps[] = { 0, 8, 10, 34, 46, 63 };
+	static const unsigned lens[] = { 0, 10, 40, 100, 160, 960, 1200 };
+	struct pg_pkt p = rnd_pkt(nv ? &v[rnd() % nv] : NULL);
+
+	if (nv && rnd() % 2)
+		rnd_addr(&v[rnd() % nv], p.ethertype == 0x86dd ? 6 : 4, p.dst);
+	if (rnd() % 3 == 0) {
+		p.ntags = 1 + rnd() % 2;
+		for (unsigned i = 0; i < p.ntags; i++)
+			p.vid[i] = vids[rnd() % ELEMENTSOF(vids)];
+	}
+	p.dscp = rnd() % 4 ? dscps[rnd() % ELEMENTSOF(dscps)] : (uint8_t)(rnd() % 64);
+	p.tcp_flags = (uint8_t)rnd();
+	p.payload = lens[rnd() % ELEMENTSOF(lens)] + rnd() % 8;
+	return p;
+}
+
+/* n random packets (addresses near the elements of the views vs[hint];
+ * hint SIZE_MAX: near any, on every key, rnd_pkt_mixed()): the program's
+ * rule and set bits against the reference's. */
 static void check_packets(const struct loaded *l, unsigned n, size_t hint, const char *what)
 {
 	struct pc_set_view v[64];
@@ -239,7 +310,8 @@ static void check_packets(const struct loaded *l, unsigned n, size_t hint, const
 	CHECK(l->cfg->n_sets <= ELEMENTSOF(v));
 	live_views(l, v);
 	for (unsigned i = 0; i < n; i++) {
-		struct pg_pkt p = rnd_pkt(hint < l->cfg->n_sets ? &v[hint] : NULL);
+		struct pg_pkt p = hint == SIZE_MAX ? rnd_pkt_mixed(v, l->cfg->n_sets) :
+				  rnd_pkt(hint < l->cfg->n_sets ? &v[hint] : NULL);
 		struct pc_key k;
 		uint32_t off, want, bits;
 		struct run r;
@@ -561,6 +633,86 @@ static void test_many_refs(void)
 	loaded_free(&l);
 }
 
+/* Sets among rules on every key (tcp_flags with "!", dscp, length, VLAN, l3,
+ * lists of literals and sets), eager and lazy references, through the trees
+ * the builder makes for them and then through a slow leaf of every box too
+ * (the bpf_loop() path); one rule per packet class. */
+static void test_mixed_keys(void)
+{
+	size_t cap = 16384, n = 0;
+	_cleanup_free_ char *y = malloc(cap);
+	struct pc_set_result res;
+	struct pc_set_elem e[2];
+	bool host;
+
+	if (!y)
+		return;
+	n += (size_t)snprintf(y + n, cap - n,
+		"version: 1\n"
+		"sets:\n"
+		"  bl: { type: prefix, dynamic: true, elements: [10.0.0.0/9, 192.0.2.0/24,\n"
+		"        \"2001:db8:bad::/48\", 198.51.100.7] }\n"
+		"  ok: { type: prefix, elements: [10.2.0.0/16, \"2001:db8::/33\"] }\n"
+		"  web: { type: port, elements: [80, 443, 8000-8099] }\n"
+		"  hi: { type: port, dynamic: true, elements: [1024-65535] }\n"
+		"  lz: { type: prefix, elements: [172.16.0.0/12, \"2001:db8:1::/48\", 10.2.3.0/24] }\n");
+	for (int i = 0; i < 28; i++)
+		n += (size_t)snprintf(y + n, cap - n,
+				      "  s%d: { type: prefix, elements: [10.%d.0.0/16] }\n", i, 100 + i);
+	n += (size_t)snprintf(y + n, cap - n,
+		"rules:\n"
+		"  - { name: m0, match: { src: \"@bl\", tcp_flags: [syn, \"!ack\"] }, action: drop }\n"
+		"  - { name: m1, match: { dst: [\"@ok\", 203.0.113.0/24], dscp: [ef, af41],\n"
+		"      length: \"60-200\" } }\n"
+		"  - { name: m2, match: { vlan: [100, 200-300], src_port: \"@web\" } }\n"
+		"  - { name: m3, match: { dst_port: [\"@web\", 22], tcp_flags: [\"!rst\"], l3: [ipv6] } }\n"
+		"  - { name: m4, match: { src: \"@ok\", dst: \"@bl\", length: \"40-100\" } }\n"
+		"  - { name: m5, match: { dscp: [cs1], dst: \"@bl\" }, set: { mark: 5 } }\n"
+		"  - { name: m6, match: { vlan: [100], l3: [ipv4], proto: [udp, tcp] } }\n");
+	for (int i = 0; i < 28; i++)
+		n += (size_t)snprintf(y + n, cap - n,
+				      "  - { name: f%d, match: { src: \"@s%d\", dst_port: %d } }\n", i, i,
+				      1000 + i);
+	/* the references from here on are past PC_SET_REFS_EAGER: lazy */
+	n += (size_t)snprintf(y + n, cap - n,
+		"  - { name: z0, match: { src: \"@lz\", tcp_flags: [syn], length: \"40-80\" } }\n"
+		"  - { name: z1, match: { dst: [\"@lz\", 10.9.0.0/16], vlan: [100, 4000],\n"
+		"      dscp: [ef, cs0] } }\n"
+		"  - { name: z2, match: { src_port: \"@hi\", dst_port: [\"@web\"], l3: [ipv4] } }\n"
+		"  - { name: z3, match: { dst_port: \"@hi\", tcp_flags: [\"!syn\", ack], dst: \"@bl\" } }\n"
+		"  - { name: z4, match: { src: [\"@bl\", \"@lz\"], dscp: [af11, cs0], vlan: [250] } }\n"
+		"  - { name: z5, match: { length: \"1000-1500\", src: \"@ok\" } }\n"
+		"  - { name: tcp, match: { proto: tcp } }\n");
+	CHECK(n < cap);
+	for (int slow = 0; slow < 2; slow++) {
+		const char *what = slow ? "every key, a slow leaf" : "every key";
+		struct loaded l;
+
+		if (load_opt(y, &l, slow) < 0)
+			return;
+		CHECK(l.rs->nsetrefs > PC_SET_REFS_EAGER, "%zu references", l.rs->nsetrefs);
+		CHECK(!slow || l.t->slow_leaves, "no slow leaf");
+		check_packets(&l, 6000, SIZE_MAX, what);
+		/* a change, seen through the trees and the slow leaf alike */
+		pc_set_elem_parse(PC_SET_PREFIX, "172.16.0.0/12", &e[0], &host);
+		pc_set_elem_parse(PC_SET_PREFIX, "2001:db8:1::/48", &e[1], &host);
+		change("bl", PC_SET_OP_ADD, e, 2, &res);
+		pc_set_elem_parse(PC_SET_PORT, "1024-65535", &e[0], &host);
+		pc_set_elem_parse(PC_SET_PORT, "2000-2999", &e[1], &host);
+		change("hi", PC_SET_OP_LOAD, &e[1], 1, &res);
+		CHECK(res.elements == 1 && res.removed == 1, "hi after a load: %zu elements",
+		      res.elements);
+		check_packets(&l, 3000, SIZE_MAX, slow ? "every key, a slow leaf, changed" :
+						     "every key, changed");
+		pc_set_elem_parse(PC_SET_PREFIX, "172.16.0.0/12", &e[0], &host);
+		pc_set_elem_parse(PC_SET_PREFIX, "2001:db8:1::/48", &e[1], &host);
+		change("bl", PC_SET_OP_DEL, e, 2, &res);
+		pc_set_elem_parse(PC_SET_PORT, "1024-65535", &e[0], &host);
+		change("hi", PC_SET_OP_LOAD, e, 1, &res);
+		loaded_free(&l);
+	}
+}
+
 /* The pool adopted by a new open, as after a restart (kill -9 included:
  * nothing is written at close). */
 static void test_adopt(void)
@@ -679,6 +831,7 @@ static int run_tests(void)
 	test_changes();
 	test_reload();
 	test_many_refs();
+	test_mixed_keys();
 	test_adopt();
 	test_pool_drains();
 	if (dp) {
