@@ -284,6 +284,8 @@ static __always_inline bool pc_ext_holds(const struct pc_leaf_ext *x, const __u3
 		return false;
 	if ((f & PC_LX_IFANY) && !(kw[PC_W_IFBITS] & x->if_any))
 		return false;
+	if ((f & PC_LX_SETS) && (kw[PC_W_SETS] & x->sets) != x->sets)
+		return false;
 	_Static_assert(PC_LEAF_XCHECKS == 5, "PC_ENTRY_CHECK list");
 	PC_ENTRY_CHECK(x, 0);
 	PC_ENTRY_CHECK(x, 1);

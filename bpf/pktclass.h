@@ -209,12 +209,14 @@ struct pc_leaf_ent {
 
 /* Value of "leafx": the checks of a box that its leaf entries do not hold.
  * Only a box with checks beyond these (PC_LX_MORE: more RANGE checks, two
- * checks on one word...) is read whole from "boxes" and checked by the
- * global function pc_box_match(); "boxes" holds only those boxes. */
+ * checks on one word, a set reference past PC_SET_REFS_EAGER...) is read
+ * whole from "boxes" and checked by the global function pc_box_match();
+ * "boxes" holds only those boxes. */
 #define PC_LEAF_XCHECKS 5
 #define PC_LX_TCPFL 0x1u /* (key.w[PC_W_TCPFLAGS] & tf_mask) == tf_value */
 #define PC_LX_IFANY 0x2u /* key.w[PC_W_IFBITS] & if_any */
 #define PC_LX_MORE  0x4u /* and boxes[box] holds (all its checks) */
+#define PC_LX_SETS  0x8u /* (key.w[PC_W_SETS] & sets) == sets */
 struct pc_leaf_ext {
 	__u8 n;             /* RANGE checks: key word word[i] in r[i] */
 	__u8 flags;         /* PC_LX_* */
@@ -224,7 +226,7 @@ struct pc_leaf_ext {
 	__u8 _pad;
 	__u32 if_any;
 	__u32 box;          /* PC_LX_MORE: index into boxes */
-	__u32 _pad2;
+	__u32 sets;         /* PC_LX_SETS: the set references' bits the box needs */
 	struct pc_leaf_range r[PC_LEAF_XCHECKS];
 };
 #define PC_MAX_TREES 16
@@ -637,6 +639,7 @@ PC_ASSERT_OFF(struct pc_leaf_ent, word, 19);
 PC_ASSERT_OFF(struct pc_leaf_ent, r, 24);
 PC_ASSERT_SIZE(struct pc_leaf_ext, 64);
 PC_ASSERT_OFF(struct pc_leaf_ext, word, 6);
+PC_ASSERT_OFF(struct pc_leaf_ext, sets, 20);
 PC_ASSERT_OFF(struct pc_leaf_ext, r, 24);
 PC_ASSERT_OFF(struct pc_node, base, 4);
 PC_ASSERT_SIZE(struct pc_gen_cfg, 24 + 10 * PC_MAX_TREES + 128 * PC_MAX_TREES);

@@ -103,6 +103,10 @@ static void ext_add(struct pc_leaf_ext *x, const struct pc_check *c)
 	} else if (c->op == PC_OP_ANY && c->word == PC_W_IFBITS && !(x->flags & PC_LX_IFANY)) {
 		x->flags |= PC_LX_IFANY;
 		x->if_any = c->a;
+	} else if (c->op == PC_OP_MASK && c->word == PC_W_SETS && c->a == c->b &&
+		   !(x->flags & PC_LX_SETS)) {
+		x->flags |= PC_LX_SETS; /* the set references looked up before the walk */
+		x->sets = c->a;
 	} else
 		x->flags |= PC_LX_MORE;
 }
