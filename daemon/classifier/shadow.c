@@ -21,12 +21,19 @@ static uint32_t width_mask(unsigned w)
 
 /* ---- one check as a set of values ----------------------------------------- */
 /* Smallest and largest value the check admits; false when it admits none.
- * Both bounds belong to the set for every op. */
+ * Both bounds belong to the set for every op but PC_OP_SET, whose values
+ * depend on the set's contents of the moment: its hull is the whole word
+ * (check_in() takes it for that range as an inner check, and as an outer one
+ * for nothing but the same reference). */
 static bool check_hull(const struct pc_check *c, uint32_t *lo, uint32_t *hi)
 {
 	uint32_t wm = width_mask(c->word), m;
 
 	switch (c->op) {
+	case PC_OP_SET:
+		*lo = 0;
+		*hi = wm;
+		return true;
 	case PC_OP_RANGE:
 		*lo = c->a;
 		*hi = c->b < wm ? c->b : wm;
@@ -97,7 +104,12 @@ static bool any_in_mask(uint32_t m1, uint32_t m2, uint32_t v2, uint32_t wm)
 static bool check_in(const struct pc_check *b, const struct pc_check *a)
 {
 	uint32_t wm = width_mask(a->word), lo, hi;
+	struct pc_check whole = { .word = b->word, .op = PC_OP_RANGE, .b = width_mask(b->word) };
 
+	if (a->op == PC_OP_SET)
+		return b->op == PC_OP_SET && b->a == a->a && b->b == a->b;
+	if (b->op == PC_OP_SET)
+		b = &whole;
 	if (!check_hull(b, &lo, &hi))
 		return true;
 	switch (a->op) {
@@ -166,7 +178,7 @@ static bool box_valid(const struct pc_box *b)
 	if (b->nchecks > PC_BOX_CHECKS)
 		return false;
 	for (uint32_t i = 0; i < b->nchecks; i++)
-		if (b->c[i].word >= PC_KEY_WORDS || b->c[i].op > PC_OP_ANY)
+		if (b->c[i].word >= PC_KEY_WORDS || b->c[i].op > PC_OP_SET)
 			return false;
 	return true;
 }

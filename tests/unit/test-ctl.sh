@@ -356,6 +356,21 @@ run 0 -c sets.yaml explain --json --iface lo --direction ingress --proto tcp --s
 has out '"rule": "web"'
 lacks out '"element": "8000-8099"'
 has out '"in": false'
+# more references than PC_W_SETS has bits (the 33rd and on are looked up lazily): a valid config
+{
+	printf 'version: 1\nsettings: { pin_path: %s/no-pins }\nsets:\n' "$T"
+	for i in $(seq 0 39); do printf '  s%d: { type: prefix, elements: [10.%d.0.0/16] }\n' "$i" "$i"; done
+	echo 'rules:'
+	for i in $(seq 0 39); do printf '  - { name: r%d, match: { src: "@s%d" } }\n' "$i" "$i"; done
+	echo '  - { name: r39-tcp, match: { src: "@s39", proto: tcp } }'
+} >refs40.yaml
+run 0 check -c refs40.yaml
+has out '^sets: +40 \(40 elements, 40 references in rules\)'
+has out "^warnings: +1"
+has err "refs40.yaml:85:5: warning: rule 'r39-tcp' can never match: rule 'r39' \(line 84\)"
+run 0 -c refs40.yaml explain --iface lo --direction ingress --proto udp --src 10.39.1.2 --dst 10.0.0.1 --src-port 1 --dst-port 2
+has out '^rule: +r39 '
+has out "^in set: +src 10.39.1.2 is in s39: element 10.39.0.0/16"
 
 if [ "$failures" -gt 0 ]; then
 	echo "test-ctl: $failures failures" >&2

@@ -302,6 +302,38 @@ static void test_mask_any(void)
 	PAIRS(4, any_range, 1, 0, 3, 0);
 }
 
+/* Set references past PC_SET_REFS_EAGER (PC_OP_SET: a = the reference, b =
+ * the set): what they hold changes at run time, so such a check covers only
+ * the same reference, and within another box stands for its whole word. */
+#define SET(w, ref, set) { .word = (w), .op = PC_OP_SET, .a = (ref), .b = (set) }
+static void test_lazy_sets(void)
+{
+	struct pc_box set_first[] = { /* a set shadows no literal, nor another set */
+		BOX(0, SET(PC_W_SRC0, 40, 3)),
+		BOX(1, NET(10, 0, 0, 0, 8)),
+		BOX(2, SET(PC_W_SRC0, 41, 4)),
+		BOX(3, SET(PC_W_DST0, 42, 3)),
+	};
+	struct pc_box literal_first[] = { /* nor is shadowed by a literal on its word */
+		BOX(0, NET(0, 0, 0, 0, 1)),
+		BOX(1, SET(PC_W_SRC0, 40, 3), RG(PC_W_DPORT, 80, 80)),
+	};
+	struct pc_box other_words[] = { /* r0 holds wherever r1 can: shadowed */
+		BOX(0, RG(PC_W_DPORT, 80, 80)),
+		BOX(1, SET(PC_W_SRC0, 40, 3), RG(PC_W_DPORT, 80, 80)),
+	};
+	struct pc_box same_ref[] = { /* the same reference, and narrower elsewhere */
+		BOX(0, SET(PC_W_SRC0, 40, 3)),
+		BOX(1, SET(PC_W_SRC0, 40, 3), RG(PC_W_PROTO, 6, 6)),
+		BOX(2, SET(PC_W_SRC0, 40, 3), NET(10, 0, 0, 0, 8)),
+	};
+
+	NONE(4, set_first);
+	NONE(2, literal_first);
+	PAIRS(2, other_words, 1, 0);
+	PAIRS(3, same_ref, 1, 0, 2, 0);
+}
+
 static void test_bad_input(void)
 {
 	struct pc_box unsorted[] = { BOX(1, RG(PC_W_DPORT, 1, 1)), BOX(0, RG(PC_W_DPORT, 1, 1)) };
@@ -856,6 +888,7 @@ int main(void)
 	test_first_and_match_all();
 	test_sentinels();
 	test_mask_any();
+	test_lazy_sets();
 	test_bad_input();
 	test_containment_enumerated();
 	test_random_rulesets();
