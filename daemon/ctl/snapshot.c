@@ -71,9 +71,10 @@ int ctl_state_read(const char *pin_path, bool daemon_counters, struct pc_stats *
 	q = pc_runtime_file(pin_path, "stats", path, sizeof(path));
 	r = pc_stats_read(pin_path, ret);
 	if (r >= 0) {
-		/* the daemon's own counters, when it left them (reading the
-		 * file makes the daemon write it anew: only when they count) */
-		if (daemon_counters && q >= 0 && pc_statsfile_read(path, &fs, sf) < 0)
+		/* the daemon's own counters and its sets' element counts, when
+		 * it left them, as of now: opening the file makes the daemon
+		 * write it anew, and we wait for that one (only when they count) */
+		if (daemon_counters && q >= 0 && read_fresh(path, &fs, sf) < 0)
 			*sf = (struct pc_statsfile){};
 		return 0;
 	}

@@ -438,6 +438,11 @@ int pc_dp_sets_list(const struct pc_dp *dp, struct pc_set_info **ret, size_t *n)
 	return pc_sets_list(dp->sets, ret, n);
 }
 
+int pc_dp_set_counts(const struct pc_dp *dp, struct pc_set_count **ret, size_t *n)
+{
+	return pc_sets_counts(dp->sets, ret, n);
+}
+
 int pc_dp_set_get(const struct pc_dp *dp, const char *name, struct pc_set_info *info,
 		  struct pc_set_view *view)
 {

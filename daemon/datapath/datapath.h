@@ -288,6 +288,11 @@ int pc_dp_set_change(struct pc_dp *dp, const char *name, enum pc_set_op op,
 /* The live sets (free *ret), and one of them with its elements (valid
  * until the next change). */
 int pc_dp_sets_list(const struct pc_dp *dp, struct pc_set_info **ret, size_t *n);
+/* The element counts of the live sets by family, for the metrics (free
+ * *ret; datapath/metrics.h): no walk of their structures, a few binary
+ * searches a set. */
+struct pc_set_count;
+int pc_dp_set_counts(const struct pc_dp *dp, struct pc_set_count **ret, size_t *n);
 int pc_dp_set_get(const struct pc_dp *dp, const char *name, struct pc_set_info *info,
 		  struct pc_set_view *view);
 /* Blocks given back by changes are reused after a grace period: wait for

@@ -229,6 +229,7 @@ int pc_sets_grace_start(struct pc_sets *s);
 int pc_sets_grace_fd(const struct pc_sets *s);
 int pc_sets_grace_done(struct pc_sets *s);
 int pc_sets_list(const struct pc_sets *s, struct pc_set_info **ret, size_t *n);
+int pc_sets_counts(const struct pc_sets *s, struct pc_set_count **ret, size_t *n);
 int pc_sets_get(const struct pc_sets *s, const char *name, struct pc_set_info *info,
 		struct pc_set_view *view);
 uint32_t pc_sets_live_dir(const struct pc_sets *s);

@@ -184,10 +184,13 @@ static void state(FILE *f, const struct pc_metrics *m)
 	fprintf(f, "pktclass_generation %" PRIu32 "\n", meta->generation);
 	family(f, "pktclass_rules", "gauge", "Rules in the live configuration.");
 	fprintf(f, "pktclass_rules %" PRIu32 "\n", meta->nrules);
-	family(f, "pktclass_set_elements", "gauge", "Elements in each set.");
+	family(f, "pktclass_set_elements", "gauge",
+	       "Elements in each set, by family (ipv4, ipv6; port for a port set).");
 	for (size_t i = 0; i < m->nsets; i++) {
 		fputs("pktclass_set_elements{set=\"", f);
 		pc_metrics_label(f, m->sets[i].name);
+		fputs("\",family=\"", f);
+		pc_metrics_label(f, m->sets[i].family);
 		fprintf(f, "\"} %" PRIu64 "\n", m->sets[i].elements);
 	}
 	family(f, "pktclass_reloads_total", "counter",

@@ -24,9 +24,13 @@ struct pc_daemon_counters {
 	uint64_t log_suppressed_daemon;      /* the daemon's part (its own bucket) */
 };
 
-/* One set's element count, for pktclass_set_elements. */
+/* The element count of one set and family, for pktclass_set_elements:
+ * family "ipv4" and "ipv6" for a prefix set (both, 0 for none), "port" for a
+ * port set. */
+#define PC_SET_FAMILY_MAX 8
 struct pc_set_count {
 	char name[PC_NAME_MAX];
+	char family[PC_SET_FAMILY_MAX];
 	uint64_t elements;
 };
 

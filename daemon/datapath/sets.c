@@ -19,6 +19,7 @@
 
 #include "config/config.h"
 #include "datapath/internal.h"
+#include "datapath/metrics.h"
 #include "datapath/setpool.h"
 #include "datapath/setstore.h"
 #include "datapath/settrie.h"
@@ -981,6 +982,35 @@ int pc_sets_list(const struct pc_sets *s, struct pc_set_info **ret, size_t *n)
 	}
 	*ret = v;
 	*n = s->live.n;
+	return 0;
+}
+
+static void count_one(struct pc_set_count *c, const char *name, const char *family, size_t n)
+{
+	strscpy_ok(c->name, sizeof(c->name), name);
+	strscpy_ok(c->family, sizeof(c->family), family);
+	c->elements = n;
+}
+
+int pc_sets_counts(const struct pc_sets *s, struct pc_set_count **ret, size_t *n)
+{
+	struct pc_set_count *v = calloc(2 * s->live.n + 1, sizeof(*v));
+	size_t k = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->live.n; i++) {
+		const struct set_obj *o = s->live.v[i];
+
+		if (o->type != PC_SET_PREFIX) {
+			count_one(&v[k++], o->name, "port", o->elems.n);
+			continue;
+		}
+		count_one(&v[k++], o->name, "ipv4", family_src(o, 4).n);
+		count_one(&v[k++], o->name, "ipv6", family_src(o, 6).n);
+	}
+	*ret = v;
+	*n = k;
 	return 0;
 }
 

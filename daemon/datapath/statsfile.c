@@ -58,7 +58,8 @@ int pc_statsfile_print(FILE *f, const struct pc_stats *s, const struct pc_statsf
 	}
 	print_counts(f, s);
 	for (size_t i = 0; i < sf->nsets; i++)
-		fprintf(f, "set %s %" PRIu64 "\n", sf->sets[i].name, sf->sets[i].elements);
+		fprintf(f, "set %s %s %" PRIu64 "\n", sf->sets[i].name, sf->sets[i].family,
+			sf->sets[i].elements);
 	fputs("end\n", f);
 	return ferror(f) ? -EIO : 0;
 }
@@ -163,16 +164,17 @@ static int read_set(struct reader *rd, const char *line)
 {
 	struct pc_statsfile *sf = rd->sf;
 	struct pc_set_count *v;
-	char name[PC_NAME_MAX];
+	char name[PC_NAME_MAX], family[PC_SET_FAMILY_MAX];
 	uint64_t n;
 
-	if (sscanf(line, "set %63s %" SCNu64, name, &n) != 2)
+	if (sscanf(line, "set %63s %7s %" SCNu64, name, family, &n) != 3)
 		return -EPROTO;
 	v = reallocarray(sf->sets, sf->nsets + 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	sf->sets = v;
 	strscpy_ok(v[sf->nsets].name, sizeof(v->name), name);
+	strscpy_ok(v[sf->nsets].family, sizeof(v->family), family);
 	v[sf->nsets++].elements = n;
 	return 0;
 }

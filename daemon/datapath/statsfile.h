@@ -14,7 +14,7 @@
  *   slot INDEX KIND RULE_INDEX NAME CLASS   (CLASS "-" when empty)
  *   att SLOT IFINDEX HOOK FLAGS PROG_ID IFNAME
  *   cnt ATT_SLOT SLOT PACKETS BYTES          (non-zero counters only)
- *   set NAME ELEMENTS
+ *   set NAME FAMILY ELEMENTS   (ipv4, ipv6 or port: pktclass_set_elements)
  *   end
  */
 #pragma once

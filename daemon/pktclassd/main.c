@@ -388,6 +388,15 @@ static void daemon_counters(struct pc_daemon_counters *ret, void *userdata)
 	ret->log_suppressed = ret->log_suppressed_daemon + kernel;
 }
 
+static int daemon_set_counts(struct pc_set_count **ret, size_t *n, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	*ret = NULL;
+	*n = 0;
+	return d->dp ? pc_dp_set_counts(d->dp, ret, n) : 0;
+}
+
 /* The live generation's rules, before READY=1: `pktclassctl check` after
  * a reload compares with them (a digest per rule: cheap). */
 static void publish_rules(struct daemon *d)
@@ -575,6 +584,7 @@ static int setup_events(struct daemon *d, const struct pc_config *cfg)
 		return log_error_errno(r, "the stats file");
 	d->counted.log_suppressed = 0;
 	pc_publish_set_counters(d->pub, daemon_counters, d);
+	pc_publish_set_sets(d->pub, daemon_set_counts, d);
 	r = sd_event_set_watchdog(d->event, true);
 	if (r < 0)
 		return log_error_errno(r, "watchdog");

@@ -30,6 +30,8 @@ struct pc_publish {
 	mode_t mode;                  /* of the stats and rules files */
 	pc_publish_counters_fn counters;
 	void *userdata;
+	pc_publish_sets_fn sets;
+	void *sets_userdata;
 	sd_event_source *watch;
 	sd_event_source *later;       /* a refresh put off by REFRESH_MIN_USEC */
 	uint64_t last_usec;           /* CLOCK_MONOTONIC of the last stats write */
@@ -108,7 +110,11 @@ static void write_all(struct pc_publish *p, bool running, bool metrics)
 				      .pid = (uint32_t)getpid(), .running = running };
 	if (p->counters)
 		p->counters(&x.sf.daemon, p->userdata);
-	/* pktclass_set_elements: the sets' element counts go into x.sf.sets */
+	/* without the counts (no memory) the files are written without them */
+	if (p->sets && p->sets(&x.sf.sets, &x.sf.nsets, p->sets_userdata) < 0) {
+		x.sf.sets = NULL;
+		x.sf.nsets = 0;
+	}
 	x.m = (struct pc_metrics){ .s = s, .daemon = &x.sf.daemon, .sets = x.sf.sets,
 				   .nsets = x.sf.nsets, .rules = true };
 	outcome(p, OUT_STATS, write_private(p, OUT_STATS, fill_stats, &x));
@@ -116,6 +122,7 @@ static void write_all(struct pc_publish *p, bool running, bool metrics)
 	if (metrics && p->path[OUT_METRICS][0])
 		outcome(p, OUT_METRICS, pc_write_atomic(p->path[OUT_METRICS], 0644, (gid_t)-1,
 							fill_metrics, &x));
+	pc_statsfile_clear(&x.sf);
 }
 
 void pc_publish_now(struct pc_publish *p, bool metrics)
@@ -197,6 +204,14 @@ void pc_publish_set_counters(struct pc_publish *p, pc_publish_counters_fn fn, vo
 		return;
 	p->counters = fn;
 	p->userdata = userdata;
+}
+
+void pc_publish_set_sets(struct pc_publish *p, pc_publish_sets_fn fn, void *userdata)
+{
+	if (!p)
+		return;
+	p->sets = fn;
+	p->sets_userdata = userdata;
 }
 
 void pc_publish_stop(struct pc_publish *p)

@@ -35,6 +35,10 @@ void pc_publish_free(struct pc_publish *p);
 /* Where the daemon's own counters come from at each write. */
 typedef void (*pc_publish_counters_fn)(struct pc_daemon_counters *ret, void *userdata);
 void pc_publish_set_counters(struct pc_publish *p, pc_publish_counters_fn fn, void *userdata);
+/* Where the sets' element counts (pktclass_set_elements, the stats file's
+ * "set" lines) come from at each write: a new array in *ret. */
+typedef int (*pc_publish_sets_fn)(struct pc_set_count **ret, size_t *n, void *userdata);
+void pc_publish_set_sets(struct pc_publish *p, pc_publish_sets_fn fn, void *userdata);
 /* settings.metrics_file of the live config ("" for none).  A file given
  * up on is removed. */
 void pc_publish_set_metrics_file(struct pc_publish *p, const char *path);

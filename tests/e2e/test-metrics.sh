@@ -5,7 +5,10 @@
 # with the exact counts, `promtool check metrics` accepts both, the file is
 # replaced atomically every stats_interval (mode 0644), reloads (ok and
 # failed) are counted, counters carry on across a reload, reload counts
-# across a restart; then the real
+# across a restart; pktclass_set_elements has one sample per set and family
+# (ipv4, ipv6, port) that follows `pktclassctl set add` at once in `stats
+# --openmetrics` and in the file by the next interval, and a dynamic set's
+# run-time elements after a restart; then the real
 # programs of Debian's packages, started here on 127.0.0.1 with random free
 # ports and their own data directory and stopped here: the node exporter's
 # textfile collector reads the file and Prometheus scrapes the exporter,
@@ -33,7 +36,14 @@ settings:
   metrics_file: $METRICS
 interfaces:
   - { name: m0, hooks: [ingress] }
+sets:
+  bl: { type: prefix, dynamic: true, elements: [192.0.2.0/24, 198.51.100.1, 203.0.113.0/25, "2001:db8:bad::/48"] }
+  web: { type: port, elements: [80, 8000-8099] }
+  empty: { type: prefix }
 rules:
+  - name: blocked
+    match: { src: "@bl", dst_port: "@web", dst: "@empty" }
+    action: drop
   - name: sip
     match: { proto: udp, dst_port: [5060, $1] }
     class: voice
@@ -93,10 +103,18 @@ assert_eq "$(metric "$OM" "pktclass_rule_packets_total{rule=\"(default)\",class=
 	"rule (default) packets"
 assert_eq "$(metric "$OM" "pktclass_malformed_packets_total{$L}")" 0 "malformed packets"
 assert_eq "$(metric "$OM" "pktclass_generation")" 1 "generation"
-assert_eq "$(metric "$OM" "pktclass_rules")" 2 "rules"
+assert_eq "$(metric "$OM" "pktclass_rules")" 3 "rules"
 assert_eq "$(metric "$OM" 'pktclass_reloads_total{result="ok"}')" 0 "reloads ok"
 assert_eq "$(metric "$OM" 'pktclass_reloads_total{result="failed"}')" 0 "reloads failed"
 assert_eq "$(metric "$OM" "pktclass_log_suppressed_total")" 0 "log suppressed"
+# one sample per set and family: both families of a prefix set (0 for none), port for a port set
+S='pktclass_set_elements{set='
+assert_eq "$(metric "$OM" "$S\"bl\",family=\"ipv4\"}")" 3 "bl IPv4 elements"
+assert_eq "$(metric "$OM" "$S\"bl\",family=\"ipv6\"}")" 1 "bl IPv6 elements"
+assert_eq "$(metric "$OM" "$S\"web\",family=\"port\"}")" 2 "web elements"
+assert_eq "$(metric "$OM" "$S\"empty\",family=\"ipv4\"}")" 0 "empty IPv4 elements"
+assert_eq "$(metric "$OM" "$S\"empty\",family=\"ipv6\"}")" 0 "empty IPv6 elements"
+assert_eq "$(grep -c "^pktclass_set_elements{" <<<"$OM")" 5 "set samples"
 BYTES=$(metric "$OM" "pktclass_class_bytes_total{class=\"web\",$L}")
 assert_ge "$BYTES" $((11 * 54)) "web bytes"
 LOADED=$(metric "$OM" "pktclass_last_reload_timestamp_seconds")
@@ -129,6 +147,17 @@ wait_metric "pktclass_class_packets_total{class=\"voice\",$L}" 50
 [[ $(stat -c %i "$METRICS") != "$INODE" ]] || fail "the metrics file was written in place"
 [[ -z $(find "$TEXTFILE" -name '.*') ]] || fail "temporary files left: $(ls -a "$TEXTFILE")"
 pc_log "ok: metrics file replaced, not rewritten"
+
+# A set change: in stats --openmetrics at once, in the file by the next interval.
+wait_metric "$S\"bl\",family=\"ipv4\"}" 3
+pc_ctl_pins set add bl 192.0.2.77 10.9.0.0/16 "2001:db8:1::/64" >/dev/null || fail "set add"
+OM=$(pc_ctl_pins stats --openmetrics) || fail "stats --openmetrics after set add"
+assert_eq "$(metric "$OM" "$S\"bl\",family=\"ipv4\"}")" 5 "bl IPv4 elements after set add"
+assert_eq "$(metric "$OM" "$S\"bl\",family=\"ipv6\"}")" 2 "bl IPv6 elements after set add"
+wait_metric "$S\"bl\",family=\"ipv4\"}" 5
+wait_metric "$S\"bl\",family=\"ipv6\"}" 2
+promtool check metrics <"$METRICS" >/dev/null 2>&1 || fail "promtool: the metrics file with sets"
+pc_log "ok: pktclass_set_elements follows set add"
 
 # 3. Reloads: a changed rule keeps its counters; a broken config is counted.
 write_config 5062
@@ -196,6 +225,7 @@ wait_query 'node_textfile_scrape_error' 0
 send --proto udp --dport 5060 --count 6
 wait_query 'pktclass_class_packets_total{class="voice"}' 60
 wait_query 'pktclass_rule_packets_total{rule="sip"}' 60
+wait_query 'sum by (set) (pktclass_set_elements{set="bl"})' 7
 
 # 5. Stop: the metrics file goes (its counts would go stale). --------------
 pc_stop_daemon
@@ -207,6 +237,9 @@ pc_log "ok: metrics file removed at stop"
 pc_start_daemon "$MID"
 wait_metric 'pktclass_reloads_total{result="ok"}' 1
 wait_metric 'pktclass_reloads_total{result="failed"}' 1
+# the dynamic set's run-time elements are back with it
+wait_metric "$S\"bl\",family=\"ipv4\"}" 5
+wait_metric "$S\"bl\",family=\"ipv6\"}" 2
 STATS=$(pc_ctl_pins stats --json) || fail "stats after the restart"
 wait_metric "pktclass_class_packets_total{class=\"voice\",$L}" "$(json_get 'classes.name=voice.packets' <<<"$STATS")"
 pc_stop_daemon

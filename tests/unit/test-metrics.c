@@ -94,8 +94,12 @@ static void test_metrics(void)
 {
 	struct pc_stats *s = make();
 	struct pc_daemon_counters dc = { .reloads_ok = 3, .reloads_failed = 1, .log_suppressed = 9 };
-	struct pc_set_count sets[] = { { .name = "blocklist", .elements = 12 } };
-	struct pc_metrics m = { .s = s, .daemon = &dc, .sets = sets, .nsets = 1, .rules = true };
+	struct pc_set_count sets[] = {
+		{ .name = "blocklist", .family = "ipv4", .elements = 12 },
+		{ .name = "blocklist", .family = "ipv6", .elements = 0 },
+		{ .name = "web\"s", .family = "port", .elements = 3 },
+	};
+	struct pc_metrics m = { .s = s, .daemon = &dc, .sets = sets, .nsets = 3, .rules = true };
 	char *t = render(&m);
 	const char *eq = "iface=\"e\\\"q\\\\1\",hook=\"ingress\"";
 	char l[256];
@@ -117,7 +121,11 @@ static void test_metrics(void)
 	LINE(t, "pktclass_would_drop_bytes_total{iface=\"br0\",hook=\"monitor\"} 120");
 	LINE(t, "pktclass_generation 4");
 	LINE(t, "pktclass_rules 1");
-	LINE(t, "pktclass_set_elements{set=\"blocklist\"} 12");
+	/* one sample per set and family, the empty family too */
+	LINE(t, "pktclass_set_elements{set=\"blocklist\",family=\"ipv4\"} 12");
+	LINE(t, "pktclass_set_elements{set=\"blocklist\",family=\"ipv6\"} 0");
+	LINE(t, "pktclass_set_elements{set=\"web\\\"s\",family=\"port\"} 3");
+	LINE(t, "# TYPE pktclass_set_elements gauge");
 	LINE(t, "pktclass_reloads_total{result=\"ok\"} 3");
 	LINE(t, "pktclass_reloads_total{result=\"failed\"} 1");
 	LINE(t, "pktclass_last_reload_timestamp_seconds 1700000000.123");
@@ -152,9 +160,10 @@ static void test_metrics(void)
 static void test_statsfile(void)
 {
 	struct pc_stats *s = make(), *back = NULL;
-	struct pc_set_count sets[] = { { .name = "b", .elements = 3 } };
+	struct pc_set_count sets[] = { { .name = "b", .family = "ipv6", .elements = 3 },
+				       { .name = "p", .family = "port", .elements = 0 } };
 	struct pc_statsfile sf = { .written_usec = 1700000000000001ull, .pid = 99, .running = true,
-				   .daemon = { 2, 1, 5, 4 }, .sets = sets, .nsets = 1 }, rd;
+				   .daemon = { 2, 1, 5, 4 }, .sets = sets, .nsets = 2 }, rd;
 	char path[] = "/tmp/test-metrics.XXXXXX";
 	int fd = mkstemp(path);
 	FILE *f = fdopen(fd, "w");
@@ -184,7 +193,10 @@ static void test_statsfile(void)
 		CHECK(rd.running && rd.pid == 99 && rd.written_usec == sf.written_usec);
 		CHECK(rd.daemon.reloads_ok == 2 && rd.daemon.reloads_failed == 1 &&
 		      rd.daemon.log_suppressed == 5 && rd.daemon.log_suppressed_daemon == 4);
-		CHECK(rd.nsets == 1 && !strcmp(rd.sets[0].name, "b") && rd.sets[0].elements == 3);
+		CHECK(rd.nsets == 2 && !strcmp(rd.sets[0].name, "b") &&
+		      !strcmp(rd.sets[0].family, "ipv6") && rd.sets[0].elements == 3 &&
+		      !strcmp(rd.sets[1].name, "p") && !strcmp(rd.sets[1].family, "port") &&
+		      rd.sets[1].elements == 0, "sets read back: %zu", rd.nsets);
 	}
 	pc_stats_freep(&back);
 	pc_statsfile_clear(&rd);
@@ -201,6 +213,7 @@ static void test_statsfile(void)
 		"pktclassd-stats 1\nmeta 1 0 0 0 999999999 0 1\nend\n",
 		"pktclassd-stats 1\nwritten 1 2 sleeping\nmeta 1 0 0 0 8 0 1\nend\n",
 		"pktclassd-stats 1\nmeta 1 0 0 0 8 0 1\nend\nslot 1 1 0 x y\n",
+		"pktclassd-stats 1\nmeta 1 0 0 0 8 0 1\nset b 3\nend\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		f = fopen(path, "w");
