@@ -359,11 +359,12 @@ static int run_capture(const struct cap_opts *o, const char *pin, int slot, cons
 	int r;
 
 	r = pc_dp_live_capture(pin, (uint32_t)slot, &g);
-	if (r == -ENOENT)
+	if (r == -ENOENT || r == -ENODATA)
 		return ctl_error("capture: no classifier is loaded under %s", pin);
+	if (r == -EPROTO)
+		return ctl_error("capture: the state under %s is not from a compatible pktclassd", pin);
 	if (r < 0)
-		return ctl_error("capture: loading a copy of the live classifier: %s%s", strerror(-r),
-				 r == -ESTALE ? " (pktclassd runs another build)" : "");
+		return ctl_error("capture: loading a copy of the live classifier: %s", strerror(-r));
 	r = open_sockets(s, o->iface, pc_dp_gen_prog_fd(g, PC_HOOK_MONITOR), ifs);
 	pc_dp_gen_free(g); /* the sockets hold the program */
 	if (r != CTL_OK)

@@ -168,13 +168,15 @@ int pc_dp_attach_counters_fd(const struct pc_dp *dp, uint32_t slot);
  * socket) and pc_dp_gen_prog_fd(g, PC_HOOK_MONITOR) is -ENOENT. */
 void pc_dp_set_monitor(struct pc_dp *dp, bool on);
 
-/* ---- explain --live ------------------------------------------------------------ */
-/* A private, traced copy of the generation that the pinned jump tables point
- * at: this build's classifier programs, loaded with the live .rodata and
- * reusing the live tables (nodes, leaf, leafx, boxes, outs, ifaces), but with
- * private counters and trace, so a packet run through it (BPF_PROG_TEST_RUN)
- * gets the live decision and counts nothing live.  Needs no daemon state
- * besides the pins (explain.c). */
+/* ---- live copies: explain --live and capture (livecopy.c) -------------------- */
+/* A private copy of the generation that the pinned jump tables point at:
+ * this build's classifier programs, loaded with the live .rodata and
+ * reusing the live tables (nodes, leaf, leafx, boxes, outs, ifaces, the
+ * sets), but with private counters, trace and packet log, so a packet run
+ * through it gets the live decision and counts nothing live.  Needs no
+ * daemon state besides the pins.  Both kinds fail alike: -ENOENT: nothing
+ * pinned under pin_path; -ENODATA: no generation in the jump tables;
+ * -EPROTO: the pins or programs are not ours (other ABI). */
 struct pc_live;
 
 struct pc_live_info {
@@ -194,8 +196,7 @@ struct pc_live_run {
 	uint32_t data_len;
 };
 
-/* -ENOENT: nothing pinned under pin_path; -ENODATA: no generation in the
- * jump tables; -EPROTO: the pins or programs are not ours (other ABI). */
+/* A traced copy of every hook of the live generation (explain --live). */
 int pc_dp_live_open(const char *pin_path, struct pc_live **ret);
 void pc_dp_live_close(struct pc_live *l);
 const struct pc_live_info *pc_dp_live_info(const struct pc_live *l);
@@ -210,7 +211,13 @@ int pc_dp_live_run(struct pc_live *l, int hook, uint32_t ifindex, const void *fr
 int pc_dp_live_rule(const struct pc_live *l, uint32_t rule, struct pc_rule_out *out,
 		    struct pc_slot_name *name, struct pc_slot_name *class_name);
 
-/* ---- packet log, capture ------------------------------------------------------ */
+/* A copy of the live generation's socket classifier (pc_dp_gen_prog_fd(g,
+ * PC_HOOK_MONITOR)) that accepts the packets of counter slot capture_slot
+ * (a class slot) and nothing else, for pktclassctl capture's sockets.
+ * Free with pc_dp_gen_free(). */
+int pc_dp_live_capture(const char *pin_path, uint32_t capture_slot, struct pc_gen **ret);
+
+/* ---- packet log (logring.c) --------------------------------------------------- */
 /* Generations prepared after this call let at most rate packet-log records
  * per second and CPU into the ring (0: the packet log is off). */
 void pc_dp_set_log_rate(struct pc_dp *dp, uint32_t rate);
@@ -221,15 +228,6 @@ int pc_dp_log_fd(const struct pc_dp *dp);
 int pc_dp_log_suppressed(const struct pc_dp *dp, uint64_t *ret);
 /* What counter slot is (rule or class name), or NULL when it is free. */
 const struct pc_slot_name *pc_dp_slot_name(const struct pc_dp *dp, uint32_t slot);
-
-/* A private copy of the live generation's classifier (found through the
- * pinned "jmp_sock" under pin_path), sharing its rule tables but none of
- * its counters or its packet log: its socket program (pc_dp_gen_prog_fd(g,
- * PC_HOOK_MONITOR)) accepts the packets of counter slot capture_slot (a
- * class slot) and nothing else, and reads them from the MAC header on
- * (AF_PACKET SOCK_RAW).  -ENOENT: no daemon state there; -ESTALE: the live
- * classifier is not of this build.  Free with pc_dp_gen_free(). */
-int pc_dp_live_capture(const char *pin_path, uint32_t capture_slot, struct pc_gen **ret);
 
 /* ---- sets (sets.c; pktclass.h, "sets") ------------------------------------ */
 /* The sets live in a pool pinned under pin_path (set_head, set_segs,

@@ -243,7 +243,9 @@ DUMP=$(dump -nn -r "$PCAP") || fail "tcpdump -r failed on $PCAP"
 assert_eq "$(grep -c 'm1 \+In .*10.1.0.3.4003 > 10.1.0.4.5060: ' <<<"$DUMP")" 2 "voice captured without monitor hooks"
 
 pc_stop_daemon
-pc_ctl --pin-path "$PC_PIN" capture --class voice -w "$PC_TMP/x.pcap" 2>/dev/null
+pc_ctl --pin-path "$PC_PIN" capture --class voice -w "$PC_TMP/x.pcap" 2>"$PC_TMP/nod.err"
 assert_eq "$?" 1 "exit status without a daemon"
+pc_log "without a daemon: $(cat "$PC_TMP/nod.err")"
+grep -q "$PC_PIN" "$PC_TMP/nod.err" || fail "the error does not name the pin path: $(cat "$PC_TMP/nod.err")"
 pc_log "PASS"
 exit 0

@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* explain.c - a private, traced copy of the live generation, for
- * `pktclassctl explain --live`.
+/* livecopy.c - private copies of the live generation's classifier, for
+ * `pktclassctl explain --live` and `pktclassctl capture`.
  *
  * The jump tables under the pin path hold the live classifier programs.
- * From one of them come its maps (found by name) and its .rodata.  This
- * build's classifier object is then loaded with that .rodata (and
- * pc_trace_on set), reusing the live tables nodes, leaf, leafx, boxes, outs,
- * ifaces and the sets (set_segs, set_head), with private cnt, trace and work
- * maps: a packet run through the copy with BPF_PROG_TEST_RUN gets the live
- * decision and counts nothing live.  The copy runs this build's code; the program tags tell whether the
- * live programs are the same code (a tag depends on neither the map fds
- * nor .rodata).  pc_tc serves both TC hooks: a run passes the hook in
- * cb[PC_CB_HOOK], as the entry programs do. */
+ * From any one of them (every program of a generation has the same maps
+ * and .rodata) come its rule tables (nodes, leaf, leafx, boxes, outs,
+ * ifaces, the sets' set_segs and set_head), found by name, and its .rodata.
+ * This build's classifier object is then loaded with that .rodata, reusing
+ * those tables, with private cnt, trace, work and packet-log maps: a packet
+ * run through the copy gets the live decision and counts nothing live.
+ * The two users differ only in what they switch in the copy's .rodata:
+ * explain --live traces (pc_trace_on), capture accepts one class slot on
+ * its socket program (pc_capture_slot).  The copy runs this build's code;
+ * the program tags tell whether the live programs are the same code (a tag
+ * depends on neither the map fds nor .rodata). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,12 +23,19 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "datapath/datapath.h"
+#include "datapath/internal.h"
 #include "lib/util.h"
 #include "classifier.skel.h"
 
 enum { T_NODES, T_LEAF, T_LEAFX, T_BOXES, T_OUTS, T_IFACES, T_SET_SEGS, T_SET_HEAD, T_RODATA,
        T_MAX };
+
+/* What a copy is made from: the live generation as found under a pin path. */
+struct live_src {
+	struct pc_meta meta;            /* the pinned "meta" */
+	uint32_t prog_id[PC_HOOK_MAX];  /* live classifier per hook, 0: slot empty */
+	int fds[T_MAX];                 /* its tables and .rodata */
+};
 
 struct pc_live {
 	struct pc_classifier *skel;
@@ -93,8 +102,8 @@ static int table_kind(const char *name)
 	return n >= 7 && strcmp(name + n - 7, ".rodata") == 0 ? T_RODATA : -1;
 }
 
-/* The live tables of program id: fds[T_*], all found or -EPROTO. */
-static int live_tables(uint32_t id, int fds[T_MAX])
+/* The tables of live program id into src->fds[T_*], all found or -EPROTO. */
+static int src_tables(struct live_src *src, uint32_t id)
 {
 	__u32 ids[32];
 	struct bpf_prog_info info;
@@ -116,53 +125,93 @@ static int live_tables(uint32_t id, int fds[T_MAX])
 		if (fd < 0)
 			return -errno;
 		k = bpf_obj_get_info_by_fd(fd, &mi, &len) < 0 ? -1 : table_kind(mi.name);
-		if (k < 0 || fds[k] >= 0) {
+		if (k < 0 || src->fds[k] >= 0) {
 			close(fd);
 			continue;
 		}
-		fds[k] = fd;
+		src->fds[k] = fd;
 	}
 	for (int k = 0; k < T_MAX; k++)
-		if (fds[k] < 0)
+		if (src->fds[k] < 0)
 			return -EPROTO;
 	return 0;
 }
 
-/* The live .rodata into the copy, with the trace switched on. */
-static int copy_rodata(struct pc_live *l, int fd)
+static void src_close(struct live_src *src)
+{
+	for (int k = 0; k < T_MAX; k++)
+		if (src->fds[k] >= 0)
+			close(src->fds[k]);
+}
+
+/* -ENOENT: nothing pinned under pin_path; -ENODATA: no generation in the
+ * jump tables; -EPROTO: the pins or programs are not ours (other ABI).
+ * Close with src_close() whatever it returns. */
+static int src_open(struct live_src *src, const char *pin_path)
+{
+	uint32_t any = 0;
+	int r;
+
+	*src = (struct live_src){};
+	for (int k = 0; k < T_MAX; k++)
+		src->fds[k] = -1;
+	r = read_meta(pin_path, &src->meta);
+	if (r < 0)
+		return r;
+	src->prog_id[PC_HOOK_INGRESS] = jump_slot_id(pin_path, "jmp_tc", PC_JMP_TC_INGRESS);
+	src->prog_id[PC_HOOK_EGRESS] = jump_slot_id(pin_path, "jmp_tc", PC_JMP_TC_EGRESS);
+	src->prog_id[PC_HOOK_MONITOR] = jump_slot_id(pin_path, "jmp_sock", PC_JMP_SOCK);
+	for (int h = PC_HOOK_MAX - 1; h >= 0; h--)
+		any = src->prog_id[h] ?: any;
+	return any ? src_tables(src, any) : -ENODATA;
+}
+
+/* The live .rodata into the copy s (not loaded yet). */
+static int copy_rodata(struct pc_classifier *s, int fd)
 {
 	struct bpf_map_info mi = {};
 	__u32 len = sizeof(mi), zero = 0;
 	size_t size = 0;
-	void *init = (void *)bpf_map__initial_value(l->skel->maps.rodata, &size);
+	void *init = (void *)bpf_map__initial_value(s->maps.rodata, &size);
 
 	if (!init || bpf_obj_get_info_by_fd(fd, &mi, &len) < 0)
 		return -EPROTO;
-	if (mi.value_size != size || size < sizeof(*l->skel->rodata))
+	if (mi.value_size != size || size < sizeof(*s->rodata))
 		return -EPROTO;
-	if (bpf_map_lookup_elem(fd, &zero, init) < 0)
-		return -errno;
-	l->info.cfg = l->skel->rodata->pc_cfg;
-	l->skel->rodata->pc_trace_on = 1;
+	return bpf_map_lookup_elem(fd, &zero, init) < 0 ? -errno : 0;
+}
+
+static int copy_tables(struct pc_classifier *s, const struct live_src *src)
+{
+	struct bpf_map *m[] = { s->maps.nodes, s->maps.leaf, s->maps.leafx, s->maps.boxes,
+				s->maps.outs, s->maps.ifaces, s->maps.set_segs, s->maps.set_head };
+	int r = 0;
+
+	for (int k = 0; k < (int)ELEMENTSOF(m) && r >= 0; k++)
+		r = bpf_map__reuse_fd(m[k], src->fds[k]);
+	return r;
+}
+
+/* Open this build's classifier as a copy of src: the live .rodata (for the
+ * caller to adjust before pc_classifier__load()) and the live tables. */
+static int copy_open(const struct live_src *src, struct pc_classifier **ret)
+{
+	struct pc_classifier *s = pc_classifier__open();
+	int r;
+
+	if (!s)
+		return negative_errno();
+	r = copy_rodata(s, src->fds[T_RODATA]);
+	r = r ?: copy_tables(s, src);
+	if (r < 0) {
+		pc_classifier__destroy(s);
+		return r;
+	}
+	*ret = s;
 	return 0;
 }
 
-static int load_copy(struct pc_live *l, const int fds[T_MAX])
-{
-	struct pc_classifier *s = l->skel;
-	struct bpf_map *m[] = { s->maps.nodes, s->maps.leaf, s->maps.leafx, s->maps.boxes,
-				s->maps.outs, s->maps.ifaces, s->maps.set_segs, s->maps.set_head };
-	int r;
-
-	r = copy_rodata(l, fds[T_RODATA]);
-	/* the socket program only when the live generation has one */
-	bpf_program__set_autoload(s->progs.pc_sock, l->info.prog_id[PC_HOOK_MONITOR] != 0);
-	for (int k = 0; k < (int)ELEMENTSOF(m) && r >= 0; k++)
-		r = bpf_map__reuse_fd(m[k], fds[k]);
-	if (r < 0)
-		return r;
-	return pc_classifier__load(s) < 0 ? negative_errno() : 0;
-}
+/* ---- explain --live: a traced copy of every hook ---------------------------- */
 
 static struct bpf_program *copy_prog(const struct pc_live *l, int hook)
 {
@@ -194,34 +243,32 @@ static bool same_code(const struct pc_live *l)
 	return true;
 }
 
-static int live_open(struct pc_live *l, const char *pin_path)
+static int explain_load(struct pc_live *l, const struct live_src *src)
 {
-	int fds[T_MAX], r;
-	uint32_t any = 0;
+	int r = copy_open(src, &l->skel);
 
-	for (int k = 0; k < T_MAX; k++)
-		fds[k] = -1;
-	r = read_meta(pin_path, &l->info.meta);
 	if (r < 0)
 		return r;
-	l->info.prog_id[PC_HOOK_INGRESS] = jump_slot_id(pin_path, "jmp_tc", PC_JMP_TC_INGRESS);
-	l->info.prog_id[PC_HOOK_EGRESS] = jump_slot_id(pin_path, "jmp_tc", PC_JMP_TC_EGRESS);
-	l->info.prog_id[PC_HOOK_MONITOR] = jump_slot_id(pin_path, "jmp_sock", PC_JMP_SOCK);
-	for (int h = PC_HOOK_MAX - 1; h >= 0; h--)
-		any = l->info.prog_id[h] ?: any;
-	if (!any)
-		return -ENODATA;
-	l->slots_fd = pin_get(pin_path, "slots");
-	if (l->slots_fd < 0)
-		return l->slots_fd;
-	r = live_tables(any, fds);
+	l->info.cfg = l->skel->rodata->pc_cfg;
+	l->skel->rodata->pc_trace_on = 1;
+	/* the socket program only when the live generation has one */
+	bpf_program__set_autoload(l->skel->progs.pc_sock, src->prog_id[PC_HOOK_MONITOR] != 0);
+	return pc_classifier__load(l->skel) < 0 ? negative_errno() : 0;
+}
+
+static int live_open(struct pc_live *l, const char *pin_path)
+{
+	struct live_src src;
+	int r;
+
+	r = src_open(&src, pin_path);
 	if (r >= 0) {
-		l->skel = pc_classifier__open();
-		r = l->skel ? load_copy(l, fds) : negative_errno();
+		l->info.meta = src.meta;
+		memcpy(l->info.prog_id, src.prog_id, sizeof(l->info.prog_id));
+		l->slots_fd = pin_get(pin_path, "slots");
+		r = l->slots_fd < 0 ? l->slots_fd : explain_load(l, &src);
 	}
-	for (int k = 0; k < T_MAX; k++)
-		if (fds[k] >= 0)
-			close(fds[k]);
+	src_close(&src);
 	if (r < 0)
 		return r;
 	l->info.same_code = same_code(l);
@@ -333,5 +380,39 @@ int pc_dp_live_rule(const struct pc_live *l, uint32_t rule, struct pc_rule_out *
 	if (bpf_map_lookup_elem(l->slots_fd, &out->slot, name) < 0 ||
 	    bpf_map_lookup_elem(l->slots_fd, &out->class_slot, class_name) < 0)
 		return -errno;
+	return 0;
+}
+
+/* ---- capture: the socket program, accepting one class ------------------------ */
+
+int pc_dp_live_capture(const char *pin_path, uint32_t capture_slot, struct pc_gen **ret)
+{
+	struct live_src src;
+	struct pc_gen *g;
+	int r;
+
+	if (!pin_path || pin_path[0] != '/' || strlen(pin_path) >= PC_PATH_MAX)
+		return -EINVAL;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	r = src_open(&src, pin_path);
+	r = r ?: copy_open(&src, &g->skel);
+	src_close(&src);
+	if (r >= 0) {
+		struct pc_classifier *s = g->skel;
+
+		s->rodata->pc_capture_slot = capture_slot;
+		s->rodata->pc_trace_on = 0;
+		s->rodata->pc_log_cost_ns = 0;
+		bpf_program__set_autoload(s->progs.pc_tc, false);
+		r = bpf_map__set_max_entries(s->maps.log_ring, 4096);
+		r = r ?: pc_classifier__load(s);
+	}
+	if (r < 0) {
+		pc_dp_gen_free(g);
+		return r;
+	}
+	*ret = g;
 	return 0;
 }
