@@ -21,16 +21,13 @@ void pc_loaded_clear(struct pc_loaded *l)
 	*l = (struct pc_loaded){};
 }
 
-int pc_ruleset_resolve_redirects(const struct pc_config *cfg, struct pc_ruleset *rs,
-				 struct pc_diags *d)
+int pc_ruleset_check_redirects(const struct pc_config *cfg, const struct pc_ruleset *rs,
+			       struct pc_diags *d)
 {
 	int missing = 0;
 
 	for (uint32_t i = 0; i < rs->nrules; i++) {
-		if (!rs->redirect[i][0])
-			continue;
-		rs->outs[i].redirect_ifindex = if_nametoindex(rs->redirect[i]);
-		if (rs->outs[i].redirect_ifindex)
+		if (!rs->redirect[i][0] || if_nametoindex(rs->redirect[i]))
 			continue;
 		missing++;
 		if (d && pc_diags_add(d, PC_SEV_WARNING, i < cfg->n_rules ? cfg->rules[i].pos
@@ -107,7 +104,7 @@ static int derive(struct pc_loaded *l, struct pc_diags *d)
 		r = r < 0 ? tree_diag(d, r) : slow_diag(d, l->tree);
 	}
 	if (r >= 0)
-		r = pc_ruleset_resolve_redirects(l->cfg, l->rs, d);
+		r = pc_ruleset_check_redirects(l->cfg, l->rs, d);
 	return r < 0 ? r : 0;
 }
 

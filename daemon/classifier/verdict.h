@@ -34,13 +34,12 @@ void pc_loaded_clear(struct pc_loaded *l);
  * untouched. */
 int pc_config_verdict(const char *path, uid_t euid, struct pc_loaded *ret, struct pc_diags *d);
 
-/* Set outs[].redirect_ifindex of every redirect rule of rs to the index of
- * its target interface now, 0 for one that does not exist (the datapath
- * passes those packets).  With d, each missing target is a warning at its
- * rule (cfg gives the positions).  Returns how many are missing, or
- * -ENOMEM. */
-int pc_ruleset_resolve_redirects(const struct pc_config *cfg, struct pc_ruleset *rs,
-				 struct pc_diags *d);
+/* Count the redirect rules of rs whose target interface does not exist now
+ * (the datapath passes their packets until it does; it resolves the
+ * targets itself when it loads a generation).  With d, each is a warning at
+ * its rule (cfg gives the positions).  Returns how many, or -ENOMEM. */
+int pc_ruleset_check_redirects(const struct pc_config *cfg, const struct pc_ruleset *rs,
+			       struct pc_diags *d);
 
 /* Distinct class names of rs, the default's included. */
 size_t pc_count_classes(const struct pc_ruleset *rs);
