@@ -20,7 +20,7 @@
 static const uint8_t word_width[PC_KEY_WORDS] = PC_WORD_WIDTHS;
 
 
-static uint32_t word_max(unsigned w)
+uint32_t pc_word_max(unsigned w)
 {
 	return word_width[w] >= 32 ? UINT32_MAX : (1u << word_width[w]) - 1;
 }
@@ -308,7 +308,7 @@ static void box_emit(struct pc_box *b, uint32_t rule, const struct pbox *p,
 		} else if (w == PC_W_IFBITS && x->ifbits) {
 			c = &b->c[n];
 			*c = (struct pc_check) { .word = w, .op = PC_OP_ANY, .a = x->ifbits };
-		} else if ((p->used & (1u << w)) && !(p->lo[w] == 0 && p->hi[w] >= word_max(w))) {
+		} else if ((p->used & (1u << w)) && !(p->lo[w] == 0 && p->hi[w] >= pc_word_max(w))) {
 			c = &b->c[n];
 			*c = (struct pc_check) { .word = w, .op = PC_OP_RANGE,
 						 .a = p->lo[w], .b = p->hi[w] };

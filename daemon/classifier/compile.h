@@ -49,6 +49,17 @@ static inline void pc_ruleset_freep(struct pc_ruleset **rs) { if (*rs) pc_rulese
 #define PC_IFBITS_ALWAYS 0x80000000u
 uint32_t pc_ifbits(const struct pc_ruleset *rs, const char *ifname);
 
+/* The largest value of key word w (PC_WORD_WIDTHS): all its bits. */
+uint32_t pc_word_max(unsigned w);
+
+/* The bits of each key word that some check of rs can look at (for the
+ * datapath's flow cache key, pktclass.h): two keys equal on them get the
+ * same rule.  A RANGE check looks at the bits above the largest aligned
+ * block its bounds are made of, MASK and ANY at their mask; a word no box
+ * checks is 0; the fields of set references (and l3, for addresses) are
+ * whole. */
+void pc_flow_masks(const struct pc_ruleset *rs, uint32_t mask[PC_KEY_WORDS]);
+
 /* One box against one key.  PC_OP_SET checks never hold here: see
  * pc_box_match_sets(). */
 bool pc_box_match(const struct pc_box *b, const struct pc_key *k);
