@@ -156,12 +156,21 @@ struct {
  * the parser wrote as a distinct constant or range, and stop pruning the
  * tree walk (seconds of verification instead of milliseconds). */
 struct pc_work {
+	struct pc_fc_count fc; /* first: the daemon reads it (pktclass.h) */
 	/* kw[word & 31] is a key word for every word below PC_KEY_WORDS and 0
 	 * above: the walk indexes the key without a bounds branch */
 	union {
 		struct pc_key key;
 		__u32 kw[32];
 	};
+	/* the flow cache (flowcache.h): the cache key and tag of the packet,
+	 * its bucket, the insertion LCG, and what the cache did on this CPU */
+	union {
+		__u32 fk[PC_FC_KEY_WORDS + 1];
+		__u64 fk64[(PC_FC_KEY_WORDS + 1) / 2];
+	};
+	__u32 fc_idx;
+	__u32 rnd;
 	__u32 l3_off; /* where the parser found the L3 header */
 	__u32 best;   /* nrules, read back as a value the verifier does not know */
 	__u32 hit;    /* leaf entry of the match, UINT32_MAX: none (default rule) */
@@ -570,7 +579,7 @@ static __always_inline void pc_count(void *inner, __u32 slot, __u64 bytes)
 }
 
 static __always_inline void pc_trace(const struct pc_work *w, __u32 rule, int status, __u32 att,
-				     __u32 l3_off)
+				     __u32 l3_off, __u32 flags)
 {
 	struct pc_trace *t;
 	__u32 zero = 0;
@@ -585,6 +594,7 @@ static __always_inline void pc_trace(const struct pc_work *w, __u32 rule, int st
 	t->status = status;
 	t->attach = att;
 	t->l3_off = l3_off;
+	t->flags = flags;
 	__builtin_memcpy(&t->key, &w->key, sizeof(t->key));
 }
 
@@ -747,12 +757,14 @@ static __always_inline bool pc_outcome(const struct pc_work *w, __u32 rule, stru
 }
 
 /* The set directory of this generation, read once per packet (every lookup
- * of the packet uses it: old contents or new, never a mix), and the bits of
- * PC_W_SETS. */
-static __always_inline __u32 pc_sets_eager(struct pc_work *w)
+ * of the packet uses it: old contents or new, never a mix), into
+ * w->set_dir; its version, which changes with every set change and tags
+ * the flow cache's answers (0 when the rules use no set). */
+static __always_inline __u32 pc_sets_dir(struct pc_work *w)
 {
 	const struct pc_set_head *h;
-	__u32 zero = 0, bits = 0, dir;
+	const struct pc_set_dir *d;
+	__u32 zero = 0, dir;
 
 	w->set_dir = 0;
 	if (!pc_nsetrefs)
@@ -762,6 +774,17 @@ static __always_inline __u32 pc_sets_eager(struct pc_work *w)
 		return 0;
 	dir = h->dir[pc_set_dir_slot & 1];
 	w->set_dir = dir;
+	d = (const void *)pc_set_at(0, dir, 0, sizeof(*d));
+	return d ? (__u32)d->version : 0;
+}
+
+/* The bits of PC_W_SETS, in the directory pc_sets_dir() read. */
+static __always_inline __u32 pc_sets_eager(struct pc_work *w)
+{
+	__u32 bits = 0, dir = w->set_dir;
+
+	if (!pc_nsetrefs)
+		return 0;
 	for (__u32 i = 0; i < PC_SET_REFS_EAGER; i++) {
 		if (i >= pc_nsetrefs)
 			break;
@@ -771,13 +794,38 @@ static __always_inline __u32 pc_sets_eager(struct pc_work *w)
 	return bits;
 }
 
+#include "flowcache.h"
+
+/* The packet's rule and outcome: from the flow cache, else from the set
+ * lookups and the trees (and then into the cache); tag: the set version
+ * (pc_sets_dir).  *fcf: PC_TRACE_FC_*.  false: no outcome. */
+static __always_inline bool pc_decide(struct pc_work *w, __u32 tag, __u32 *rule,
+				      struct pc_res *r, __u32 *fcf)
+{
+	*fcf = 0;
+	if (pc_fc_get(w, tag, rule, r)) {
+		*fcf = PC_TRACE_FC_HIT;
+		/* the trace shows the key as a walk would have seen it */
+		if (pc_trace_on)
+			w->key.w[PC_W_SETS] = pc_sets_eager(w);
+		return true;
+	}
+	w->key.w[PC_W_SETS] = pc_sets_eager(w);
+	*rule = pc_classify(w);
+	if (!pc_outcome(w, *rule, r))
+		return false;
+	if (pc_fc_put(w, *rule, r))
+		*fcf = PC_TRACE_FC_INSERT;
+	return true;
+}
+
 /* Classify and count; false to leave the packet alone, else the outcome in
  * *r.  hook: PC_HOOK_*. */
 static __always_inline bool pc_run(struct __sk_buff *skb, __u32 hook, __u32 *l3_off, __u32 *l3,
 				   struct pc_res *r)
 {
 	const struct pc_iface *ifc;
-	__u32 zero = 0, ifindex, att, rule, bytes;
+	__u32 zero = 0, ifindex, att, rule, bytes, fcf;
 	struct pc_work *w;
 	void *counters;
 	int st;
@@ -797,14 +845,14 @@ static __always_inline bool pc_run(struct __sk_buff *skb, __u32 hook, __u32 *l3_
 	ifindex = skb->ifindex;
 	ifc = pc_iface_get(ifindex);
 	if (!ifc) {
-		pc_trace(w, PC_TRACE_NO_RULE, st, PC_ATTACH_NONE, *l3_off);
+		pc_trace(w, PC_TRACE_NO_RULE, st, PC_ATTACH_NONE, *l3_off, 0);
 		return false;
 	}
 	att = ifc->attach[hook < PC_HOOK_MAX ? hook : 0];
 	counters = bpf_map_lookup_elem(&cnt, &att);
 	if (st == PC_PARSE_MALFORMED) {
 		pc_count(counters, PC_SLOT_MALFORMED, bytes);
-		pc_trace(w, PC_TRACE_NO_RULE, st, att, *l3_off);
+		pc_trace(w, PC_TRACE_NO_RULE, st, att, *l3_off, 0);
 		return false;
 	}
 	_Static_assert(PC_HOOK_EGRESS == PC_DIR_EGRESS && PC_HOOK_INGRESS == PC_DIR_INGRESS,
@@ -814,12 +862,11 @@ static __always_inline bool pc_run(struct __sk_buff *skb, __u32 hook, __u32 *l3_
 	else
 		w->key.w[PC_W_DIR] = hook;
 	w->key.w[PC_W_IFBITS] = ifc->ifbits;
-	w->key.w[PC_W_SETS] = pc_sets_eager(w);
+	w->key.w[PC_W_SETS] = 0;
 
-	rule = pc_classify(w);
-	pc_trace(w, rule, st, att, *l3_off);
-	if (!pc_outcome(w, rule, r))
+	if (!pc_decide(w, pc_sets_dir(w), &rule, r, &fcf))
 		return false;
+	pc_trace(w, rule, st, att, *l3_off, fcf);
 	pc_count(counters, r->slot, bytes);
 	if (r->class_slot != r->slot)
 		pc_count(counters, r->class_slot, bytes);

@@ -259,6 +259,65 @@ struct pc_gen_cfg {
  * other protocol or none; tagged: it has a VLAN id. */
 #define PC_PKT_CLASSES 24
 
+/* ---- the flow cache --------------------------------------------------------
+ * An exact-match cache in front of the set lookups and the trees, per
+ * generation ("fcache": one array element holding the whole table: ncpu
+ * regions of nent entries, the region of the CPU that runs the program, so
+ * no two CPUs write one line).  Its key is the packet's key with every bit
+ * that no check of the generation can look at cleared (pc_fc_cfg.mask, from
+ * classifier/flowkey.c; the fields of set references whole) and packed into
+ * PC_FC_KEY_WORDS words, PC_W_SETS left out; two packets with one cache key
+ * get one answer, so a hit is exact.  Two ways per bucket (one 128-byte pair
+ * of lines).  A new generation brings a new, empty table, so a reload never
+ * sees an answer of the old rules; the tag is what changes under a
+ * generation without a reload: the version of the set directory the packet
+ * reads (struct pc_set_dir, low 32 bits; every set change publishes a new
+ * directory), 0 when the rules use no set.  An entry holds the rule and,
+ * when the leaf entry did, the plain outcome, so a hit counts the same slots
+ * as the walk would.  daemon/datapath/README.md, "Flow cache". */
+#define PC_FC_KEY_WORDS 13
+struct pc_fc_ent {
+	__u32 k[PC_FC_KEY_WORDS]; /* the cache key (pc_fc_key() in classifier.bpf.c) */
+	__u32 tag;                /* the set version when it was written */
+	__u64 out;                /* PC_FC_* below; 0: empty */
+};
+
+/* pc_fc_ent.out: valid, full (outs[rule] has the outcome), action, rule,
+ * class slot, slot.  An answer whose numbers do not fit is not cached. */
+#define PC_FC_VALID      (1ull << 63)
+#define PC_FC_FULL       (1ull << 62)
+#define PC_FC_ACT_SHIFT  60
+#define PC_FC_RULE_SHIFT 40
+#define PC_FC_CLS_SHIFT  20
+#define PC_FC_FIELD_MAX  0xfffffu /* rule and slots: 20 bits */
+
+/* The datapath's default: entries per CPU (1 MiB), at most PC_FC_MAX_BYTES
+ * in all (fewer entries per CPU on machines with many CPUs), and 1 in
+ * PC_FC_INV_PROB misses replaces a live entry when both ways of its bucket
+ * hold one (an empty or stale way is always taken), as Open vSwitch's
+ * emc-insert-inv-prob does, so that a flood of new flows evicts little. */
+#define PC_FC_ENTRIES   16384u
+#define PC_FC_MAX_BYTES (64u << 20)
+#define PC_FC_INV_PROB  64u
+
+/* What the cache did on one CPU: the first field of the classifier's
+ * per-CPU scratch map "work" (the rest of it is the classifier's own). */
+struct pc_fc_count {
+	__u64 hits, misses, inserts;
+};
+
+/* In the classifier's .rodata. */
+struct pc_fc_cfg {
+	__u32 nent;                /* entries per CPU, a power of two >= 2; 0: no cache */
+	__u32 ncpu;                /* CPUs with a region; a CPU past them does not cache */
+	__u32 total;               /* nent * ncpu: entries in "fcache" */
+	__u32 inv_prob;            /* a power of two */
+	__u32 mask[PC_KEY_WORDS];  /* bits of each key word some check looks at */
+	__u32 seed[PC_FC_KEY_WORDS + 1]; /* the hash's key, random per generation */
+	__u32 _pad;                /* keeps .rodata a multiple of 8 bytes long, as the
+				    * skeleton's struct is (datapath/livecopy.c) */
+};
+
 /* ---- outcomes ------------------------------------------------------------ */
 enum pc_action {
 	PC_ACT_PASS = 0,
@@ -469,7 +528,7 @@ struct pc_trace {
 	__u32 status;                /* enum pc_parse_status */
 	__u32 attach;                /* attach slot counted into, or PC_ATTACH_NONE */
 	__u32 l3_off;                /* offset of the L3 header in the data */
-	__u32 _pad;
+	__u32 flags;                 /* PC_TRACE_FC_*: what the flow cache did */
 	struct pc_key key;
 	__u32 _pad2;                 /* a multiple of 8: per-CPU values are */
 };
@@ -622,6 +681,8 @@ struct pc_set_chunk {
 	__u32 _pad;
 	struct pc_set_elem e[PC_SET_CHUNK_N];
 };
+#define PC_TRACE_FC_HIT    0x1u /* the answer came from the flow cache */
+#define PC_TRACE_FC_INSERT 0x2u /* the walk's answer went into the flow cache */
 
 /* ---- layout checks ------------------------------------------------------- */
 #define PC_ASSERT_SIZE(t, n) _Static_assert(sizeof(t) == (n), #t " size")
@@ -669,5 +730,11 @@ PC_ASSERT_SIZE(struct pc_set_elem, 20);
 _Static_assert(sizeof(struct pc_set_chunk) <= PC_SET_CHUNK_SIZE, "set chunk");
 _Static_assert(PC_SET_REFS_EAGER <= 32, "one PC_W_SETS word");
 _Static_assert(PC_KEY_WORDS == 19, "key words");
+PC_ASSERT_SIZE(struct pc_fc_ent, 64);
+PC_ASSERT_SIZE(struct pc_fc_count, 24);
+PC_ASSERT_OFF(struct pc_fc_ent, tag, 52);
+PC_ASSERT_OFF(struct pc_fc_ent, out, 56);
+PC_ASSERT_SIZE(struct pc_fc_cfg, 16 + 4 * PC_KEY_WORDS + 4 * (PC_FC_KEY_WORDS + 1) + 4);
+_Static_assert(sizeof(struct pc_fc_cfg) % 8 == 0, "pc_fc_cfg: a multiple of 8");
 
 #endif /* PKTCLASS_H */

@@ -228,6 +228,8 @@ static int gen_load_tabs(struct pc_dp *dp, struct pc_gen *g, const struct pc_rul
 	g->skel->rodata->pc_log_cost_ns = dp->log_rate ? PC_NSEC_PER_SEC / dp->log_rate : 0;
 	r = gen_size_maps(g, rs, t, lt);
 	if (r >= 0)
+		r = pc_dp_gen_fc_setup(dp, g, rs);
+	if (r >= 0)
 		r = bpf_map__reuse_fd(g->skel->maps.cnt, g->cs->outer_fd);
 	if (r >= 0)
 		r = bpf_map__reuse_fd(g->skel->maps.log_ring, dp->log_fd);

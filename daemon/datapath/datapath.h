@@ -148,6 +148,19 @@ int pc_dp_set_status(struct pc_dp *dp, uint32_t flags, const char *status);
 int pc_dp_snapshot_save(struct pc_dp *dp, const char *path);
 int pc_dp_snapshot_restore(struct pc_dp *dp, struct pc_gen *g, const char *path, size_t *n);
 
+/* ---- the flow cache (pktclass.h; daemon/datapath/README.md "Flow cache") -- */
+/* Generations prepared after this call get a flow cache of up to `entries`
+ * per CPU (rounded down to a power of two, fewer when the table would pass
+ * PC_FC_MAX_BYTES); 0: none.  The default is PC_FC_ENTRIES. */
+void pc_dp_set_flow_cache(struct pc_dp *dp, uint32_t entries);
+
+/* What a generation's flow cache did, summed over the CPUs; its size. */
+struct pc_fc_stats {
+	uint64_t hits, misses, inserts;
+	uint32_t entries_per_cpu, ncpu;
+};
+int pc_dp_gen_fc_stats(const struct pc_gen *g, struct pc_fc_stats *st);
+
 /* ---- tests and explain ------------------------------------------------------ */
 /* Generations prepared after this call are loaded with pc_trace_on = on:
  * their classifier records each packet's verdict in the "trace" map (tests,

@@ -74,6 +74,7 @@ struct pc_dp {
 	uint32_t min_slot_cap;                /* for a new state (pc_dp_opts) */
 	int ncpus;
 	bool trace;
+	uint32_t fc_entries;                  /* pc_dp_set_flow_cache() */
 	bool no_sock;                         /* pc_dp_set_monitor(dp, false) */
 	bool adopted;                         /* the state was found pinned */
 	int lock_fd;                          /* the pin directory, flock()ed */
@@ -113,6 +114,10 @@ struct pc_dp {
 
 /* datapath.c */
 int pc_dp_jump_to(struct pc_dp *dp, const struct pc_gen *g);
+
+/* fcache.c: g's flow cache in its (opened, not loaded) skeleton: .rodata
+ * (size, key masks from rs, a random hash key) and the table's size. */
+int pc_dp_gen_fc_setup(struct pc_dp *dp, struct pc_gen *g, const struct pc_ruleset *rs);
 
 /* commit.c */
 /* g is prepared, not committed: its slot names count as used. */

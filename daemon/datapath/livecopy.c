@@ -202,6 +202,9 @@ static int copy_open(const struct live_src *src, struct pc_classifier **ret)
 	if (!s)
 		return negative_errno();
 	r = copy_rodata(s, src->fds[T_RODATA]);
+	/* no flow cache: it would be the copy's own, empty, and the walk gives
+	 * the answer the live cache holds */
+	memset((void *)&s->rodata->pc_fc, 0, sizeof(s->rodata->pc_fc));
 	r = r ?: copy_tables(s, src);
 	if (r < 0) {
 		pc_classifier__destroy(s);

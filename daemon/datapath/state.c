@@ -445,6 +445,7 @@ int pc_dp_open(const struct pc_dp_opts *o, struct pc_dp **ret)
 	if (!dp)
 		return -ENOMEM;
 	dp->ncpus = libbpf_num_possible_cpus();
+	dp->fc_entries = PC_FC_ENTRIES;
 	r = dp->ncpus > 0 ? ensure_bpffs(dp->pin_path) : dp->ncpus;
 	if (r >= 0)
 		r = lock_pin_dir(dp);

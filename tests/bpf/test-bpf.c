@@ -46,6 +46,7 @@
 #include "cntops.skel.h"
 #include "lib/inet.h"
 #include "lib/pktgen.h"
+#include "../lib/bpfrun.h"
 #include "../lib/testrules.h"
 #include "../lib/privtest.h"
 
@@ -323,89 +324,9 @@ static size_t make_cases(struct tcase *c)
 }
 
 /* ---- helpers ------------------------------------------------------------------- */
-struct run {
-	int err;
-	uint32_t retval;
-	struct __sk_buff ctx;
-	uint8_t out[PG_FRAME_MAX + 64];
-	uint32_t out_len;
-};
-
-/* cb: what __sk_buff->cb[PC_CB_HOOK] holds on entry (the hook, for pc_tc). */
-static void test_run_if(int prog_fd, uint32_t cb, uint32_t ifindex, const uint8_t *data,
-			uint32_t len, struct run *r)
+static void test_run(int prog_fd, uint32_t cb, const uint8_t *data, uint32_t len, struct bt_run *r)
 {
-	struct __sk_buff in = { .ifindex = ifindex, .cb[PC_CB_HOOK] = cb };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len, .data_out = r->out,
-		    .data_size_out = sizeof(r->out), .ctx_in = &in, .ctx_size_in = sizeof(in),
-		    .ctx_out = &r->ctx, .ctx_size_out = sizeof(r->ctx), .repeat = 1);
-
-	memset(&r->ctx, 0, sizeof(r->ctx));
-	r->err = bpf_prog_test_run_opts(prog_fd, &o) < 0 ? -errno : 0;
-	r->retval = o.retval;
-	r->out_len = o.data_size_out;
-}
-
-static void test_run(int prog_fd, uint32_t cb, const uint8_t *data, uint32_t len, struct run *r)
-{
-	test_run_if(prog_fd, cb, IFINDEX, data, len, r);
-}
-
-/* The trace entry of the CPU that ran the program: the one whose run count moved. */
-static int trace_read(int fd, struct pc_trace *ret, uint32_t *total)
-{
-	struct pc_trace *v = calloc(ncpus, sizeof(*v));
-	uint32_t zero = 0, sum = 0, best = 0;
-
-	if (!v || bpf_map_lookup_elem(fd, &zero, v) < 0) {
-		free(v);
-		return -errno;
-	}
-	for (int i = 0; i < ncpus; i++) {
-		sum += v[i].runs;
-		if (v[i].runs > v[best].runs)
-			best = i;
-	}
-	*ret = v[best];
-	*total = sum;
-	/* reset, so the next run's CPU stands out */
-	memset(v, 0, ncpus * sizeof(*v));
-	bpf_map_update_elem(fd, &zero, v, BPF_ANY);
-	free(v);
-	return 0;
-}
-
-/* Slot slot of a counter array (chunks of PC_CNT_CHUNK), per CPU into
- * v[ncpus]; chunk: a buffer of ncpus chunks. */
-static int slot_read_cpus(int fd, uint32_t slot, struct pc_counter *v)
-{
-	struct pc_cnt_chunk *chunk = calloc(ncpus, sizeof(*chunk));
-	uint32_t k = slot / PC_CNT_CHUNK;
-	int r = 0;
-
-	if (fd < 0 || !chunk || bpf_map_lookup_elem(fd, &k, chunk) < 0)
-		r = -ENOENT;
-	for (int i = 0; r == 0 && i < ncpus; i++)
-		v[i] = chunk[i].c[slot % PC_CNT_CHUNK];
-	free(chunk);
-	return r;
-}
-
-static int counter_read(uint32_t a, uint32_t slot, struct pc_counter *ret)
-{
-	struct pc_counter *v = calloc(ncpus, sizeof(*v));
-
-	memset(ret, 0, sizeof(*ret));
-	if (!v || slot_read_cpus(pc_dp_attach_counters_fd(dp, a), slot, v) < 0) {
-		free(v);
-		return -ENOENT;
-	}
-	for (int i = 0; i < ncpus; i++) {
-		ret->packets += v[i].packets;
-		ret->bytes += v[i].bytes;
-	}
-	free(v);
-	return 0;
+	bt_run(prog_fd, cb, IFINDEX, data, len, r);
 }
 
 static struct pc_gen *gen_load_rs(struct pc_ruleset *rs, const struct pc_tree *t, uint32_t generation,
@@ -514,7 +435,7 @@ struct expect_cnt {
 	uint64_t packets[PC_HOOK_MAX][64], bytes[PC_HOOK_MAX][64];
 };
 
-static void check_dscp(const struct tcase *c, const struct run *r, uint32_t l3_off, uint8_t dscp)
+static void check_dscp(const struct tcase *c, const struct bt_run *r, uint32_t l3_off, uint8_t dscp)
 {
 	const uint8_t *h = r->out + l3_off;
 
@@ -536,7 +457,8 @@ static void check_dscp(const struct tcase *c, const struct run *r, uint32_t l3_o
 	}
 }
 
-static void run_case(struct tr_set *s, struct pc_gen *g, const struct tcase *c, int hook,
+/* The trace flags of the run (PC_TRACE_FC_*), 0 when it did not classify. */
+static uint32_t run_case(struct tr_set *s, struct pc_gen *g, const struct tcase *c, int hook,
 		     struct expect_cnt *ec)
 {
 	uint8_t buf[PG_FRAME_MAX];
@@ -544,7 +466,7 @@ static void run_case(struct tr_set *s, struct pc_gen *g, const struct tcase *c, 
 	struct pc_trace tr;
 	struct pc_key e;
 	uint32_t eoff, rule, total;
-	struct run r;
+	struct bt_run r;
 	int est;
 
 	est = pg_expect(&c->p, &e, &eoff);
@@ -561,12 +483,12 @@ static void run_case(struct tr_set *s, struct pc_gen *g, const struct tcase *c, 
 		 * header is cut (the kernel checks it before running the
 		 * program); the VLAN-tagged variants reach the program. */
 		CHECK(est == PC_PARSE_MALFORMED, "%s: refused by test_run but not malformed", c->name);
-		return;
+		return 0;
 	}
 	CHECK(r.err == 0, "%s/%s: test_run: %s", c->name, hook_name(hook), strerror(-r.err));
 	if (r.err)
-		return;
-	CHECK(trace_read(pc_dp_gen_trace_fd(g), &tr, &total) == 0 && total == 1,
+		return 0;
+	CHECK(bt_trace_read(pc_dp_gen_trace_fd(g), ncpus, &tr, &total) == 0 && total == 1,
 	      "%s/%s: trace not written once (%u)", c->name, hook_name(hook), total);
 	CHECK(tr.status == (uint32_t)est, "%s/%s: status %u, expected %d", c->name, hook_name(hook),
 	      tr.status, est);
@@ -609,6 +531,7 @@ static void run_case(struct tr_set *s, struct pc_gen *g, const struct tcase *c, 
 			ec->bytes[hook][PC_SLOT_WOULD_DROP] += len;
 		}
 	}
+	return est == PC_PARSE_MALFORMED ? 0 : tr.flags;
 }
 
 static void check_counters(const struct expect_cnt *ec, const char *when)
@@ -617,7 +540,7 @@ static void check_counters(const struct expect_cnt *ec, const char *when)
 		for (uint32_t s = 0; s < 64; s++) {
 			struct pc_counter c;
 
-			CHECK(counter_read(att[h], s, &c) == 0, "%s: read counters", when);
+			CHECK(bt_counter_read(dp, ncpus, att[h], s, &c) == 0, "%s: read counters", when);
 			CHECK(c.packets == ec->packets[h][s] && c.bytes == ec->bytes[h][s],
 			      "%s: %s slot %u: %llu packets %llu bytes, expected %llu %llu", when,
 			      hook_name(h), s, (unsigned long long)c.packets, (unsigned long long)c.bytes,
@@ -647,7 +570,7 @@ static void test_crafted(struct tr_set *s, bool multi_level)
 	struct pc_gen *g;
 	uint32_t total;
 	struct pc_trace tr;
-	struct run r;
+	struct bt_run r;
 	uint8_t buf[PG_FRAME_MAX];
 	int len;
 
@@ -673,22 +596,44 @@ static void test_crafted(struct tr_set *s, bool multi_level)
 			CHECK(r.err == 0 && r.retval == (h == PC_HOOK_MONITOR ? 0 : (uint32_t)TC_ACT_UNSPEC),
 			      "entry %s before commit: err %d retval %d", hook_name(h), r.err, (int)r.retval);
 		}
-		CHECK(trace_read(pc_dp_gen_trace_fd(g), &tr, &total) == 0 && total == 0,
+		CHECK(bt_trace_read(pc_dp_gen_trace_fd(g), ncpus, &tr, &total) == 0 && total == 0,
 		      "classifier ran before commit");
 	}
 	CHECK(pc_dp_gen_commit(dp, g, "/test/config.yaml") == 0, "commit");
 	for (int h = 0; h < PC_HOOK_MAX; h++) {
 		test_run(pc_dp_entry_fd(dp, h), !h, buf, len, &r);
-		CHECK(r.err == 0 && trace_read(pc_dp_gen_trace_fd(g), &tr, &total) == 0 && total == 1 &&
+		CHECK(r.err == 0 && bt_trace_read(pc_dp_gen_trace_fd(g), ncpus, &tr, &total) == 0 && total == 1 &&
 		      tr.rule == R_SIP, "entry %s after commit: tail call not taken", hook_name(h));
 		ec.packets[h][pc_dp_gen_outs(g)[R_SIP].slot]++;
 		ec.packets[h][pc_dp_gen_outs(g)[R_SIP].class_slot]++;
 		ec.bytes[h][pc_dp_gen_outs(g)[R_SIP].slot] += len;
 		ec.bytes[h][pc_dp_gen_outs(g)[R_SIP].class_slot] += len;
 	}
-	for (size_t i = 0; i < n; i++)
-		for (int h = 0; h < PC_HOOK_MAX; h++)
-			run_case(s, g, &c[i], h, &ec);
+	/* twice: the second pass gets its answers from the flow cache, and
+	 * must get the same ones, counted the same */
+	unsigned ins1 = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		unsigned ins = 0, hits = 0, other = 0;
+
+		for (size_t i = 0; i < n; i++)
+			for (int h = 0; h < PC_HOOK_MAX; h++) {
+				uint32_t f = run_case(s, g, &c[i], h, &ec);
+
+				ins += !!(f & PC_TRACE_FC_INSERT);
+				hits += !!(f & PC_TRACE_FC_HIT);
+				other += f && !(f & (PC_TRACE_FC_INSERT | PC_TRACE_FC_HIT));
+			}
+		printf("# crafted%s, pass %d: %u flow cache hits, %u inserts\n",
+		       multi_level ? " (tree)" : "", pass + 1, hits, ins);
+		CHECK(other == 0, "trace flags other than the flow cache's");
+		if (pass == 0) {
+			CHECK(ins >= n, "pass 1: %u inserts for %zu cases", ins, n);
+			ins1 = ins;
+		} else
+			CHECK(hits >= ins1, "pass 2: %u hits for the %u answers pass 1 cached", hits,
+			      ins1);
+	}
 	check_counters(&ec, multi_level ? "crafted, tree" : "crafted, one leaf");
 }
 
@@ -702,7 +647,7 @@ static void test_unknown_iface(struct tr_set *s)
 	struct pc_iface ifc = { .attach = { att[0], att[1], att[2] }, .ifbits = IFBITS };
 	struct pc_trace tr;
 	uint32_t total;
-	struct run r;
+	struct bt_run r;
 
 	if (!g)
 		return;
@@ -711,7 +656,7 @@ static void test_unknown_iface(struct tr_set *s)
 		test_run(pc_dp_gen_prog_fd(g, h), h, buf, len, &r);
 		CHECK(r.err == 0 && r.retval == (h == PC_HOOK_MONITOR ? 0 : (uint32_t)TC_ACT_UNSPEC),
 		      "unknown iface %s: retval %d", hook_name(h), (int)r.retval);
-		CHECK(trace_read(pc_dp_gen_trace_fd(g), &tr, &total) == 0 && total == 1 &&
+		CHECK(bt_trace_read(pc_dp_gen_trace_fd(g), ncpus, &tr, &total) == 0 && total == 1 &&
 		      tr.rule == PC_TRACE_NO_RULE && tr.attach == PC_ATTACH_NONE,
 		      "unknown iface %s: classified (rule %u)", hook_name(h), tr.rule);
 	}
@@ -729,12 +674,12 @@ static void check_iface_seen(struct pc_gen *g, uint32_t ifindex, bool seen, cons
 	int len = pg_build(&p, buf, sizeof(buf));
 	struct pc_trace tr;
 	uint32_t total;
-	struct run r;
+	struct bt_run r;
 
 	for (int h = 0; h < PC_HOOK_MAX; h++) {
-		test_run_if(pc_dp_gen_prog_fd(g, h), h, ifindex, buf, len, &r);
+		bt_run(pc_dp_gen_prog_fd(g, h), h, ifindex, buf, len, &r);
 		CHECK(r.err == 0, "%s %s: run: %s", what, hook_name(h), strerror(-r.err));
-		CHECK(trace_read(pc_dp_gen_trace_fd(g), &tr, &total) == 0 &&
+		CHECK(bt_trace_read(pc_dp_gen_trace_fd(g), ncpus, &tr, &total) == 0 &&
 		      (tr.rule != PC_TRACE_NO_RULE) == seen,
 		      "%s %s: rule %u", what, hook_name(h), tr.rule);
 	}
@@ -830,7 +775,7 @@ static void test_classbench(const char *name, uint32_t generation, int slow)
 	char path[256];
 	struct tr_set s;
 	struct pc_gen *g;
-	unsigned points = 0, mism = 0, walk_mism = 0;
+	unsigned points = 0, mism = 0, walk_mism = 0, hits = 0;
 	int r;
 
 	snprintf(path, sizeof(path), "%s/%s", classbench_dir(), name);
@@ -870,26 +815,32 @@ static void test_classbench(const char *name, uint32_t generation, int slow)
 			struct pc_trace tr;
 			struct pc_key e;
 			uint32_t off, want, total;
-			struct run rr;
+			struct bt_run rr;
 
 			pg_expect(&p, &e, &off);
 			e.w[PC_W_IFBITS] = IFBITS;
 			want = tr_ref(&s, &e);
 			CHECK(want <= s.rs.boxes[bi].rule, "%s: point outside its box", name);
 			walk_mism += tr_walk(&s, &e) != want;
-			test_run(pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS), PC_HOOK_INGRESS, buf, len, &rr);
-			points++;
-			if (rr.err || trace_read(pc_dp_gen_trace_fd(g), &tr, &total) < 0 || total != 1 ||
-			    tr.rule != want || memcmp(&tr.key, &e, sizeof(e))) {
-				if (mism++ < 5)
-					fprintf(stderr, "  %s box %zu: bpf rule %u, reference %u\n", name,
-						bi, tr.rule, want);
+			/* twice: the second answer comes from the flow cache */
+			for (int rep = 0; rep < 2; rep++) {
+				test_run(pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS), PC_HOOK_INGRESS, buf, len,
+					 &rr);
+				points++;
+				if (rr.err || bt_trace_read(pc_dp_gen_trace_fd(g), ncpus, &tr, &total) < 0 ||
+				    total != 1 || tr.rule != want || memcmp(&tr.key, &e, sizeof(e))) {
+					if (mism++ < 5)
+						fprintf(stderr, "  %s box %zu: bpf rule %u, reference %u\n",
+							name, bi, tr.rule, want);
+				}
+				hits += !!(tr.flags & PC_TRACE_FC_HIT);
 			}
 		}
 	CHECK(walk_mism == 0, "%s: C tree walk disagrees with the reference %u times", name, walk_mism);
 	CHECK(mism == 0, "%s: %u of %u points: BPF differs from the reference", name, mism, points);
-	printf("# %s%s: %u points, %u mismatches\n", name,
-	       slow == 2 ? " (one slow leaf)" : slow ? " (and a slow leaf)" : "", points, mism);
+	CHECK(hits >= points / 4, "%s: %u flow cache hits of %u runs", name, hits, points);
+	printf("# %s%s: %u runs (each point twice), %u from the flow cache, %u mismatches\n", name,
+	       slow == 2 ? " (one slow leaf)" : slow ? " (and a slow leaf)" : "", points, hits, mism);
 	tr_free(&s);
 }
 
@@ -996,7 +947,7 @@ static void test_classbench_pipeline(const char *name, uint32_t generation)
 			struct pc_trace tr = {};
 			struct pc_key e;
 			uint32_t off, want, total;
-			struct run rr;
+			struct bt_run rr;
 
 			pg_expect(&p, &e, &off);
 			e.w[PC_W_IFBITS] = ifbits;
@@ -1005,7 +956,7 @@ static void test_classbench_pipeline(const char *name, uint32_t generation)
 			o = &pc_dp_gen_outs(g)[want];
 			test_run(pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS), PC_HOOK_INGRESS, buf, len, &rr);
 			points++;
-			if (rr.err || trace_read(pc_dp_gen_trace_fd(g), &tr, &total) < 0 || total != 1 ||
+			if (rr.err || bt_trace_read(pc_dp_gen_trace_fd(g), ncpus, &tr, &total) < 0 || total != 1 ||
 			    tr.rule != want || memcmp(&tr.key, &e, sizeof(e)) ||
 			    rr.retval != expected_retval(o, PC_HOOK_INGRESS, PC_PARSE_OK) ||
 			    rr.ctx.mark != (o->flags & PC_F_MARK ? o->mark : 0)) {
@@ -1052,7 +1003,7 @@ static int send_frame(int fd, const struct pg_pkt *p)
 static void wait_counter(uint32_t a, uint32_t slot, uint64_t packets, struct pc_counter *c)
 {
 	for (int i = 0; i < 200; i++) {
-		if (counter_read(a, slot, c) == 0 && c->packets >= packets)
+		if (bt_counter_read(dp, ncpus, a, slot, c) == 0 && c->packets >= packets)
 			return;
 		usleep(10000);
 	}
@@ -1174,7 +1125,7 @@ static void test_live(const struct tr_set *s)
 	      (unsigned long long)c.packets);
 	wait_counter(a[PC_HOOK_MONITOR], pc_dp_gen_outs(g)[R_SIP].slot, 1, &c);
 	CHECK(c.packets == 1, "monitor saw %llu outgoing sip packets", (unsigned long long)c.packets);
-	CHECK(counter_read(a[PC_HOOK_MONITOR], pc_dp_gen_outs(g)[R_EG_BIG].slot, &c) == 0 && c.packets == 0,
+	CHECK(bt_counter_read(dp, ncpus, a[PC_HOOK_MONITOR], pc_dp_gen_outs(g)[R_EG_BIG].slot, &c) == 0 && c.packets == 0,
 	      "monitor saw a packet that TC egress dropped");
 	/* an egress-only rule on the monitor: the direction came from pkt_type */
 	p.dport = 9;
@@ -1354,7 +1305,7 @@ static void cntzero_fallback(struct tr_set *live)
 	CHECK(bpf_map_update_elem(fd, &k, v, BPF_EXIST) == 0, "dirty slot %u", ph);
 	free(v);
 	for (uint32_t i = 0; i < 64; i++)
-		counter_read(att[0], i, &before[i]);
+		bt_counter_read(dp, ncpus, att[0], i, &before[i]);
 
 	pc_cset_ops_free(dp->cs);
 	dp->cs->ops_err = -EPERM;
@@ -1363,7 +1314,7 @@ static void cntzero_fallback(struct tr_set *live)
 	CHECK(g && pc_dp_gen_outs(g)[s5.rs.nrules - 1].slot == ph, "slot %u not reused", ph);
 	if (g)
 		CHECK(pc_dp_gen_commit(dp, g, "/test/config.yaml") == 0, "commit s5");
-	CHECK(counter_read(att[0], ph, &c) == 0 && c.packets == 0 && c.bytes == 0,
+	CHECK(bt_counter_read(dp, ncpus, att[0], ph, &c) == 0 && c.packets == 0 && c.bytes == 0,
 	      "reused slot %u not zeroed from user space (%llu packets)", ph,
 	      (unsigned long long)c.packets);
 	CHECK(pc_dp_cntzero_state(dp, &n1) == -EPERM && n1 > n0,
@@ -1371,7 +1322,7 @@ static void cntzero_fallback(struct tr_set *live)
 	      (unsigned long long)n1);
 	CHECK(!pc_dp_cntzero_bpf(dp), "fallback reported as the BPF path");
 	for (uint32_t i = 0; i < 64; i++)
-		CHECK(i == ph || (counter_read(att[0], i, &c) == 0 && c.packets == before[i].packets &&
+		CHECK(i == ph || (bt_counter_read(dp, ncpus, att[0], i, &c) == 0 && c.packets == before[i].packets &&
 				  c.bytes == before[i].bytes),
 		      "slot %u changed by the user-space zeroing of slot %u", i, ph);
 	dp->cs->ops_err = 0;
@@ -1432,27 +1383,27 @@ static void test_adopt_and_slots(struct tr_set *hand)
 	if (g)
 		CHECK(pc_dp_gen_commit(dp, g, "/test/config.yaml") == 0, "commit s2");
 	CHECK(pc_dp_touched(dp), "a commit did not count as touching the state");
-	CHECK(counter_read(att[0], sip_slot, &c) == 0 && c.packets > 0, "sip counted nothing");
+	CHECK(bt_counter_read(dp, ncpus, att[0], sip_slot, &c) == 0 && c.packets > 0, "sip counted nothing");
 	rule_set_build(&s3, false, "newer");
 	CHECK(tr_build(&s3, 2) == 0, "tree s3");
 	for (int h = 0; h < PC_HOOK_MAX; h++)
 		for (uint32_t i = 0; i < 64; i++)
-			counter_read(att[h], i, &before[h][i]);
+			bt_counter_read(dp, ncpus, att[h], i, &before[h][i]);
 	g = gen_load(&s3, 4);
 	newer = g ? pc_dp_gen_outs(g)[s3.rs.nrules - 1].slot : 0;
 	CHECK(newer == sip_slot, "freed slot %u not reused (got %u)", sip_slot, newer);
 	/* zeroed at the commit, not before: nothing live changes before it */
-	CHECK(counter_read(att[0], newer, &c) == 0 && c.packets > 0, "reused slot zeroed before the commit");
+	CHECK(bt_counter_read(dp, ncpus, att[0], newer, &c) == 0 && c.packets > 0, "reused slot zeroed before the commit");
 	if (g)
 		CHECK(pc_dp_gen_commit(dp, g, "/test/config.yaml") == 0, "commit s3");
 	for (int h = 0; h < PC_HOOK_MAX; h++)
-		CHECK(counter_read(att[h], newer, &c) == 0 && c.packets == 0 && c.bytes == 0,
+		CHECK(bt_counter_read(dp, ncpus, att[h], newer, &c) == 0 && c.packets == 0 && c.bytes == 0,
 		      "reused slot not zeroed on %s", hook_name(h));
 	CHECK(pc_dp_cntzero_bpf(dp), "reused slot zeroed from user space, not by pc_cnt_zero");
 	/* the slot's chunk was rewritten: its other slots keep their counts */
 	for (int h = 0; h < PC_HOOK_MAX; h++)
 		for (uint32_t i = 0; i < 64; i++)
-			CHECK(i == newer || (counter_read(att[h], i, &c) == 0 &&
+			CHECK(i == newer || (bt_counter_read(dp, ncpus, att[h], i, &c) == 0 &&
 					     c.packets == before[h][i].packets &&
 					     c.bytes == before[h][i].bytes),
 			      "%s slot %u changed by zeroing slot %u", hook_name(h), i, newer);
@@ -1546,7 +1497,7 @@ static void test_no_monitor(void)
 	struct pc_gen *g;
 	struct tr_set s;
 	uint32_t total;
-	struct run r;
+	struct bt_run r;
 
 	rule_set_build(&s, true, NULL);
 	CHECK(tr_build(&s, 2) == 0, "tree, no monitor");
@@ -1564,7 +1515,7 @@ static void test_no_monitor(void)
 	CHECK(pc_dp_gen_commit(dp, g, "/test/config.yaml") == 0, "commit, no monitor");
 	CHECK(bpf_map_lookup_elem(jmp, &key, &id) < 0 && errno == ENOENT, "jmp_sock not emptied (id %u)", id);
 	test_run(pc_dp_entry_fd(dp, PC_HOOK_MONITOR), 0, buf, len, &r);
-	CHECK(r.err == 0 && r.retval == 0 && trace_read(pc_dp_gen_trace_fd(g), &tr, &total) == 0 &&
+	CHECK(r.err == 0 && r.retval == 0 && bt_trace_read(pc_dp_gen_trace_fd(g), ncpus, &tr, &total) == 0 &&
 	      total == 0, "socket entry without a socket classifier: err %d retval %u runs %u", r.err,
 	      r.retval, total);
 	for (int h = PC_HOOK_INGRESS; h <= PC_HOOK_EGRESS; h++) {
@@ -1572,17 +1523,17 @@ static void test_no_monitor(void)
 		uint32_t slot = pc_dp_gen_outs(g)[s.rs.nrules].slot; /* the default, until known */
 
 		test_run(pc_dp_entry_fd(dp, h), !h, buf, len, &r);
-		CHECK(r.err == 0 && trace_read(pc_dp_gen_trace_fd(g), &tr, &total) == 0 && total == 1 &&
+		CHECK(r.err == 0 && bt_trace_read(pc_dp_gen_trace_fd(g), ncpus, &tr, &total) == 0 && total == 1 &&
 		      tr.rule <= s.rs.nrules && tr.key.w[PC_W_DIR] == (uint32_t)h &&
 		      tr.attach == att[h], "entry %s, no monitor: dir %u attach %u", hook_name(h),
 		      tr.key.w[PC_W_DIR], tr.attach);
 		if (tr.rule <= s.rs.nrules)
 			slot = pc_dp_gen_outs(g)[tr.rule].slot;
 		/* counted in the hook's attachment: once more on a second run */
-		CHECK(counter_read(att[h], slot, &c0) == 0, "counter %s", hook_name(h));
+		CHECK(bt_counter_read(dp, ncpus, att[h], slot, &c0) == 0, "counter %s", hook_name(h));
 		test_run(pc_dp_entry_fd(dp, h), !h, buf, len, &r);
-		trace_read(pc_dp_gen_trace_fd(g), &tr, &total); /* reset */
-		CHECK(counter_read(att[h], slot, &c1) == 0 && c1.packets == c0.packets + 1 &&
+		bt_trace_read(pc_dp_gen_trace_fd(g), ncpus, &tr, &total); /* reset */
+		CHECK(bt_counter_read(dp, ncpus, att[h], slot, &c1) == 0 && c1.packets == c0.packets + 1 &&
 		      c1.bytes == c0.bytes + (uint64_t)len, "entry %s, no monitor: not counted in its "
 		      "attachment (%llu -> %llu)", hook_name(h), (unsigned long long)c0.packets,
 		      (unsigned long long)c1.packets);
@@ -1727,7 +1678,7 @@ static void test_grow_carry(void)
 	struct pc_counter c0, c1;
 	struct tr_set s, big;
 	struct pc_gen *g;
-	struct run r;
+	struct bt_run r;
 
 	rule_set_build(&s, true, NULL);
 	CHECK(tr_build(&s, 2) == 0, "tree");
@@ -1741,7 +1692,7 @@ static void test_grow_carry(void)
 	cls = pc_dp_gen_outs(g)[R_SIP].class_slot;
 	for (int i = 0; i < 5; i++)
 		test_run(pc_dp_entry_fd(dp, PC_HOOK_INGRESS), 1, buf, len, &r);
-	CHECK(counter_read(att[PC_HOOK_INGRESS], slot, &c0) == 0 && c0.packets >= 5, "sip counted");
+	CHECK(bt_counter_read(dp, ncpus, att[PC_HOOK_INGRESS], slot, &c0) == 0 && c0.packets >= 5, "sip counted");
 
 	/* the same rules and enough others to outgrow the set */
 	rule_set_build_n(&big, true, NULL, (int)cap0);
@@ -1752,7 +1703,7 @@ static void test_grow_carry(void)
 		CHECK(pc_dp_gen_commit(dp, g2, "/test/big.yaml") == 0, "commit the big set");
 	CHECK(pc_dp_slot_cap(dp) > cap0 && cnt_pinned(att[PC_HOOK_INGRESS]),
 	      "counters not switched and pinned: cap %u", pc_dp_slot_cap(dp));
-	CHECK(counter_read(att[PC_HOOK_INGRESS], slot, &c1) == 0 && c1.packets == c0.packets &&
+	CHECK(bt_counter_read(dp, ncpus, att[PC_HOOK_INGRESS], slot, &c1) == 0 && c1.packets == c0.packets &&
 	      c1.bytes == c0.bytes, "sip not carried: %llu -> %llu packets",
 	      (unsigned long long)c0.packets, (unsigned long long)c1.packets);
 	/* back to the hand rules: same slots, counting on in the big set */
@@ -1762,12 +1713,12 @@ static void test_grow_carry(void)
 	if (g)
 		CHECK(pc_dp_gen_commit(dp, g, "/test/config.yaml") == 0, "commit after the growth");
 	test_run(pc_dp_entry_fd(dp, PC_HOOK_INGRESS), 1, buf, len, &r);
-	CHECK(counter_read(att[PC_HOOK_INGRESS], slot, &c1) == 0 && c1.packets == c0.packets + 1,
+	CHECK(bt_counter_read(dp, ncpus, att[PC_HOOK_INGRESS], slot, &c1) == 0 && c1.packets == c0.packets + 1,
 	      "sip after the growth: %llu packets, want %llu", (unsigned long long)c1.packets,
 	      (unsigned long long)c0.packets + 1);
 	ec.packets[PC_HOOK_INGRESS][slot] = c1.packets;
 	ec.bytes[PC_HOOK_INGRESS][slot] = c1.bytes;
-	CHECK(counter_read(att[PC_HOOK_INGRESS], cls, &c1) == 0, "voice");
+	CHECK(bt_counter_read(dp, ncpus, att[PC_HOOK_INGRESS], cls, &c1) == 0, "voice");
 	ec.packets[PC_HOOK_INGRESS][cls] = c1.packets;
 	ec.bytes[PC_HOOK_INGRESS][cls] = c1.bytes;
 	tr_free(&big);

@@ -408,6 +408,15 @@ int pk_check(struct pk_ctx *c, const uint8_t *frame, size_t size, char *why, siz
 	c->st.rules += e.rule < c->rs->nrules;
 	compare_trace(c, "tc", &e);
 	compare_tc_effects(c, frame, len, &e);
+	/* again: now the answer may come from the flow cache, and must not differ */
+	r = run_one(c, PC_HOOK_INGRESS, frame, len);
+	if (r <= 0) {
+		say(c, "tc: the second run failed; ");
+		return r < 0 ? r : -EPROTO;
+	}
+	c->st.fc_hits += !!(c->run.tr.flags & PC_TRACE_FC_HIT);
+	compare_trace(c, "tc again", &e);
+	compare_tc_effects(c, frame, len, &e);
 
 	/* a socket filter sees the data from L3, the ethertype in skb->protocol */
 	r = run_one(c, PC_HOOK_MONITOR, frame, len);

@@ -25,7 +25,8 @@ struct pk_ctx;
 int pk_open(struct pk_ctx **ret);
 void pk_close(struct pk_ctx *c);
 
-/* Run the frame through pc_tc_ingress and pc_sock and compare the trace
+/* Run the frame through pc_tc_ingress (twice: the second run may be answered
+ * by the flow cache) and pc_sock and compare the trace
  * (status, rule, key, L3 offset, attach slot), the return value, the mark
  * and priority and, when the rule rewrites DSCP, the bytes afterwards.
  * Returns 0 when everything agrees, -EPROTO with a description in why
@@ -38,5 +39,6 @@ struct pk_stats {
 	uint64_t runs, refused;
 	uint64_t status[3];  /* by parse status of the TC run */
 	uint64_t rules;      /* TC runs that some rule (not the default) matched */
+	uint64_t fc_hits;    /* second TC runs answered by the flow cache */
 };
 const struct pk_stats *pk_stats(const struct pk_ctx *c);

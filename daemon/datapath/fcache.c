@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* fcache.c - a generation's flow cache (bpf/flowcache.h): its size, key
+ * masks and hash key in the classifier's .rodata, the table's size, and
+ * what it did (struct pc_fc_count, first in the per-CPU scratch map). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "datapath/internal.h"
+#include "classifier.skel.h"
+
+void pc_dp_set_flow_cache(struct pc_dp *dp, uint32_t entries)
+{
+	dp->fc_entries = entries;
+}
+
+/* Entries per CPU: a power of two of at most want, halved until the table
+ * fits PC_FC_MAX_BYTES; 0 when not even 2 a CPU fit. */
+static uint32_t fc_size(uint32_t want, uint32_t ncpu)
+{
+	uint32_t n = 2;
+
+	if (want < 2 || !ncpu)
+		return 0;
+	while (n <= want / 2)
+		n *= 2;
+	while (n > 2 && (uint64_t)n * ncpu * sizeof(struct pc_fc_ent) > PC_FC_MAX_BYTES)
+		n /= 2;
+	return (uint64_t)n * ncpu * sizeof(struct pc_fc_ent) > PC_FC_MAX_BYTES ? 0 : n;
+}
+
+/* A random hash key, so that nobody can aim a flood of flows at a bucket;
+ * failing that, one from the clock and the addresses is still a key. */
+static void fc_seed(uint32_t *seed, size_t n)
+{
+	if (getrandom(seed, n * sizeof(*seed), GRND_NONBLOCK) == (ssize_t)(n * sizeof(*seed)))
+		return;
+	srandom((unsigned)time(NULL) ^ (unsigned)(uintptr_t)seed);
+	for (size_t i = 0; i < n; i++)
+		seed[i] = (uint32_t)random();
+}
+
+int pc_dp_gen_fc_setup(struct pc_dp *dp, struct pc_gen *g, const struct pc_ruleset *rs)
+{
+	struct pc_fc_cfg c = { .inv_prob = PC_FC_INV_PROB };
+	uint32_t ncpu = dp->ncpus > 0 ? (uint32_t)dp->ncpus : 0;
+
+	c.nent = fc_size(dp->fc_entries, ncpu);
+	if (c.nent) {
+		c.ncpu = ncpu;
+		c.total = c.nent * ncpu;
+		pc_flow_masks(rs, c.mask);
+		fc_seed(c.seed, ELEMENTSOF(c.seed));
+	}
+	g->skel->rodata->pc_fc = c;
+	return bpf_map__set_value_size(g->skel->maps.fcache,
+				       (c.total ?: 1) * (uint32_t)sizeof(struct pc_fc_ent));
+}
+
+int pc_dp_gen_fc_stats(const struct pc_gen *g, struct pc_fc_stats *st)
+{
+	const struct pc_classifier *s = g->skel;
+	size_t vsize = (bpf_map__value_size(s->maps.work) + 7) & ~(size_t)7;
+	int n = g->dp ? g->dp->ncpus : libbpf_num_possible_cpus();
+	_cleanup_free_ uint8_t *v = NULL;
+	uint32_t zero = 0;
+
+	memset(st, 0, sizeof(*st));
+	st->entries_per_cpu = s->rodata->pc_fc.nent;
+	st->ncpu = s->rodata->pc_fc.ncpu;
+	if (n <= 0 || vsize < sizeof(struct pc_fc_count))
+		return -EINVAL;
+	v = calloc((size_t)n, vsize);
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(s->maps.work), &zero, v) < 0)
+		return -errno;
+	for (int c = 0; c < n; c++) {
+		struct pc_fc_count x;
+
+		memcpy(&x, v + (size_t)c * vsize, sizeof(x));
+		st->hits += x.hits;
+		st->misses += x.misses;
+		st->inserts += x.inserts;
+	}
+	return 0;
+}
