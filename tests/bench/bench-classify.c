@@ -5,7 +5,8 @@
  * Sets are ClassBench files with scripts/classbench-trace traces, or configs
  * (*.yaml) with scripts/gen-mixed traces (tests/lib/tset.c).
  *
- *   bench-classify [-p PACKETS] [-r REPEAT] [-k ROUNDS] [-e MIB] [-o OUT.md] NAME RULES TRACE ...
+ *   bench-classify [-p PACKETS] [-r REPEAT] [-k ROUNDS] [-e MIB] [-w WARMUP] [-C ENTRIES]
+ *                  [-o OUT.md] NAME RULES TRACE ...
  *
  * Per set: the ClassBench rules become a config in memory (tests/lib/cbset.c),
  * timed through pc_compile, pc_tree_build and pc_dp_gen_prepare (slot
@@ -13,8 +14,10 @@
  * with a private pin path.  Then the first PACKETS packets of the trace,
  * each run REPEAT times in one BPF_PROG_TEST_RUN (the kernel reports the
  * mean per run), for ROUNDS rounds; within a round every packet goes through
- * the empty program, the one-lookup program and the classifier in turn, so
- * drift hits all three alike, and a round goes over all sets in turn (all are
+ * the empty program, the one-lookup program, the classifier and the same
+ * classifier without its flow cache (a second generation of the same set,
+ * loaded with pc_dp_set_flow_cache(dp, 0)) in turn, so drift hits all four
+ * alike, and a round goes over all sets in turn (all are
  * loaded first, each with its own pin path), so drift hits all sets alike.  ns/packet = mean over packets and rounds.
  * With -e MIB, every run is preceded by writing one byte per cache line of
  * a MIB MiB buffer in 4 KiB pages (use -r 1): the tables are then as cold in
@@ -23,6 +26,10 @@
  * layouts (daemon/datapath/README.md, "Real traffic").
  * Map memory: the "memlock" of every map the classifier uses (fdinfo), plus
  * the counter array of its attachment (sized 2 slots a rule).
+ * -C ENTRIES: the flow cache's entries per CPU (default PC_FC_ENTRIES).
+ * -w WARMUP: frames run before each round (default 200); 0 with -r 1 -k 1 and
+ * a trace as long as -p: no frame is ever run twice (the flood case), and
+ * the hit rate column says what the cache got.
  *
  * Writes a markdown table to OUT.md and the raw numbers to OUT.dat. */
 #include <errno.h>
@@ -50,8 +57,10 @@
 
 #define IFINDEX 1
 
+#define NPROG 4 /* empty, one lookup, classifier, classifier without cache */
+
 struct opts {
-	unsigned packets, repeat, rounds, evict_mib;
+	unsigned packets, repeat, rounds, evict_mib, warmup, fc_entries;
 	const char *out;
 };
 
@@ -82,7 +91,8 @@ struct row {
 	size_t boxes, nodes;
 	unsigned trees, depth;
 	size_t packets;
-	double ns[3];        /* empty, one lookup, classifier */
+	double ns[NPROG];    /* empty, one lookup, classifier, without cache */
+	double hit_pct;      /* flow cache hits of the classifier's runs */
 	double mem_mib, cnt_mib;
 	double compile_ms, tree_ms, load_ms;
 	uint32_t insns;      /* verified instructions of the TC program */
@@ -224,18 +234,18 @@ static int flows_fill(struct bench_onelookup *o, const struct ts_pkt *p, size_t 
 
 /* One round over the first f->n frames (after a warm-up of 200): the three
  * programs in turn per frame, their ns added to sum. */
-static int measure_round(const int fds[3], const struct frames *f, const struct opts *o,
-			 uint64_t sum[3])
+static int measure_round(const int fds[NPROG], const struct frames *f, const struct opts *o,
+			 uint64_t sum[NPROG])
 {
 	uint32_t d;
 	int r;
 
-	for (size_t i = 0; i < f->n && i < 200; i++)
-		for (int k = 0; k < 3; k++)
+	for (size_t i = 0; i < f->n && i < o->warmup; i++)
+		for (int k = 0; k < NPROG; k++)
 			if ((r = run_ns(fds[k], f->buf[i], f->len[i], f->hook[i], o->repeat, &d)) < 0)
 				return r;
 	for (size_t i = 0; i < f->n; i++)
-		for (int k = 0; k < 3; k++) {
+		for (int k = 0; k < NPROG; k++) {
 			if (evict_len)
 				evict();
 			r = run_ns(fds[k], f->buf[i], f->len[i], f->hook[i], o->repeat, &d);
@@ -252,12 +262,14 @@ struct gen {
 	struct pc_ruleset *rs;
 	struct pc_tree *t;
 	struct pc_gen *g;
+	struct pc_gen *g_nofc; /* the same without a flow cache */
 	int att;
 };
 
 static void gen_free(struct gen *x)
 {
 	pc_dp_gen_free(x->g);
+	pc_dp_gen_free(x->g_nofc);
 	pc_tree_free(x->t);
 	pc_ruleset_free(x->rs);
 	pc_config_free(x->cfg);
@@ -266,7 +278,7 @@ static void gen_free(struct gen *x)
 }
 
 /* Compile, build and load one set, timing each step. */
-static int gen_make(const char *rules, struct gen *x, struct row *w)
+static int gen_make(const char *rules, struct gen *x, struct row *w, const struct opts *op)
 {
 	struct pc_iface ifc = { .attach = { PC_ATTACH_NONE, PC_ATTACH_NONE, PC_ATTACH_NONE } };
 	struct pc_dp_opts o = { .pin_path = set_pin };
@@ -299,8 +311,11 @@ static int gen_make(const char *rules, struct gen *x, struct row *w)
 	 * ClassBench config has ingress only); PC_BENCH_SOCK=1 loads it anyway */
 	pc_dp_set_monitor(x->dp, (x->cfg->ifaces[0].hooks & (1u << PC_HOOK_MONITOR)) ||
 					 getenv("PC_BENCH_SOCK"));
+	pc_dp_set_flow_cache(x->dp, op->fc_entries);
 	r = r ?: pc_dp_gen_prepare(x->dp, x->rs, x->t, 1, &x->g);
 	t3 = now_ms();
+	pc_dp_set_flow_cache(x->dp, 0);
+	r = r ?: pc_dp_gen_prepare(x->dp, x->rs, x->t, 2, &x->g_nofc);
 	if (r < 0)
 		return r;
 	w->compile_ms = t1 - t0;
@@ -314,7 +329,8 @@ static int gen_make(const char *rules, struct gen *x, struct row *w)
 	w->slow = x->t->slow_entries;
 	ifc.attach[PC_HOOK_INGRESS] = ifc.attach[PC_HOOK_EGRESS] = (uint32_t)x->att;
 	ifc.ifbits = pc_ifbits(x->rs, "lo");
-	return pc_dp_gen_set_iface(x->g, IFINDEX, &ifc);
+	r = pc_dp_gen_set_iface(x->g, IFINDEX, &ifc);
+	return r ?: pc_dp_gen_set_iface(x->g_nofc, IFINDEX, &ifc);
 }
 
 /* A set loaded and ready to measure. */
@@ -324,8 +340,8 @@ struct bset {
 	struct frames f;
 	struct bench_empty *e;
 	struct bench_onelookup *one;
-	int fds[3];
-	uint64_t sum[3];
+	int fds[NPROG];
+	uint64_t sum[NPROG];
 	int err;
 };
 
@@ -352,7 +368,7 @@ static int bset_load(struct bset *b, const char *name, const char *rules, const 
 	if ((size_t)n > o->packets)
 		n = o->packets;
 	w->packets = (size_t)n;
-	r = gen_make(rules, &b->x, w);
+	r = gen_make(rules, &b->x, w, o);
 	b->e = bench_empty__open_and_load();
 	b->one = bench_onelookup__open_and_load();
 	if (r >= 0 && (!b->e || !b->one))
@@ -364,10 +380,21 @@ static int bset_load(struct bset *b, const char *name, const char *rules, const 
 	b->fds[0] = bpf_program__fd(b->e->progs.bench_empty);
 	b->fds[1] = bpf_program__fd(b->one->progs.bench_onelookup);
 	b->fds[2] = pc_dp_gen_prog_fd(b->x.g, PC_HOOK_INGRESS);
+	b->fds[3] = pc_dp_gen_prog_fd(b->x.g_nofc, PC_HOOK_INGRESS);
 	w->mem_mib = prog_maps_memlock(b->fds[2]) / 1048576.0;
 	w->insns = verified_insns(b->fds[2]);
 	w->cnt_mib = fd_memlock(pc_dp_attach_counters_fd(b->x.dp, (uint32_t)b->x.att)) / 1048576.0;
 	return 0;
+}
+
+/* Hits over lookups of g's flow cache (its runs: warm-up and rounds). */
+static double fc_hit_pct(const struct pc_gen *g)
+{
+	struct pc_fc_stats st;
+
+	if (pc_dp_gen_fc_stats(g, &st) < 0 || !(st.hits + st.misses))
+		return 0;
+	return 100.0 * (double)st.hits / (double)(st.hits + st.misses);
 }
 
 static void header(FILE *f, const struct opts *o)
@@ -384,24 +411,29 @@ static void header(FILE *f, const struct opts *o)
 	uname(&u);
 	fprintf(f, "Kernel %s, %s, %ld CPUs. BPF_PROG_TEST_RUN of the TC programs, %u packets of "
 		   "the trace each run %u times in one call, %u rounds; ns/packet is the mean over "
-		   "packets and rounds. Map memory: memlock of the classifier's maps (MiB) + its "
-		   "counter array.", u.release, model, sysconf(_SC_NPROCESSORS_ONLN), o->packets,
-		o->repeat, o->rounds);
+		   "packets and rounds, %u warm-up frames a round. ns/packet: with the flow cache "
+		   "(%u entries a CPU), no-cache ns: the same set loaded without it, in the same "
+		   "rounds; hits: the share of the classifier's runs the cache answered. Map "
+		   "memory: memlock of the classifier's maps (MiB) + its counter array.", u.release,
+		model, sysconf(_SC_NPROCESSORS_ONLN), o->packets, o->repeat, o->rounds, o->warmup,
+		o->fc_entries);
 	if (o->evict_mib)
 		fprintf(f, " Before each run %u MiB were written (one byte a cache line, 4 KiB "
 			   "pages): cold caches and TLBs.", o->evict_mib);
 	fprintf(f, "\n\n");
 	fprintf(f, "| set | rules | boxes | trees | nodes | depth | ns/packet | empty ns | one-lookup ns "
-		   "| ratio to one-lookup | map MiB | counters MiB | compile ms | tree ms | load ms "
-		   "| compile+tree+load ms | verified insns | slow entries |\n");
-	fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+		   "| ratio to one-lookup | no-cache ns | cache / no cache | hits | map MiB "
+		   "| counters MiB | compile ms | tree ms | load ms | compile+tree+load ms "
+		   "| verified insns | slow entries |\n");
+	fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 }
 
 static void print_row(FILE *f, const struct row *w)
 {
-	fprintf(f, "| %s | %u | %zu | %u | %zu | %u | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f | %.1f "
-		   "| %.1f | %.1f | %.1f | %u | %zu |\n", w->name, w->rules, w->boxes, w->trees,
-		w->nodes, w->depth, w->ns[2], w->ns[0], w->ns[1], w->ns[2] / w->ns[1], w->mem_mib,
+	fprintf(f, "| %s | %u | %zu | %u | %zu | %u | %.1f | %.1f | %.1f | %.2f | %.1f | %.2f | %.0f%% "
+		   "| %.2f | %.2f | %.1f | %.1f | %.1f | %.1f | %u | %zu |\n", w->name, w->rules,
+		w->boxes, w->trees, w->nodes, w->depth, w->ns[2], w->ns[0], w->ns[1],
+		w->ns[2] / w->ns[1], w->ns[3], w->ns[2] / w->ns[3], w->hit_pct, w->mem_mib,
 		w->cnt_mib, w->compile_ms, w->tree_ms, w->load_ms,
 		w->compile_ms + w->tree_ms + w->load_ms, w->insns, w->slow);
 }
@@ -434,7 +466,7 @@ static int run(int argc, char **argv, const struct opts *o)
 		}
 		header(md, o);
 		fprintf(dat, "# set rules ns empty onelookup ratio map_mib counters_mib compile_ms "
-			     "tree_ms load_ms verified_insns slow_entries\n");
+			     "tree_ms load_ms verified_insns slow_entries nocache_ns hit_pct\n");
 	}
 	header(stdout, o);
 	nsets = argc / 3;
@@ -458,15 +490,17 @@ static int run(int argc, char **argv, const struct opts *o)
 		failed |= sets[i].err < 0;
 		if (sets[i].err < 0)
 			continue;
-		for (int k = 0; k < 3; k++)
+		for (int k = 0; k < NPROG; k++)
 			w->ns[k] = (double)sets[i].sum[k] / ((double)sets[i].f.n * o->rounds);
+		w->hit_pct = fc_hit_pct(sets[i].x.g);
 		print_row(stdout, w);
 		if (md)
 			print_row(md, w);
 		if (dat)
-			fprintf(dat, "%s %u %.2f %.2f %.2f %.3f %.3f %.3f %.2f %.2f %.2f %u %zu\n", w->name,
-				w->rules, w->ns[2], w->ns[0], w->ns[1], w->ns[2] / w->ns[1], w->mem_mib,
-				w->cnt_mib, w->compile_ms, w->tree_ms, w->load_ms, w->insns, w->slow);
+			fprintf(dat, "%s %u %.2f %.2f %.2f %.3f %.3f %.3f %.2f %.2f %.2f %u %zu %.2f "
+				     "%.1f\n", w->name, w->rules, w->ns[2], w->ns[0], w->ns[1],
+				w->ns[2] / w->ns[1], w->mem_mib, w->cnt_mib, w->compile_ms, w->tree_ms,
+				w->load_ms, w->insns, w->slow, w->ns[3], w->hit_pct);
 	}
 	for (size_t i = 0; i < nsets; i++)
 		bset_free(&sets[i]);
@@ -480,12 +514,13 @@ static int run(int argc, char **argv, const struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .packets = 4000, .repeat = 100, .rounds = 3 };
+	struct opts o = { .packets = 4000, .repeat = 100, .rounds = 3, .warmup = 200,
+			  .fc_entries = PC_FC_ENTRIES };
 	char cmd[400];
 	int c, status;
 	pid_t pid;
 
-	while ((c = getopt(argc, argv, "p:r:k:e:o:")) != -1)
+	while ((c = getopt(argc, argv, "p:r:k:e:w:C:o:")) != -1)
 		switch (c) {
 		case 'p':
 			o.packets = (unsigned)atoi(optarg);
@@ -498,6 +533,12 @@ int main(int argc, char **argv)
 			break;
 		case 'e':
 			o.evict_mib = (unsigned)atoi(optarg);
+			break;
+		case 'w':
+			o.warmup = (unsigned)atoi(optarg);
+			break;
+		case 'C':
+			o.fc_entries = (unsigned)atoi(optarg);
 			break;
 		case 'o':
 			o.out = optarg;
@@ -521,8 +562,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "could not remove %s\n", pin);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 usage:
-	fprintf(stderr, "usage: %s [-p PACKETS] [-r REPEAT] [-k ROUNDS] [-e MIB] [-o OUT] NAME RULES "
-			"TRACE...\n",
+	fprintf(stderr, "usage: %s [-p PACKETS] [-r REPEAT] [-k ROUNDS] [-e MIB] [-w WARMUP] "
+			"[-C ENTRIES] [-o OUT] NAME RULES TRACE...\n",
 		argv[0]);
 	return 2;
 }
