@@ -8,6 +8,7 @@
 
 #include "ctl/ctl.h"
 #include "lib/json.h"
+#include "datapath/datapath.h"
 #include "datapath/stats.h"
 #include "datapath/statsfile.h"
 
@@ -158,7 +159,8 @@ static bool daemon_running(uint32_t pid)
 	return strcmp(comm, "pktclassd") == 0;
 }
 
-static void status_json(const struct pc_stats *s, const char *pin_path, bool running)
+static void status_json(const struct pc_stats *s, const char *pin_path, bool running,
+			const struct pc_fc_stats *fc)
 {
 	const struct pc_meta *m = &s->meta;
 	struct pc_json j;
@@ -179,6 +181,16 @@ static void status_json(const struct pc_stats *s, const char *pin_path, bool run
 	pc_json_kv_u64(&j, "loaded_usec", m->loaded_realtime_usec);
 	pc_json_kv_string(&j, "reload", m->flags & PC_META_RELOAD_FAILED ? "failed" : "ok");
 	pc_json_kv_string(&j, "status", m->status);
+	if (fc) {
+		pc_json_key(&j, "flow_cache");
+		pc_json_object_begin(&j);
+		pc_json_kv_u64(&j, "entries_per_cpu", fc->entries_per_cpu);
+		pc_json_kv_u64(&j, "cpus", fc->ncpu);
+		pc_json_kv_u64(&j, "hits", fc->hits);
+		pc_json_kv_u64(&j, "misses", fc->misses);
+		pc_json_kv_u64(&j, "inserts", fc->inserts);
+		pc_json_object_end(&j);
+	}
 	pc_json_key(&j, "attachments");
 	pc_json_array_begin(&j);
 	for (size_t i = 0; i < s->natt; i++) {
@@ -197,7 +209,8 @@ static void status_json(const struct pc_stats *s, const char *pin_path, bool run
 	pc_json_finish(&j);
 }
 
-static void status_text(const struct pc_stats *s, const char *pin_path, bool running)
+static void status_text(const struct pc_stats *s, const char *pin_path, bool running,
+			const struct pc_fc_stats *fc)
 {
 	const struct pc_meta *m = &s->meta;
 	char when[64];
@@ -214,6 +227,14 @@ static void status_text(const struct pc_stats *s, const char *pin_path, bool run
 	printf("loaded:      %s\n", when);
 	printf("last reload: %s\n", m->flags & PC_META_RELOAD_FAILED ? "failed" : "ok");
 	printf("status:      %s\n", m->status);
+	if (fc && fc->entries_per_cpu)
+		printf("flow cache:  %" PRIu32 " entries a CPU, %" PRIu32 " CPUs; since the load: "
+		       "%" PRIu64 " hits (%.1f%%), %" PRIu64 " misses, %" PRIu64 " inserts\n",
+		       fc->entries_per_cpu, fc->ncpu, fc->hits,
+		       fc->hits + fc->misses ? 100.0 * (double)fc->hits / (double)(fc->hits + fc->misses)
+					     : 0.0, fc->misses, fc->inserts);
+	else if (fc)
+		printf("flow cache:  off\n");
 	printf("pin path:    %s\n", pin_path);
 	printf("attachments: %zu\n", s->natt);
 	for (size_t i = 0; i < s->natt; i++) {
@@ -250,8 +271,9 @@ int ctl_status(struct ctl *c, int argc, char **argv)
 	static const struct option longopts[] = { CTL_COMMON_LONGOPTS, {} };
 	struct pc_stats *s = NULL;
 	struct pc_statsfile sf;
+	struct pc_fc_stats fc;
 	const char *pin_path;
-	bool from_file;
+	bool from_file, have_fc;
 	int stop, r;
 
 	if (ctl_getopt(c, argc, argv, "", longopts, &stop) != -1 || stop >= 0)
@@ -271,10 +293,12 @@ int ctl_status(struct ctl *c, int argc, char **argv)
 		return ctl_stats_error(pin_path, r);
 	if (from_file)
 		ctl_state_source(stderr, &sf);
+	/* the flow cache's counts are in the live maps: root only */
+	have_fc = !from_file && pc_dp_live_fc_stats(pin_path, &fc) == 0;
 	if (c->json)
-		status_json(s, pin_path, daemon_running(s->meta.pid));
+		status_json(s, pin_path, daemon_running(s->meta.pid), have_fc ? &fc : NULL);
 	else
-		status_text(s, pin_path, daemon_running(s->meta.pid));
+		status_text(s, pin_path, daemon_running(s->meta.pid), have_fc ? &fc : NULL);
 	pc_statsfile_clear(&sf);
 	pc_stats_free(s);
 	return CTL_OK;

@@ -160,6 +160,10 @@ struct pc_fc_stats {
 	uint32_t entries_per_cpu, ncpu;
 };
 int pc_dp_gen_fc_stats(const struct pc_gen *g, struct pc_fc_stats *st);
+/* The same of the live generation under pin_path (since its load: every
+ * generation has its own cache), read from its maps; -ENODATA: nothing
+ * live, -EPROTO: the live programs are of another build. */
+int pc_dp_live_fc_stats(const char *pin_path, struct pc_fc_stats *st);
 
 /* ---- tests and explain ------------------------------------------------------ */
 /* Generations prepared after this call are loaded with pc_trace_on = on:

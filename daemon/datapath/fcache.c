@@ -62,23 +62,21 @@ int pc_dp_gen_fc_setup(struct pc_dp *dp, struct pc_gen *g, const struct pc_rules
 				       (c.total ?: 1) * (uint32_t)sizeof(struct pc_fc_ent));
 }
 
-int pc_dp_gen_fc_stats(const struct pc_gen *g, struct pc_fc_stats *st)
+/* The struct pc_fc_count of every CPU in the scratch map fd (values of
+ * value_size bytes), summed into st. */
+static int work_counts(int fd, uint32_t value_size, struct pc_fc_stats *st)
 {
-	const struct pc_classifier *s = g->skel;
-	size_t vsize = (bpf_map__value_size(s->maps.work) + 7) & ~(size_t)7;
-	int n = g->dp ? g->dp->ncpus : libbpf_num_possible_cpus();
+	size_t vsize = ((size_t)value_size + 7) & ~(size_t)7;
+	int n = libbpf_num_possible_cpus();
 	_cleanup_free_ uint8_t *v = NULL;
 	uint32_t zero = 0;
 
-	memset(st, 0, sizeof(*st));
-	st->entries_per_cpu = s->rodata->pc_fc.nent;
-	st->ncpu = s->rodata->pc_fc.ncpu;
 	if (n <= 0 || vsize < sizeof(struct pc_fc_count))
 		return -EINVAL;
 	v = calloc((size_t)n, vsize);
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(bpf_map__fd(s->maps.work), &zero, v) < 0)
+	if (bpf_map_lookup_elem(fd, &zero, v) < 0)
 		return -errno;
 	for (int c = 0; c < n; c++) {
 		struct pc_fc_count x;
@@ -89,4 +87,59 @@ int pc_dp_gen_fc_stats(const struct pc_gen *g, struct pc_fc_stats *st)
 		st->inserts += x.inserts;
 	}
 	return 0;
+}
+
+int pc_dp_gen_fc_stats(const struct pc_gen *g, struct pc_fc_stats *st)
+{
+	const struct pc_classifier *s = g->skel;
+
+	memset(st, 0, sizeof(*st));
+	st->entries_per_cpu = s->rodata->pc_fc.nent;
+	st->ncpu = s->rodata->pc_fc.ncpu;
+	return work_counts(bpf_map__fd(s->maps.work), bpf_map__value_size(s->maps.work), st);
+}
+
+/* The live .rodata's pc_fc: only when it is laid out as this build's. */
+static int live_fc_cfg(const char *pin_path, struct pc_fc_cfg *c)
+{
+	struct pc_classifier__rodata *ro = NULL;
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi), zero = 0;
+	_cleanup_close_ int fd = -1;
+	int r = pc_dp_live_map(pin_path, ".rodata", &fd);
+
+	if (r < 0)
+		return r;
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len) < 0)
+		return -errno;
+	if (mi.value_size != sizeof(*ro))
+		return -EPROTO;
+	ro = malloc(sizeof(*ro));
+	if (!ro)
+		return -ENOMEM;
+	r = bpf_map_lookup_elem(fd, &zero, ro) < 0 ? -errno : 0;
+	if (r == 0)
+		memcpy(c, (const void *)&ro->pc_fc, sizeof(*c));
+	free(ro);
+	return r;
+}
+
+int pc_dp_live_fc_stats(const char *pin_path, struct pc_fc_stats *st)
+{
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi);
+	_cleanup_close_ int fd = -1;
+	struct pc_fc_cfg c;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	r = live_fc_cfg(pin_path, &c);
+	r = r ?: pc_dp_live_map(pin_path, "work", &fd);
+	if (r < 0)
+		return r;
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len) < 0)
+		return -errno;
+	st->entries_per_cpu = c.nent;
+	st->ncpu = c.ncpu;
+	return work_counts(fd, mi.value_size, st);
 }

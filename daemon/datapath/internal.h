@@ -115,6 +115,10 @@ struct pc_dp {
 /* datapath.c */
 int pc_dp_jump_to(struct pc_dp *dp, const struct pc_gen *g);
 
+/* livecopy.c: the map called name (".rodata": whose name ends so) of the
+ * live classifier under pin_path, in *fd; -ENODATA: no live classifier. */
+int pc_dp_live_map(const char *pin_path, const char *name, int *fd);
+
 /* fcache.c: g's flow cache in its (opened, not loaded) skeleton: .rodata
  * (size, key masks from rs, a random hash key) and the table's size. */
 int pc_dp_gen_fc_setup(struct pc_dp *dp, struct pc_gen *g, const struct pc_ruleset *rs);

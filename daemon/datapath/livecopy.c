@@ -246,6 +246,50 @@ static bool same_code(const struct pc_live *l)
 	return true;
 }
 
+/* The first live classifier program's id, 0 when no jump table slot holds one. */
+static uint32_t live_any_prog(const char *pin_path)
+{
+	uint32_t id = jump_slot_id(pin_path, "jmp_tc", PC_JMP_TC_INGRESS);
+
+	return id ?: jump_slot_id(pin_path, "jmp_sock", PC_JMP_SOCK);
+}
+
+int pc_dp_live_map(const char *pin_path, const char *name, int *fd)
+{
+	__u32 ids[32];
+	struct bpf_prog_info info;
+	_cleanup_close_ int pfd = -1;
+	uint32_t id = live_any_prog(pin_path);
+	size_t n = strlen(name);
+	int r;
+
+	if (!id)
+		return -ENODATA;
+	pfd = bpf_prog_get_fd_by_id(id);
+	if (pfd < 0)
+		return -errno;
+	r = prog_info(pfd, &info, ids, ELEMENTSOF(ids));
+	if (r < 0)
+		return r;
+	for (__u32 i = 0; i < info.nr_map_ids && i < ELEMENTSOF(ids); i++) {
+		struct bpf_map_info mi = {};
+		__u32 len = sizeof(mi);
+		int f = bpf_map_get_fd_by_id(ids[i]);
+		size_t m;
+
+		if (f < 0)
+			return -errno;
+		m = bpf_obj_get_info_by_fd(f, &mi, &len) < 0 ? 0 : strlen(mi.name);
+		if (m && (strcmp(mi.name, name) == 0 ||
+			  (name[0] == '.' && m >= n && strcmp(mi.name + m - n, name) == 0))) {
+			*fd = f;
+			return 0;
+		}
+		close(f);
+	}
+	return -ENOENT;
+}
+
 static int explain_load(struct pc_live *l, const struct live_src *src)
 {
 	int r = copy_open(src, &l->skel);

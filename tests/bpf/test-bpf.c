@@ -637,6 +637,65 @@ static void test_crafted(struct tr_set *s, bool multi_level)
 	check_counters(&ec, multi_level ? "crafted, tree" : "crafted, one leaf");
 }
 
+/* The flow cache's answers on the live generation: a hit of a rule whose
+ * outcome lives in "outs" (a redirect) sees that outcome as it is now (its
+ * target moved by pc_dp_gen_set_redirect), and a generation committed over a
+ * hot one answers the very next packet from its own rules (through the
+ * entry program, as attached hooks run). */
+static void test_fc_live(struct tr_set *s)
+{
+	struct pc_gen *g = gen_load(s, 39), *g2;
+	struct pg_pkt p = pg_ipv4(IP4(192, 0, 2, 9), IP4(192, 0, 2, 10), 1, 0, 0);
+	uint8_t buf[PG_FRAME_MAX];
+	int len = pg_build(&p, buf, sizeof(buf)), fd;
+	struct pc_redirect_target t;
+	struct tr_set other;
+	struct pc_trace tr;
+	uint32_t total;
+	struct bt_run r;
+
+	if (!g || pc_dp_gen_commit(dp, g, "/test/config.yaml") < 0) {
+		CHECK(0, "a live generation of the hand set");
+		return;
+	}
+	fd = pc_dp_entry_fd(dp, PC_HOOK_INGRESS);
+	CHECK(pc_dp_gen_redirect_count(g) == 1 && pc_dp_gen_redirect_get(g, 0, &t) == 0 &&
+	      t.ifindex == IFINDEX, "one redirect target, lo");
+	for (int i = 0; i < 2; i++)
+		test_run(fd, PC_HOOK_INGRESS, buf, len, &r);
+	CHECK(r.err == 0 && r.retval == TC_ACT_REDIRECT &&
+	      bt_trace_read(pc_dp_gen_trace_fd(g), ncpus, &tr, &total) == 0 &&
+	      tr.rule == R_ICMP && (tr.flags & PC_TRACE_FC_HIT), "icmp: a redirect from the cache");
+	CHECK(pc_dp_gen_set_redirect(g, 0, 0) == 0, "redirect target unresolved");
+	test_run(fd, PC_HOOK_INGRESS, buf, len, &r);
+	CHECK(r.err == 0 && r.retval == (uint32_t)TC_ACT_UNSPEC &&
+	      bt_trace_read(pc_dp_gen_trace_fd(g), ncpus, &tr, &total) == 0 &&
+	      (tr.flags & PC_TRACE_FC_HIT), "icmp, target gone: passes, from the cache (retval %d)",
+	      (int)r.retval);
+	CHECK(pc_dp_gen_set_redirect(g, 0, IFINDEX) == 0, "redirect target back");
+	test_run(fd, PC_HOOK_INGRESS, buf, len, &r);
+	CHECK(r.err == 0 && r.retval == TC_ACT_REDIRECT, "icmp, target back: redirected");
+
+	/* a new generation whose first rule takes icmp: the next packet */
+	tr_init(&other);
+	tr_rule(&other, "all-icmp", "icmp");
+	tr_box(&other);
+	tr_check(&other, PC_W_PROTO, PC_OP_RANGE, 1, 1);
+	CHECK(tr_finish(&other) == 0 && tr_build_one_leaf(&other) == 0, "the icmp rule set");
+	g2 = gen_load(&other, 40);
+	if (g2) {
+		CHECK(pc_dp_gen_commit(dp, g2, "/test/other.yaml") == 0, "commit over a hot generation");
+		/* (g is released by the commit) */
+		test_run(fd, PC_HOOK_INGRESS, buf, len, &r);
+		CHECK(r.err == 0 && r.retval == (uint32_t)TC_ACT_UNSPEC, "icmp after the commit: "
+		      "retval %d", (int)r.retval);
+		CHECK(bt_trace_read(pc_dp_gen_trace_fd(g2), ncpus, &tr, &total) == 0 && total == 1 &&
+		      tr.rule == 0 && (tr.flags & PC_TRACE_FC_INSERT),
+		      "the next packet: the new generation's rule (%u, flags %#x)", tr.rule, tr.flags);
+	}
+	tr_free(&other);
+}
+
 /* A packet on an interface that is not in "ifaces": untouched, not counted. */
 static void test_unknown_iface(struct tr_set *s)
 {
@@ -1850,6 +1909,7 @@ static int run_tests(void)
 	test_cnt_zero();
 	test_no_monitor();
 	test_grow_carry();
+	test_fc_live(&hand);
 	tr_free(&hand);
 	test_small_slot_cap();
 	test_abi_mismatch();
