@@ -296,7 +296,7 @@ struct pc_fc_ent {
  * PC_FC_INV_PROB misses replaces a live entry when both ways of its bucket
  * hold one (an empty or stale way is always taken), as Open vSwitch's
  * emc-insert-inv-prob does, so that a flood of new flows evicts little. */
-#define PC_FC_ENTRIES   16384u
+#define PC_FC_ENTRIES   32768u
 #define PC_FC_MAX_BYTES (64u << 20)
 #define PC_FC_INV_PROB  64u
 

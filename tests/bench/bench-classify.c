@@ -31,6 +31,7 @@
  * a trace as long as -p: no frame is ever run twice (the flood case), and
  * the hit rate column says what the cache got.
  *
+ * The process stays on the CPU it starts on (the flow cache is per CPU).
  * Writes a markdown table to OUT.md and the raw numbers to OUT.dat. */
 #include <errno.h>
 #include <getopt.h>
@@ -438,6 +439,20 @@ static void print_row(FILE *f, const struct row *w)
 		w->compile_ms + w->tree_ms + w->load_ms, w->insns, w->slow);
 }
 
+/* Stay on the CPU we started on: a test run uses the flow cache region of
+ * the CPU it runs on, and a migration would find the other one cold. */
+static int pin_cpu(void)
+{
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	if (cpu < 0)
+		return -1;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
 static int run(int argc, char **argv, const struct opts *o)
 {
 	FILE *md = NULL, *dat = NULL;
@@ -449,6 +464,8 @@ static int run(int argc, char **argv, const struct opts *o)
 		perror("unshare(CLONE_NEWNET)");
 		return 1;
 	}
+	if (pin_cpu() < 0)
+		perror("sched_setaffinity");
 	if (o->evict_mib && evict_init(o->evict_mib) < 0) {
 		perror("mmap");
 		return 1;
