@@ -17,8 +17,10 @@ static long (*skb_load_bytes)(const void *skb, __u32 off, void *to, __u32 len) =
 	(void *)BPF_FUNC_skb_load_bytes;
 static void *(*map_lookup)(void *map, const void *key) = (void *)BPF_FUNC_map_lookup_elem;
 
-#define FLOOR_CNT (1 << 14) /* flows, counters; cbpeers: FLOOR_DROP_ALL = FLOOR_CNT - 2 */
-#define FLOOR_MISS (FLOOR_CNT - 1)
+#define FLOOR_CNT (1 << 14)   /* flows; the table of floor-array */
+#define FLOOR_RULES (1 << 17) /* counters: rules up to 100k and more; cbpeers:
+			       * FLOOR_DROP_ALL = FLOOR_RULES - 2 */
+#define FLOOR_MISS (FLOOR_RULES - 1)
 
 struct floor_key {
 	__u32 saddr, daddr; /* as on the wire */
@@ -39,7 +41,7 @@ struct {
 
 struct {
 	int (*type)[BPF_MAP_TYPE_ARRAY];
-	int (*max_entries)[FLOOR_CNT];
+	int (*max_entries)[FLOOR_RULES];
 	__u32 *key;
 	struct floor_cnt *value; /* plain, not per CPU: the benchmark runs on one CPU */
 } cnt SEC(".maps");
