@@ -13,7 +13,10 @@
  * open (as after a restart).  Also: more than PC_SET_REFS_EAGER references
  * (the lazy PC_OP_SET checks), sets among rules on every key through the
  * trees and a slow leaf, refused changes, and the pool's blocks all coming
- * back once the sets are gone.
+ * back once the sets are gone.  The flow cache: every packet runs twice, the
+ * packets of earlier checks run again after each change (their cached
+ * answers must follow it), and a cached flow sees a set change at its very
+ * next packet.
  *
  * Without root or bpf(): exit 77 (skip), or failure when CI=true. */
 #include <errno.h>
@@ -298,39 +301,70 @@ static struct pg_pkt rnd_pkt_mixed(const struct pc_set_view *v, size_t nv)
 	return p;
 }
 
+/* Packets checked before, run again by every check: their answers may sit
+ * in the flow cache from before a set change, and must follow the change. */
+#define RECENT 512
+static struct pg_pkt recent[RECENT];
+static unsigned nrecent, recent_at;
+
+/* One packet: the program's rule and set bits against the reference's;
+ * true when they agree.  *hit: the flow cache answered. */
+static bool check_one(const struct loaded *l, const struct pc_set_view *v, const struct pg_pkt *p,
+		      const char *what, unsigned i, bool *hit)
+{
+	struct pc_key k;
+	uint32_t off, want, bits, lazy[8];
+	struct run r;
+
+	pg_expect(p, &k, &off);
+	k.w[PC_W_DIR] = PC_DIR_INGRESS;
+	k.w[PC_W_IFBITS] = pc_ifbits(l->rs, "lo");
+	bits = pc_set_bits(l->rs, v, &k, lazy);
+	k.w[PC_W_SETS] = bits;
+	want = pc_ref_classify_sets(l->rs, &k, lazy);
+	run_pkt(l, p, &r);
+	*hit = r.tr.flags & PC_TRACE_FC_HIT;
+	if (!r.err && r.tr.rule == want && r.tr.key.w[PC_W_SETS] == bits)
+		return true;
+	fprintf(stderr, "  %s: packet %u: rule %u (want %u), set bits %#x (want %#x), %s, err %d\n",
+		what, i, r.tr.rule, want, r.tr.key.w[PC_W_SETS], bits, *hit ? "cached" : "walked",
+		r.err);
+	return false;
+}
+
 /* n random packets (addresses near the elements of the views vs[hint];
- * hint SIZE_MAX: near any, on every key, rnd_pkt_mixed()): the program's
- * rule and set bits against the reference's. */
+ * hint SIZE_MAX: near any, on every key, rnd_pkt_mixed()), each twice (the
+ * second answer from the flow cache), and the packets of the checks before
+ * (cached under the sets as they were): the program's rule and set bits
+ * against the reference's. */
 static void check_packets(const struct loaded *l, unsigned n, size_t hint, const char *what)
 {
 	struct pc_set_view v[64];
-	unsigned bad = 0;
-	uint32_t lazy[8];
+	unsigned bad = 0, hits = 0, again = 0;
+	bool hit;
 
 	CHECK(l->cfg->n_sets <= ELEMENTSOF(v));
 	live_views(l, v);
+	for (unsigned i = 0; i < nrecent; i++) {
+		bad += !check_one(l, v, &recent[i], what, i, &hit) && bad < 5;
+		again += hit;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		struct pg_pkt p = hint == SIZE_MAX ? rnd_pkt_mixed(v, l->cfg->n_sets) :
 				  rnd_pkt(hint < l->cfg->n_sets ? &v[hint] : NULL);
-		struct pc_key k;
-		uint32_t off, want, bits;
-		struct run r;
 
-		pg_expect(&p, &k, &off);
-		k.w[PC_W_DIR] = PC_DIR_INGRESS;
-		k.w[PC_W_IFBITS] = pc_ifbits(l->rs, "lo");
-		bits = pc_set_bits(l->rs, v, &k, lazy);
-		k.w[PC_W_SETS] = bits;
-		want = pc_ref_classify_sets(l->rs, &k, lazy);
-		run_pkt(l, &p, &r);
-		if (r.err || r.tr.rule != want || r.tr.key.w[PC_W_SETS] != bits) {
-			if (bad++ < 5)
-				fprintf(stderr, "  %s: packet %u: rule %u (want %u), set bits %#x (want %#x), "
-					"err %d\n", what, i, r.tr.rule, want, r.tr.key.w[PC_W_SETS], bits, r.err);
+		for (int rep = 0; rep < 2; rep++) {
+			bad += !check_one(l, v, &p, what, i, &hit) && bad < 5;
+			hits += hit;
 		}
+		recent[recent_at] = p;
+		recent_at = (recent_at + 1) % RECENT;
+		nrecent += nrecent < RECENT;
 	}
-	CHECK(bad == 0, "%s: %u of %u packets differ from the reference", what, bad, n);
-	printf("# %s: %u packets, %u differ\n", what, n, bad);
+	CHECK(bad == 0, "%s: packets differ from the reference", what);
+	CHECK(hits >= n / 2, "%s: %u flow cache hits for %u packets run twice", what, hits, n);
+	printf("# %s: %u packets twice (%u answers from the flow cache) and %u of the checks before "
+	       "again (%u from the cache), %u differ\n", what, n, hits, nrecent, again, bad);
 }
 
 /* n random addresses (and one per element boundary) of set index set: the
@@ -510,6 +544,56 @@ static void test_changes(void)
 		check_member(&l, 0, 3000, "big after a change");
 	}
 	check_packets(&l, 2000, 0, "big after the changes");
+	loaded_free(&l);
+}
+
+/* A flow whose answer the flow cache holds: a set change that moves it is
+ * seen by the very next packet (a walk, under the new set version), and
+ * the packet after that is a hit again; a change that does not touch it
+ * still starts it anew (the version moved); a refused change does not. */
+static void test_fc_next_packet(void)
+{
+	static const char *cfg =
+		"version: 1\n"
+		"sets:\n"
+		"  bl: { type: prefix, dynamic: true, elements: [192.0.2.0/24] }\n"
+		"rules:\n"
+		"  - { name: blocked, match: { src: \"@bl\" }, action: drop }\n"
+		"  - { name: web, match: { proto: tcp, dst_port: 80 } }\n";
+	struct pg_pkt p = pg_ipv4(IP4(198, 51, 100, 7), IP4(10, 0, 0, 1), 6, 40000, 80);
+	struct pc_set_elem e, other;
+	struct pc_set_result res;
+	struct loaded l;
+	struct run r;
+	bool hb;
+
+	if (load(cfg, &l) < 0)
+		return;
+	CHECK(pc_set_elem_parse(PC_SET_PREFIX, "198.51.100.0/24", &e, &hb) == 0 &&
+	      pc_set_elem_parse(PC_SET_PREFIX, "203.0.113.0/24", &other, &hb) == 0, "elements");
+	for (int i = 0; i < 3; i++)
+		run_pkt(&l, &p, &r);
+	CHECK(r.err == 0 && r.tr.rule == 1 && (r.tr.flags & PC_TRACE_FC_HIT), "web, from the cache");
+	change("bl", PC_SET_OP_ADD, &e, 1, &res);
+	run_pkt(&l, &p, &r);
+	CHECK(r.err == 0 && r.tr.rule == 0 && r.retval == TC_ACT_SHOT && !(r.tr.flags & PC_TRACE_FC_HIT),
+	      "the next packet after set add: blocked (rule %u, flags %#x)", r.tr.rule, r.tr.flags);
+	run_pkt(&l, &p, &r);
+	CHECK(r.tr.rule == 0 && (r.tr.flags & PC_TRACE_FC_HIT), "then blocked from the cache");
+	change("bl", PC_SET_OP_ADD, &other, 1, &res);
+	run_pkt(&l, &p, &r);
+	CHECK(r.tr.rule == 0 && !(r.tr.flags & PC_TRACE_FC_HIT),
+	      "a change elsewhere in the set: walked again (flags %#x)", r.tr.flags);
+	CHECK(pc_dp_set_change(dp, "nosuch", PC_SET_OP_ADD, &e, 1, &res) < 0, "unknown set refused");
+	run_pkt(&l, &p, &r);
+	CHECK(r.tr.rule == 0 && (r.tr.flags & PC_TRACE_FC_HIT), "a refused change: still cached");
+	change("bl", PC_SET_OP_DEL, &e, 1, &res);
+	run_pkt(&l, &p, &r);
+	CHECK(r.err == 0 && r.tr.rule == 1 && r.retval == (uint32_t)TC_ACT_UNSPEC,
+	      "the next packet after set del: web again (rule %u)", r.tr.rule);
+	change("bl", PC_SET_OP_FLUSH, NULL, 0, &res);
+	run_pkt(&l, &p, &r);
+	CHECK(r.tr.rule == 1 && !(r.tr.flags & PC_TRACE_FC_HIT), "after a flush: walked, web");
 	loaded_free(&l);
 }
 
@@ -829,6 +913,7 @@ static int run_tests(void)
 	CHECK(pinned("set_head") && pinned("set_segs") && pinned("setseg_0"),
 	      "the first config with sets did not pin the pool");
 	test_changes();
+	test_fc_next_packet();
 	test_reload();
 	test_many_refs();
 	test_mixed_keys();

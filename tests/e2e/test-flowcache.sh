@@ -15,8 +15,11 @@
 # 2. 10 reloads between two configs that give the flow different rules while
 #    it runs at 20,000 packets/s: each packet under one of them, exactly.
 # 3. 60,000 packets of 60,000 different flows (source ports that a rule tells
-#    apart): all counted under the default (port 7 under echo), the cache's inserts bounded, and a
-#    hot flow still counted under its rule afterwards.
+#    apart): all counted under the default (port 7 under echo), the cache's
+#    inserts bounded, and a hot flow still counted under its rule afterwards.
+# 4. A set change: the flow cached under sip, `pktclassctl set add` puts its
+#    source in the set of the first rule (drop): the next packet is dropped;
+#    `set del`: the next one is forwarded under sip again.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=traffic-lib.sh
@@ -45,7 +48,10 @@ settings:
 interfaces:
   - name: m0
     hooks: [ingress]
+sets:
+  bl: { type: prefix, dynamic: true }
 rules:
+  - { name: blocked, match: { src: "@bl" }, action: drop }
 YAML
 	local r
 	for r in "$@"; do
@@ -145,6 +151,31 @@ ENTRIES=$(($(fc_get entries_per_cpu) * $(fc_get cpus)))
 ((INSERTS <= ENTRIES + MISSES / 16)) ||
 	fail "flood: $INSERTS inserts for $MISSES misses ($ENTRIES entries): not bounded"
 pc_log "ok: flood: $MISSES misses, $INSERTS inserts ($ENTRIES entries)"
+
+# ==== 4. a set change, the next packet ====================================
+HB=$(fc_get hits)
+recv_start --src 10.1.0.20
+flow --count 50
+recv_finish
+assert_eq "$(json_get packets <<<"$PC_RECV_JSON")" 50 "the flow before the set change"
+H0=$(fc_get hits)
+pc_ctl set add bl 10.1.0.20 >/dev/null || fail "set add"
+recv_start --src 10.1.0.20
+flow --count 1
+recv_finish
+assert_eq "$(json_get packets <<<"$PC_RECV_JSON")" 0 "the next packet after set add: dropped"
+pc_stats
+assert_eq "$(rule_packets blocked)" 1 "rule blocked (the set's)"
+pc_ctl set del bl 10.1.0.20 >/dev/null || fail "set del"
+S0=$(rule_packets sip)
+recv_start --src 10.1.0.20
+flow --count 1
+recv_finish
+assert_eq "$(json_get packets <<<"$PC_RECV_JSON")" 1 "the next packet after set del: forwarded"
+pc_stats
+assert_eq $(($(rule_packets sip) - S0)) 1 "rule sip after set del"
+assert_eq "$(rule_packets blocked)" 1 "rule blocked after set del"
+assert_ge $((H0 - HB)) 49 "flow cache hits of the flow's 50 packets before the set change"
 
 pc_stop_daemon
 pc_log "PASS"
