@@ -171,6 +171,9 @@ struct pc_work {
 	};
 	__u32 fc_idx;
 	__u32 rnd;
+	__u32 fc_n, fc_h;     /* lookups and hits in the window (flood mode) */
+	__u32 fc_flood;       /* the CPU is in flood mode */
+	__u32 fc_pass;        /* packets since, for the sampling */
 	__u32 l3_off; /* where the parser found the L3 header */
 	__u32 best;   /* nrules, read back as a value the verifier does not know */
 	__u32 hit;    /* leaf entry of the match, UINT32_MAX: none (default rule) */

@@ -11,7 +11,9 @@
  * its hash, then the CPU's region and the bucket's two ways,
  * one 128-byte pair of lines: a hit gives the rule and its outcome without
  * the walk.  After a miss the walk's answer goes into an empty or stale way,
- * or with probability 1 / pc_fc.inv_prob over a live one.  No helper call but
+ * or with probability 1 / pc_fc.inv_prob over a live one.  A CPU that sees a
+ * flood (few hits in a window of lookups) looks up 1 packet in PC_FC_SAMPLE
+ * only, until the sampled lookups hit again.  No helper call but
  * bpf_get_smp_processor_id (inlined by the verifier), no loop.
  *
  * Why it is safe per CPU without atomics: TC and socket programs run with
@@ -81,6 +83,26 @@ static __always_inline bool pc_fc_same(const struct pc_fc_ent *e, const struct p
 	return !d && (e->out & PC_FC_VALID);
 }
 
+/* One lookup into the window, good when it hit or found a free way (a
+ * cache that is still filling, after a load or a set change, is not a
+ * flood); at the window's end, into or out of flood mode. */
+static __always_inline void pc_fc_window(struct pc_work *w, __u32 good)
+{
+	__u32 n = w->fc_n + 1, h = w->fc_h + good;
+
+	if (n < PC_FC_WINDOW) {
+		w->fc_n = n;
+		w->fc_h = h;
+		return;
+	}
+	if (w->fc_flood)
+		w->fc_flood = h * PC_FC_FLOOD_LEAVE < n;
+	else
+		w->fc_flood = h * PC_FC_FLOOD_ENTER < n;
+	w->fc_n = 0;
+	w->fc_h = 0;
+}
+
 /* The bucket's first way in fcache, or NULL (no cache, CPU without a region). */
 static __always_inline struct pc_fc_ent *pc_fc_bucket(__u32 idx)
 {
@@ -108,6 +130,10 @@ static __always_inline bool pc_fc_get(struct pc_work *w, __u32 tag, __u32 *rule,
 	w->fc_idx = PC_FC_NONE;
 	if (!pc_fc.nent)
 		return false;
+	if (w->fc_flood && (++w->fc_pass & (PC_FC_SAMPLE - 1))) {
+		w->fc.bypassed++;
+		return false;
+	}
 	cpu = bpf_get_smp_processor_id();
 	if (cpu >= pc_fc.ncpu)
 		return false;
@@ -124,6 +150,7 @@ static __always_inline bool pc_fc_get(struct pc_work *w, __u32 tag, __u32 *rule,
 			return false;
 		}
 	}
+	pc_fc_window(w, 1);
 	out = e->out;
 	*rule = (__u32)(out >> PC_FC_RULE_SHIFT) & PC_FC_FIELD_MAX;
 	if (out & PC_FC_FULL) {
@@ -165,28 +192,36 @@ static __always_inline bool pc_fc_free(const struct pc_fc_ent *e, __u32 tag)
 }
 
 /* After a miss: the walk's answer into the bucket pc_fc_get() looked at.
- * true when it went in. */
+ * true when it went in.  In flood mode (the sampled packets) a live way is
+ * always replaced, so that the cache follows what the samples see and the
+ * flows that repeat get back in. */
 static __always_inline bool pc_fc_put(struct pc_work *w, __u32 rule, const struct pc_res *r)
 {
 	struct pc_fc_ent *e = pc_fc_bucket(w->fc_idx);
 	__u64 out = pc_fc_out(rule, r), *d;
 	__u32 tag = w->fk[13], x;
+	bool free0, free1;
 
-	if (!e || !out)
+	if (!e)
 		return false;
-	if (!pc_fc_free(e, tag)) {
-		if (pc_fc_free(e + 1, tag)) {
+	if (!out) {
+		pc_fc_window(w, 1);
+		return false;
+	}
+	free0 = pc_fc_free(e, tag);
+	free1 = !free0 && pc_fc_free(e + 1, tag);
+	pc_fc_window(w, free0 || free1);
+	if (free1) {
+		e++;
+	} else if (!free0) {
+		/* both ways live: replace one, once in inv_prob (an LCG in the
+		 * scratch map: no helper call), or always in flood mode */
+		x = w->rnd * 1103515245u + 12345u;
+		w->rnd = x;
+		if (!w->fc_flood && ((x >> 16) & (pc_fc.inv_prob - 1)))
+			return false;
+		if (x >> 31)
 			e++;
-		} else {
-			/* both ways live: replace one, once in inv_prob (an LCG
-			 * in the scratch map: no helper call) */
-			x = w->rnd * 1103515245u + 12345u;
-			w->rnd = x;
-			if ((x >> 16) & (pc_fc.inv_prob - 1))
-				return false;
-			if (x >> 31)
-				e++;
-		}
 	}
 	d = (__u64 *)e;
 	d[0] = w->fk64[0];

@@ -304,7 +304,19 @@ struct pc_fc_ent {
  * per-CPU scratch map "work" (the rest of it is the classifier's own). */
 struct pc_fc_count {
 	__u64 hits, misses, inserts;
+	__u64 bypassed; /* walked without a lookup: the CPU saw a flood (below) */
 };
+
+/* Flood mode, per CPU: after a window of PC_FC_WINDOW lookups with fewer
+ * than 1 / PC_FC_FLOOD_ENTER of them hits, only 1 packet in PC_FC_SAMPLE
+ * looks up (and may insert); the others walk the trees at once, so a flood
+ * of new flows does not pay for a table it only misses (nor sweep it
+ * through the caches the trees need).  A window of sampled lookups with at
+ * least 1 / PC_FC_FLOOD_LEAVE hits ends it. */
+#define PC_FC_WINDOW      256u
+#define PC_FC_FLOOD_ENTER 32u
+#define PC_FC_FLOOD_LEAVE 16u
+#define PC_FC_SAMPLE      16u
 
 /* In the classifier's .rodata. */
 struct pc_fc_cfg {
@@ -731,7 +743,7 @@ _Static_assert(sizeof(struct pc_set_chunk) <= PC_SET_CHUNK_SIZE, "set chunk");
 _Static_assert(PC_SET_REFS_EAGER <= 32, "one PC_W_SETS word");
 _Static_assert(PC_KEY_WORDS == 19, "key words");
 PC_ASSERT_SIZE(struct pc_fc_ent, 64);
-PC_ASSERT_SIZE(struct pc_fc_count, 24);
+PC_ASSERT_SIZE(struct pc_fc_count, 32);
 PC_ASSERT_OFF(struct pc_fc_ent, tag, 52);
 PC_ASSERT_OFF(struct pc_fc_ent, out, 56);
 PC_ASSERT_SIZE(struct pc_fc_cfg, 16 + 4 * PC_KEY_WORDS + 4 * (PC_FC_KEY_WORDS + 1) + 4);

@@ -189,6 +189,7 @@ static void status_json(const struct pc_stats *s, const char *pin_path, bool run
 		pc_json_kv_u64(&j, "hits", fc->hits);
 		pc_json_kv_u64(&j, "misses", fc->misses);
 		pc_json_kv_u64(&j, "inserts", fc->inserts);
+		pc_json_kv_u64(&j, "bypassed", fc->bypassed);
 		pc_json_object_end(&j);
 	}
 	pc_json_key(&j, "attachments");
@@ -229,10 +230,9 @@ static void status_text(const struct pc_stats *s, const char *pin_path, bool run
 	printf("status:      %s\n", m->status);
 	if (fc && fc->entries_per_cpu)
 		printf("flow cache:  %" PRIu32 " entries a CPU, %" PRIu32 " CPUs; since the load: "
-		       "%" PRIu64 " hits (%.1f%%), %" PRIu64 " misses, %" PRIu64 " inserts\n",
-		       fc->entries_per_cpu, fc->ncpu, fc->hits,
-		       fc->hits + fc->misses ? 100.0 * (double)fc->hits / (double)(fc->hits + fc->misses)
-					     : 0.0, fc->misses, fc->inserts);
+		       "%" PRIu64 " hits (%.1f%% of the packets), %" PRIu64 " misses, %" PRIu64
+		       " inserts, %" PRIu64 " not looked up (flood)\n", fc->entries_per_cpu, fc->ncpu,
+		       fc->hits, pc_fc_hit_pct(fc), fc->misses, fc->inserts, fc->bypassed);
 	else if (fc)
 		printf("flow cache:  off\n");
 	printf("pin path:    %s\n", pin_path);

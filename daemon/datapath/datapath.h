@@ -157,9 +157,12 @@ void pc_dp_set_flow_cache(struct pc_dp *dp, uint32_t entries);
 /* What a generation's flow cache did, summed over the CPUs; its size. */
 struct pc_fc_stats {
 	uint64_t hits, misses, inserts;
+	uint64_t bypassed;  /* walked without a lookup: flood mode (pktclass.h) */
 	uint32_t entries_per_cpu, ncpu;
 };
 int pc_dp_gen_fc_stats(const struct pc_gen *g, struct pc_fc_stats *st);
+/* Hits over every packet that came to the cache (hits, misses, bypassed), %. */
+double pc_fc_hit_pct(const struct pc_fc_stats *st);
 /* The same of the live generation under pin_path (since its load: every
  * generation has its own cache), read from its maps; -ENODATA: nothing
  * live, -EPROTO: the live programs are of another build. */

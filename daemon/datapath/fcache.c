@@ -85,8 +85,16 @@ static int work_counts(int fd, uint32_t value_size, struct pc_fc_stats *st)
 		st->hits += x.hits;
 		st->misses += x.misses;
 		st->inserts += x.inserts;
+		st->bypassed += x.bypassed;
 	}
 	return 0;
+}
+
+double pc_fc_hit_pct(const struct pc_fc_stats *st)
+{
+	uint64_t n = st->hits + st->misses + st->bypassed;
+
+	return n ? 100.0 * (double)st->hits / (double)n : 0.0;
 }
 
 int pc_dp_gen_fc_stats(const struct pc_gen *g, struct pc_fc_stats *st)

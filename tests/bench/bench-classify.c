@@ -27,9 +27,11 @@
  * Map memory: the "memlock" of every map the classifier uses (fdinfo), plus
  * the counter array of its attachment (sized 2 slots a rule).
  * -C ENTRIES: the flow cache's entries per CPU (default PC_FC_ENTRIES).
- * -w WARMUP: frames run before each round (default 200); 0 with -r 1 -k 1 and
- * a trace as long as -p: no frame is ever run twice (the flood case), and
- * the hit rate column says what the cache got.
+ * -w WARMUP: frames run before each round (default 200).  -F (flood): the
+ * warm-up frames are the WARMUP after the first PACKETS of the trace, run
+ * once; with -r 1 -k 1 and a trace of distinct packets no frame runs twice,
+ * the cache is full when the measured frames come (WARMUP above its size),
+ * and the hit rate column says what it got.
  *
  * The process stays on the CPU it starts on (the flow cache is per CPU).
  * Writes a markdown table to OUT.md and the raw numbers to OUT.dat. */
@@ -62,6 +64,7 @@
 
 struct opts {
 	unsigned packets, repeat, rounds, evict_mib, warmup, fc_entries;
+	bool flood;
 	const char *out;
 };
 
@@ -94,6 +97,7 @@ struct row {
 	size_t packets;
 	double ns[NPROG];    /* empty, one lookup, classifier, without cache */
 	double hit_pct;      /* flow cache hits of the classifier's runs */
+	double bypass_pct;   /* runs the cache did not look up (flood mode) */
 	double mem_mib, cnt_mib;
 	double compile_ms, tree_ms, load_ms;
 	uint32_t insns;      /* verified instructions of the TC program */
@@ -174,7 +178,8 @@ static int run_ns(int fd, const uint8_t *buf, uint32_t len, uint32_t hook, unsig
 struct frames {
 	uint8_t (*buf)[PG_FRAME_MAX];
 	uint32_t *len, *hook;
-	size_t n;
+	size_t n;      /* measured: the first n */
+	size_t nwarm;  /* -F: warm-up frames after them, never measured */
 };
 
 /* The trace's packets as frames (a ClassBench trace's without payload, as
@@ -199,6 +204,7 @@ static int frames_make(const struct ts_pkt *p, size_t n, struct frames *f)
 		f->hook[i] = p[i].hook;
 	}
 	f->n = n;
+	f->nwarm = 0;
 	return 0;
 }
 
@@ -241,7 +247,10 @@ static int measure_round(const int fds[NPROG], const struct frames *f, const str
 	uint32_t d;
 	int r;
 
-	for (size_t i = 0; i < f->n && i < o->warmup; i++)
+	/* -F: the frames after the measured ones, so that none of these runs twice */
+	size_t w0 = f->nwarm ? f->n : 0, w1 = f->nwarm ? f->n + f->nwarm : f->n;
+
+	for (size_t i = w0; i < w1 && i - w0 < o->warmup; i++)
 		for (int k = 0; k < NPROG; k++)
 			if ((r = run_ns(fds[k], f->buf[i], f->len[i], f->hook[i], o->repeat, &d)) < 0)
 				return r;
@@ -366,18 +375,20 @@ static int bset_load(struct bset *b, const char *name, const char *rules, const 
 	n = ts_trace_load(trace, &p);
 	if (n <= 0)
 		return n < 0 ? (int)n : -ENODATA;
-	if ((size_t)n > o->packets)
-		n = o->packets;
-	w->packets = (size_t)n;
+	if ((size_t)n > o->packets + (o->flood ? o->warmup : 0))
+		n = o->packets + (o->flood ? o->warmup : 0);
+	w->packets = (size_t)n > o->packets ? o->packets : (size_t)n;
 	r = gen_make(rules, &b->x, w, o);
 	b->e = bench_empty__open_and_load();
 	b->one = bench_onelookup__open_and_load();
 	if (r >= 0 && (!b->e || !b->one))
 		r = -errno;
-	r = r ?: flows_fill(b->one, p, (size_t)n);
+	r = r ?: flows_fill(b->one, p, w->packets);
 	r = r ?: frames_make(p, (size_t)n, &b->f);
 	if (r < 0)
 		return r;
+	b->f.nwarm = (size_t)n - w->packets;
+	b->f.n = w->packets;
 	b->fds[0] = bpf_program__fd(b->e->progs.bench_empty);
 	b->fds[1] = bpf_program__fd(b->one->progs.bench_onelookup);
 	b->fds[2] = pc_dp_gen_prog_fd(b->x.g, PC_HOOK_INGRESS);
@@ -388,14 +399,19 @@ static int bset_load(struct bset *b, const char *name, const char *rules, const 
 	return 0;
 }
 
-/* Hits over lookups of g's flow cache (its runs: warm-up and rounds). */
-static double fc_hit_pct(const struct pc_gen *g)
+/* Hits, and runs not looked up, over the runs of g's classifier (warm-up
+ * and rounds), %. */
+static void fc_pct(const struct pc_gen *g, struct row *w)
 {
 	struct pc_fc_stats st;
+	uint64_t n;
 
-	if (pc_dp_gen_fc_stats(g, &st) < 0 || !(st.hits + st.misses))
-		return 0;
-	return 100.0 * (double)st.hits / (double)(st.hits + st.misses);
+	w->hit_pct = w->bypass_pct = 0;
+	if (pc_dp_gen_fc_stats(g, &st) < 0)
+		return;
+	n = st.hits + st.misses + st.bypassed;
+	w->hit_pct = pc_fc_hit_pct(&st);
+	w->bypass_pct = n ? 100.0 * (double)st.bypassed / (double)n : 0;
 }
 
 static void header(FILE *f, const struct opts *o)
@@ -423,18 +439,18 @@ static void header(FILE *f, const struct opts *o)
 			   "pages): cold caches and TLBs.", o->evict_mib);
 	fprintf(f, "\n\n");
 	fprintf(f, "| set | rules | boxes | trees | nodes | depth | ns/packet | empty ns | one-lookup ns "
-		   "| ratio to one-lookup | no-cache ns | cache / no cache | hits | map MiB "
+		   "| ratio to one-lookup | no-cache ns | cache / no cache | hits | not looked up | map MiB "
 		   "| counters MiB | compile ms | tree ms | load ms | compile+tree+load ms "
 		   "| verified insns | slow entries |\n");
-	fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+	fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 }
 
 static void print_row(FILE *f, const struct row *w)
 {
 	fprintf(f, "| %s | %u | %zu | %u | %zu | %u | %.1f | %.1f | %.1f | %.2f | %.1f | %.2f | %.0f%% "
-		   "| %.2f | %.2f | %.1f | %.1f | %.1f | %.1f | %u | %zu |\n", w->name, w->rules,
+		   "| %.0f%% | %.2f | %.2f | %.1f | %.1f | %.1f | %.1f | %u | %zu |\n", w->name, w->rules,
 		w->boxes, w->trees, w->nodes, w->depth, w->ns[2], w->ns[0], w->ns[1],
-		w->ns[2] / w->ns[1], w->ns[3], w->ns[2] / w->ns[3], w->hit_pct, w->mem_mib,
+		w->ns[2] / w->ns[1], w->ns[3], w->ns[2] / w->ns[3], w->hit_pct, w->bypass_pct, w->mem_mib,
 		w->cnt_mib, w->compile_ms, w->tree_ms, w->load_ms,
 		w->compile_ms + w->tree_ms + w->load_ms, w->insns, w->slow);
 }
@@ -509,7 +525,7 @@ static int run(int argc, char **argv, const struct opts *o)
 			continue;
 		for (int k = 0; k < NPROG; k++)
 			w->ns[k] = (double)sets[i].sum[k] / ((double)sets[i].f.n * o->rounds);
-		w->hit_pct = fc_hit_pct(sets[i].x.g);
+		fc_pct(sets[i].x.g, w);
 		print_row(stdout, w);
 		if (md)
 			print_row(md, w);
@@ -537,7 +553,7 @@ int main(int argc, char **argv)
 	int c, status;
 	pid_t pid;
 
-	while ((c = getopt(argc, argv, "p:r:k:e:w:C:o:")) != -1)
+	while ((c = getopt(argc, argv, "p:r:k:e:w:C:Fo:")) != -1)
 		switch (c) {
 		case 'p':
 			o.packets = (unsigned)atoi(optarg);
@@ -557,13 +573,17 @@ int main(int argc, char **argv)
 		case 'C':
 			o.fc_entries = (unsigned)atoi(optarg);
 			break;
+		case 'F':
+			o.flood = true;
+			break;
 		case 'o':
 			o.out = optarg;
 			break;
 		default:
 			goto usage;
 		}
-	if (optind >= argc || (argc - optind) % 3 || !o.packets || !o.repeat || !o.rounds)
+	if (optind >= argc || (argc - optind) % 3 || !o.packets || !o.repeat || !o.rounds ||
+	    (o.flood && o.rounds != 1))
 		goto usage;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	snprintf(pin, sizeof(pin), "/sys/fs/bpf/pktclassd-bench-%d", (int)getpid());
@@ -580,7 +600,7 @@ int main(int argc, char **argv)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 usage:
 	fprintf(stderr, "usage: %s [-p PACKETS] [-r REPEAT] [-k ROUNDS] [-e MIB] [-w WARMUP] "
-			"[-C ENTRIES] [-o OUT] NAME RULES TRACE...\n",
+			"[-C ENTRIES] [-F] [-o OUT] NAME RULES TRACE...\n",
 		argv[0]);
 	return 2;
 }

@@ -696,6 +696,78 @@ static void test_fc_live(struct tr_set *s)
 	tr_free(&other);
 }
 
+/* The rule g's program fd gives a UDP packet from src (traced), -1 on error. */
+static int64_t udp_rule(struct pc_gen *g, int fd, uint32_t src)
+{
+	struct pg_pkt p = pg_ipv4(src, IP4(192, 0, 2, 2), 17, 1000, 53);
+	uint8_t buf[PG_FRAME_MAX];
+	int len = pg_build(&p, buf, sizeof(buf));
+	struct pc_trace tr;
+	uint32_t total;
+	struct bt_run r;
+
+	test_run(fd, PC_HOOK_INGRESS, buf, len, &r);
+	if (r.err || bt_trace_read(pc_dp_gen_trace_fd(g), ncpus, &tr, &total) < 0)
+		return -1;
+	return tr.rule;
+}
+
+/* The flow cache's bad cases, with a cache of 64 entries: a flood of
+ * distinct flows (a rule on the exact source, so that every address is its
+ * own key) gets every answer right, fills the cache and then puts the CPU in
+ * flood mode (packets walked without a lookup); one flow repeating ends it
+ * (hits again); answers right throughout, counted exactly. */
+static void test_fc_flood(void)
+{
+	struct tr_set t;
+	struct pc_gen *g;
+	struct pc_fc_stats st0, st1, st2;
+	unsigned bad = 0;
+	int fd;
+
+	tr_init(&t);
+	tr_rule(&t, "one-host", "c0");
+	tr_box(&t);
+	tr_check(&t, PC_W_SRC0, PC_OP_RANGE, IP4(10, 0, 0, 1), IP4(10, 0, 0, 1));
+	tr_rule(&t, "net10", "c1");
+	tr_box(&t);
+	tr_check(&t, PC_W_SRC0, PC_OP_RANGE, IP4(10, 0, 0, 0), IP4(10, 255, 255, 255));
+	CHECK(tr_finish(&t) == 0 && tr_build_one_leaf(&t) == 0, "flood rule set");
+	pc_dp_set_flow_cache(dp, 64);
+	g = gen_load(&t, 50);
+	pc_dp_set_flow_cache(dp, PC_FC_ENTRIES);
+	if (!g) {
+		tr_free(&t);
+		return;
+	}
+	fd = pc_dp_gen_prog_fd(g, PC_HOOK_INGRESS);
+	CHECK(pc_dp_gen_fc_stats(g, &st0) == 0 && st0.entries_per_cpu == 64, "a cache of 64 a CPU");
+	for (uint32_t i = 0; i < 20000; i++)
+		bad += udp_rule(g, fd, i % 2 ? IP4(10, 1, 0, 0) + i : IP4(192, 168, 0, 0) + i) !=
+		       (i % 2 ? 1 : 2);
+	CHECK(bad == 0, "flood: %u wrong answers", bad);
+	bad = 0;
+	CHECK(pc_dp_gen_fc_stats(g, &st1) == 0 && st1.hits == 0 && st1.bypassed > 10000 &&
+	      st1.inserts < 64 * (uint64_t)ncpus + st1.misses, "flood: %llu hits, %llu misses, %llu "
+	      "not looked up, %llu inserts", (unsigned long long)st1.hits,
+	      (unsigned long long)st1.misses, (unsigned long long)st1.bypassed,
+	      (unsigned long long)st1.inserts);
+	for (int i = 0; i < 8000; i++)
+		bad += udp_rule(g, fd, IP4(10, 0, 0, 1)) != 0;
+	CHECK(bad == 0, "one flow after the flood: %u wrong answers", bad);
+	CHECK(pc_dp_gen_fc_stats(g, &st2) == 0 && st2.hits - st1.hits > 4000 &&
+	      st2.bypassed - st1.bypassed < 4000, "one flow after the flood: %llu hits, %llu not "
+	      "looked up: flood mode did not end", (unsigned long long)(st2.hits - st1.hits),
+	      (unsigned long long)(st2.bypassed - st1.bypassed));
+	printf("# flood of 20000 flows, 64 entries: %llu misses, %llu not looked up, %llu inserts; "
+	       "then one flow, 8000 packets: %llu hits, %llu not looked up\n",
+	       (unsigned long long)st1.misses, (unsigned long long)st1.bypassed,
+	       (unsigned long long)st1.inserts, (unsigned long long)(st2.hits - st1.hits),
+	       (unsigned long long)(st2.bypassed - st1.bypassed));
+	pc_dp_gen_free(g);
+	tr_free(&t);
+}
+
 /* A packet on an interface that is not in "ifaces": untouched, not counted. */
 static void test_unknown_iface(struct tr_set *s)
 {
@@ -1910,6 +1982,7 @@ static int run_tests(void)
 	test_no_monitor();
 	test_grow_carry();
 	test_fc_live(&hand);
+	test_fc_flood();
 	tr_free(&hand);
 	test_small_slot_cap();
 	test_abi_mismatch();

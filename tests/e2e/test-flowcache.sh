@@ -133,7 +133,7 @@ assert_ge "$NEWN" 1 "sip-new counted during the reloads"
 # ==== 3. a flood of distinct flows ========================================
 pc_stats
 S0=$(rule_packets sip) D0=$(pc_stats_get default.packets)
-M0=$(fc_get misses) I0=$(fc_get inserts)
+M0=$(($(fc_get misses) + $(fc_get bypassed))) I0=$(fc_get inserts)
 recv_start
 send --src 10.1.0.30 --proto udp --sport 1-60000 --dport 53 --count 60000 --rate 50000
 flow --count 100
@@ -144,11 +144,12 @@ assert_eq $(($(pc_stats_get default.packets) - D0)) 60000 \
 	"the flood but its source port 7 (and the marker) under the default"
 assert_eq "$(rule_packets echo)" 1 "the flood's packet from port 7 under echo"
 assert_eq $(($(rule_packets sip) - S0)) 100 "the hot flow after the flood, under sip"
-MISSES=$(($(fc_get misses) - M0)) INSERTS=$(($(fc_get inserts) - I0))
-assert_ge "$MISSES" 60000 "flow cache misses of the flood"
-# an empty or stale way is taken at once, a live one once in 64 misses
+MISSES=$(($(fc_get misses) + $(fc_get bypassed) - M0)) INSERTS=$(($(fc_get inserts) - I0))
+assert_ge "$MISSES" 60000 "flow cache misses of the flood (looked up or not)"
+# an empty or stale way is taken at once, a live one once in 64 misses (in
+# flood mode once in 16 packets)
 ENTRIES=$(($(fc_get entries_per_cpu) * $(fc_get cpus)))
-((INSERTS <= ENTRIES + MISSES / 16)) ||
+((INSERTS <= ENTRIES + MISSES / 12)) ||
 	fail "flood: $INSERTS inserts for $MISSES misses ($ENTRIES entries): not bounded"
 pc_log "ok: flood: $MISSES misses, $INSERTS inserts ($ENTRIES entries)"
 
