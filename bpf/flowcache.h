@@ -90,7 +90,9 @@ static __always_inline void pc_fc_window(struct pc_work *w, __u32 good)
 {
 	__u32 n = w->fc_n + 1, h = w->fc_h + good;
 
-	if (n < PC_FC_WINDOW) {
+	/* in flood mode a quarter window of samples: out again within
+	 * PC_FC_WINDOW / 4 * PC_FC_SAMPLE packets once the flood is over */
+	if (n < (w->fc_flood ? PC_FC_WINDOW / 4 : PC_FC_WINDOW)) {
 		w->fc_n = n;
 		w->fc_h = h;
 		return;

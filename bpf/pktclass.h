@@ -308,14 +308,17 @@ struct pc_fc_count {
 };
 
 /* Flood mode, per CPU: after a window of PC_FC_WINDOW lookups with fewer
- * than 1 / PC_FC_FLOOD_ENTER of them hits, only 1 packet in PC_FC_SAMPLE
- * looks up (and may insert); the others walk the trees at once, so a flood
- * of new flows does not pay for a table it only misses (nor sweep it
- * through the caches the trees need).  A window of sampled lookups with at
- * least 1 / PC_FC_FLOOD_LEAVE hits ends it. */
+ * than 1 / PC_FC_FLOOD_ENTER of them good (a hit, or a miss that found a
+ * free way), only 1 packet in PC_FC_SAMPLE looks up (and inserts); the
+ * others walk the trees at once, so a flood of new flows does not pay for a
+ * table it only misses (nor sweep it through the caches the trees need).  A
+ * window of PC_FC_WINDOW / 4 sampled lookups with at least 1 /
+ * PC_FC_FLOOD_LEAVE good ends it.  A lookup costs about a quarter of the walk it saves on real traffic
+ * ("Flow cache" in daemon/datapath/README.md): below a quarter of hits it
+ * does not pay. */
 #define PC_FC_WINDOW      256u
-#define PC_FC_FLOOD_ENTER 32u
-#define PC_FC_FLOOD_LEAVE 16u
+#define PC_FC_FLOOD_ENTER 4u
+#define PC_FC_FLOOD_LEAVE 3u
 #define PC_FC_SAMPLE      16u
 
 /* In the classifier's .rodata. */
