@@ -291,12 +291,12 @@ struct pc_fc_ent {
 #define PC_FC_CLS_SHIFT  20
 #define PC_FC_FIELD_MAX  0xfffffu /* rule and slots: 20 bits */
 
-/* The datapath's default: entries per CPU (1 MiB), at most PC_FC_MAX_BYTES
+/* The datapath's default: entries per CPU (4 MiB), at most PC_FC_MAX_BYTES
  * in all (fewer entries per CPU on machines with many CPUs), and 1 in
  * PC_FC_INV_PROB misses replaces a live entry when both ways of its bucket
  * hold one (an empty or stale way is always taken), as Open vSwitch's
  * emc-insert-inv-prob does, so that a flood of new flows evicts little. */
-#define PC_FC_ENTRIES   32768u
+#define PC_FC_ENTRIES   65536u
 #define PC_FC_MAX_BYTES (64u << 20)
 #define PC_FC_INV_PROB  64u
 
