@@ -33,8 +33,9 @@ declare -A PC_BENCH_COMMANDS=(
 	[iptables-nft-restore]=iptables
 	[iptables-nft-save]=iptables
 	[gnuplot]=gnuplot-nox
+	[perf]=linux-perf
 )
-PC_BENCH_PACKAGES=(netsniff-ng iptables gnuplot-nox)
+PC_BENCH_PACKAGES=(netsniff-ng iptables gnuplot-nox linux-perf)
 
 # pc_install_deps [--bench]: apt-get install the packages (root only).
 pc_install_deps() {

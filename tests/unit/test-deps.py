@@ -34,7 +34,7 @@ BENCH_SCRIPTS = ["scripts/bench-classify", "scripts/bench-hops", "scripts/bench-
                  "scripts/check-mixed-full",
                  "scripts/classbench2yaml", "scripts/peers/cbpeers", "scripts/peers/cbrules.py",
                  "scripts/peers/reload-bench", "scripts/peers/report", "scripts/bench-sets",
-                 "scripts/peers/setgen"]
+                 "scripts/peers/setgen", "scripts/peers/jitprof"]
 # The project's own programs (tests run them from the build or the install).
 PROJECT = {"pktclassd", "pktclassctl", "pktclassd-reload"}
 # root's PATH on Debian: what a fresh machine runs (a developer's own PATH may
