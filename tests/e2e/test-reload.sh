@@ -279,15 +279,16 @@ G0=$(json_get generation <<<"$ST")
 for _ in $(seq 20); do
 	kill -HUP "$PC_DAEMON_PID"
 done
-# a config with 2000 more rules makes the next reload take a while; the
-# SIGHUP after its RELOADING=1 comes during it, and must not be lost
-python3 - "$PC_CFG" "$PC_TMP/big.yaml" <<'PY'
+big_config() {  # SRC DST N: SRC with N more rules in front
+	python3 - "$@" <<'PY'
 import sys
+n = int(sys.argv[3])
 src = open(sys.argv[1]).read().replace("rules:\n", "rules:\n" + "".join(
-    f"  - name: big{i}\n    match: {{ src: 10.{100 + i // 250}.{i % 250}.0/24, proto: tcp, dst_port: {1000 + i} }}\n"
-    for i in range(2000)), 1)
+    f"  - name: big{i}\n    match: {{ src: 10.{100 + i // 250}.{i % 250 + 1}.0/24, proto: tcp, dst_port: {1000 + i % 60000} }}\n"
+    for i in range(n)), 1)
 open(sys.argv[2], "w").write(src)
 PY
+}
 for _ in $(seq 200); do  # the burst has been handled
 	[[ $(tail -n 1 "$PC_NOTIFY_LOG") == READY=1* ]] && (($(pc_notify_count RELOADING=1) > R0)) && break
 	sleep 0.05
@@ -299,26 +300,48 @@ assert_ge $((R1 - R0)) 1 "reloads after the burst"
 (((R1 - R0) <= 20)) || fail "more reloads than SIGHUPs: $((R1 - R0))"
 ST=$(pc_ctl_pins status --json)
 assert_eq "$(json_get generation <<<"$ST")" $((G0 + R1 - R0)) "one generation per reload"
-cp "$PC_TMP/big.yaml" "$PC_CFG"
-kill -HUP "$PC_DAEMON_PID"
-for _ in $(seq 200); do
-	(($(pc_notify_count RELOADING=1) > R1)) && break
-	sleep 0.01
+# A SIGHUP sent while a reload runs must make one more reload.  A config
+# with many more rules makes the reload take a while; the queued config is
+# renamed into place and the SIGHUP sent as soon as RELOADING=1 is seen.  If
+# the reload had already ended by then (a fast machine), try a bigger one.
+cp "$PC_TMP/good.yaml" "$PC_TMP/queued.yaml"
+sed -i 's/name: probe-c/name: probe-queued/' "$PC_TMP/queued.yaml"
+during=""
+for n in 2000 8000 32000; do
+	cp "$PC_CFG" "$PC_TMP/before-big.yaml"
+	big_config "$PC_TMP/before-big.yaml" "$PC_CFG" "$n"
+	cp "$PC_TMP/queued.yaml" "$PC_CFG.new"
+	R1=$(pc_notify_count RELOADING=1)
+	RD=$(pc_notify_count READY=1)
+	kill -HUP "$PC_DAEMON_PID"
+	for _ in $(seq 1000); do
+		(($(pc_notify_count RELOADING=1) > R1)) && break
+		sleep 0.005
+	done
+	mv "$PC_CFG.new" "$PC_CFG"
+	if [[ $(tail -n 1 "$PC_NOTIFY_LOG") == RELOADING=1* ]]; then
+		kill -HUP "$PC_DAEMON_PID"
+		during=$n
+		break
+	fi
+	# the reload ended first: wait for it, put the small config back, retry
+	pc_log "a reload with $n more rules ended before the SIGHUP; trying a bigger one"
+	pc_wait_ready $((RD + 1))
+	cp "$PC_TMP/before-big.yaml" "$PC_CFG"
 done
-cp "$PC_TMP/good.yaml" "$PC_CFG.new"
-sed -i 's/name: probe-c/name: probe-queued/' "$PC_CFG.new"
-mv "$PC_CFG.new" "$PC_CFG"
-kill -HUP "$PC_DAEMON_PID"
-# the big reload had not finished when that SIGHUP went out
-assert_eq "$(tail -n 1 "$PC_NOTIFY_LOG" | cut -c1-11)" RELOADING=1 "notify state when the SIGHUP was sent"
-for _ in $(seq 400); do
-	pc_ctl_pins stats --rules --json | json_get 'rules.name=probe-queued' >/dev/null && break
+[[ -n $during ]] || fail "no reload lasted long enough to send a SIGHUP during it"
+pc_log "the SIGHUP went out during the reload with $during more rules"
+for _ in $(seq 400); do  # both reloads ended (20 s at most)
+	(($(pc_notify_count READY=1) >= RD + 2)) && break
 	sleep 0.05
 done
+sleep 0.2
+assert_eq $(($(pc_notify_count RELOADING=1) - R1)) 2 "reloads: the running one and the queued one"
+assert_eq $(($(pc_notify_count READY=1) - RD)) 2 "READY=1 after the running reload and the queued one"
 pc_stats
 pc_stats_has 'rules.name=probe-queued' || fail "the SIGHUP sent during a reload was lost: $STATS"
 assert_eq "$(pc_stats_get 'rules.name=probe-queued.packets')" 0 "the queued reload's new rule"
-pc_log "ok: the SIGHUP during a reload was queued ($(($(pc_notify_count RELOADING=1) - R1)) reloads)"
+pc_log "ok: the SIGHUP during a reload was queued"
 assert_eq "$(pc_stats_get 'rules.name=http.packets')" 55 "rule http through all of it"
 
 pc_stop_daemon
