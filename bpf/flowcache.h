@@ -78,7 +78,7 @@ static __always_inline bool pc_fc_same(const struct pc_fc_ent *e, const struct p
 {
 	const __u64 *a = (const __u64 *)e, *b = w->fk64;
 	__u64 d = (a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4]) |
-		  (a[5] ^ b[5]) | (a[6] ^ b[6]);
+		  ((a[5] ^ b[5]) & ~PC_FC_HIT64) | (a[6] ^ b[6]);
 
 	return !d && (e->out & PC_FC_VALID);
 }
@@ -153,6 +153,8 @@ static __always_inline bool pc_fc_get(struct pc_work *w, __u32 tag, __u32 *rule,
 		}
 	}
 	pc_fc_window(w, 1);
+	if (!(e->k[PC_FC_HIT_WORD] & PC_FC_HIT)) /* the line is dirtied once */
+		e->k[PC_FC_HIT_WORD] |= PC_FC_HIT;
 	out = e->out;
 	*rule = (__u32)(out >> PC_FC_RULE_SHIFT) & PC_FC_FIELD_MAX;
 	if (out & PC_FC_FULL) {
@@ -194,9 +196,11 @@ static __always_inline bool pc_fc_free(const struct pc_fc_ent *e, __u32 tag)
 }
 
 /* After a miss: the walk's answer into the bucket pc_fc_get() looked at.
- * true when it went in.  In flood mode (the sampled packets) a live way is
- * always replaced, so that the cache follows what the samples see and the
- * flows that repeat get back in. */
+ * true when it went in.  An empty or stale way first, then a live way that
+ * never served a hit (what a flood leaves), then, when both ways have served
+ * hits, one once in inv_prob misses.  In flood mode (the sampled packets) a
+ * live way is always replaced, so that the cache follows what the samples
+ * see and the flows that repeat get back in. */
 static __always_inline bool pc_fc_put(struct pc_work *w, __u32 rule, const struct pc_res *r)
 {
 	struct pc_fc_ent *e = pc_fc_bucket(w->fc_idx);
@@ -215,15 +219,20 @@ static __always_inline bool pc_fc_put(struct pc_work *w, __u32 rule, const struc
 	pc_fc_window(w, free0 || free1);
 	if (free1) {
 		e++;
-	} else if (!free0) {
-		/* both ways live: replace one, once in inv_prob (an LCG in the
-		 * scratch map: no helper call), or always in flood mode */
-		x = w->rnd * 1103515245u + 12345u;
-		w->rnd = x;
-		if (!w->fc_flood && ((x >> 16) & (pc_fc.inv_prob - 1)))
-			return false;
-		if (x >> 31)
+	} else if (!free0 && (e->k[PC_FC_HIT_WORD] & PC_FC_HIT)) {
+		if (!(e[1].k[PC_FC_HIT_WORD] & PC_FC_HIT)) {
 			e++;
+		} else {
+			/* both have served hits: replace one, once in inv_prob (an
+			 * LCG in the scratch map: no helper call), or always in
+			 * flood mode */
+			x = w->rnd * 1103515245u + 12345u;
+			w->rnd = x;
+			if (!w->fc_flood && ((x >> 16) & (pc_fc.inv_prob - 1)))
+				return false;
+			if (x >> 31)
+				e++;
+		}
 	}
 	d = (__u64 *)e;
 	d[0] = w->fk64[0];

@@ -291,6 +291,19 @@ struct pc_fc_ent {
 #define PC_FC_CLS_SHIFT  20
 #define PC_FC_FIELD_MAX  0xfffffu /* rule and slots: 20 bits */
 
+/* k[PC_FC_HIT_WORD] & PC_FC_HIT: the entry has served a hit.  No cache key
+ * has that bit (pc_fc_key() packs dscp and length into its low 25 bits), so
+ * the comparison leaves it out; a miss replaces a live way that never served
+ * a hit before one that did, so that what a flood left behind gives way to
+ * the first flow that comes back (daemon/datapath/README.md, "Flow cache"). */
+#define PC_FC_HIT_WORD 11
+#define PC_FC_HIT      (1u << 31)
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define PC_FC_HIT64 ((__u64)PC_FC_HIT << 32) /* the bit in the entry's 64-bit word 5 */
+#else
+#define PC_FC_HIT64 ((__u64)PC_FC_HIT)
+#endif
+
 /* The datapath's default: entries per CPU (4 MiB), at most PC_FC_MAX_BYTES
  * in all (fewer entries per CPU on machines with many CPUs), and 1 in
  * PC_FC_INV_PROB misses replaces a live entry when both ways of its bucket

@@ -149,8 +149,9 @@ assert_eq $(($(rule_packets sip) - S0)) 3000 "the hot flow after the flood, unde
 MISSES=$(($(fc_get misses) + $(fc_get bypassed) - M0)) INSERTS=$(($(fc_get inserts) - I0))
 assert_ge "$MISSES" 60000 "flow cache misses of the flood (looked up or not)"
 pc_log "flood: $(fc_get bypassed) packets not looked up (flood mode) so far"
-# an empty or stale way is taken at once, a live one once in 64 misses (in
-# flood mode once in 16 packets)
+# an empty or stale way is taken at once, and a live one that never served a
+# hit; one that did once in 64 misses (in flood mode, where 1 packet in 16
+# looks up, every sampled miss)
 ENTRIES=$(($(fc_get entries_per_cpu) * $(fc_get cpus)))
 ((INSERTS <= ENTRIES + MISSES / 12)) ||
 	fail "flood: $INSERTS inserts for $MISSES misses ($ENTRIES entries): not bounded"
