@@ -205,7 +205,7 @@ static __always_inline bool pc_fc_put(struct pc_work *w, __u32 rule, const struc
 {
 	struct pc_fc_ent *e = pc_fc_bucket(w->fc_idx);
 	__u64 out = pc_fc_out(rule, r), *d;
-	__u32 tag = w->fk[13], x;
+	__u32 tag = w->fk[13], x, hit0, hit1;
 	bool free0, free1;
 
 	if (!e)
@@ -219,20 +219,19 @@ static __always_inline bool pc_fc_put(struct pc_work *w, __u32 rule, const struc
 	pc_fc_window(w, free0 || free1);
 	if (free1) {
 		e++;
-	} else if (!free0 && (e->k[PC_FC_HIT_WORD] & PC_FC_HIT)) {
-		if (!(e[1].k[PC_FC_HIT_WORD] & PC_FC_HIT)) {
+	} else if (!free0) {
+		/* both live: a way that never served a hit, either when both
+		 * did not (two new flows of one bucket must not take turns on
+		 * one way); when both did, one once in inv_prob (an LCG in the
+		 * scratch map: no helper call), or always in flood mode */
+		hit0 = e->k[PC_FC_HIT_WORD] & PC_FC_HIT;
+		hit1 = e[1].k[PC_FC_HIT_WORD] & PC_FC_HIT;
+		x = w->rnd * 1103515245u + 12345u;
+		w->rnd = x;
+		if (hit0 && hit1 && !w->fc_flood && ((x >> 16) & (pc_fc.inv_prob - 1)))
+			return false;
+		if (hit0 == hit1 ? x >> 31 : hit0)
 			e++;
-		} else {
-			/* both have served hits: replace one, once in inv_prob (an
-			 * LCG in the scratch map: no helper call), or always in
-			 * flood mode */
-			x = w->rnd * 1103515245u + 12345u;
-			w->rnd = x;
-			if (!w->fc_flood && ((x >> 16) & (pc_fc.inv_prob - 1)))
-				return false;
-			if (x >> 31)
-				e++;
-		}
 	}
 	d = (__u64 *)e;
 	d[0] = w->fk64[0];
