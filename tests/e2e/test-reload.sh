@@ -279,16 +279,6 @@ G0=$(json_get generation <<<"$ST")
 for _ in $(seq 20); do
 	kill -HUP "$PC_DAEMON_PID"
 done
-big_config() {  # SRC DST N: SRC with N more rules in front
-	python3 - "$@" <<'PY'
-import sys
-n = int(sys.argv[3])
-src = open(sys.argv[1]).read().replace("rules:\n", "rules:\n" + "".join(
-    f"  - name: big{i}\n    match: {{ src: 10.{100 + i // 250}.{i % 250 + 1}.0/24, proto: tcp, dst_port: {1000 + i % 60000} }}\n"
-    for i in range(n)), 1)
-open(sys.argv[2], "w").write(src)
-PY
-}
 for _ in $(seq 200); do  # the burst has been handled
 	[[ $(tail -n 1 "$PC_NOTIFY_LOG") == READY=1* ]] && (($(pc_notify_count RELOADING=1) > R0)) && break
 	sleep 0.05
@@ -300,6 +290,16 @@ assert_ge $((R1 - R0)) 1 "reloads after the burst"
 (((R1 - R0) <= 20)) || fail "more reloads than SIGHUPs: $((R1 - R0))"
 ST=$(pc_ctl_pins status --json)
 assert_eq "$(json_get generation <<<"$ST")" $((G0 + R1 - R0)) "one generation per reload"
+big_config() {  # SRC DST N: SRC with N more rules in front
+	python3 - "$@" <<'PY'
+import sys
+n = int(sys.argv[3])
+src = open(sys.argv[1]).read().replace("rules:\n", "rules:\n" + "".join(
+    f"  - name: big{i}\n    match: {{ src: 10.{100 + i // 250}.{i % 250 + 1}.0/24, proto: tcp, dst_port: {1000 + i % 60000} }}\n"
+    for i in range(n)), 1)
+open(sys.argv[2], "w").write(src)
+PY
+}
 # A SIGHUP sent while a reload runs must make one more reload.  A config
 # with many more rules makes the reload take a while; the queued config is
 # renamed into place and the SIGHUP sent as soon as RELOADING=1 is seen.  If
@@ -331,10 +331,7 @@ for n in 2000 8000 32000; do
 done
 [[ -n $during ]] || fail "no reload lasted long enough to send a SIGHUP during it"
 pc_log "the SIGHUP went out during the reload with $during more rules"
-for _ in $(seq 400); do  # both reloads ended (20 s at most)
-	(($(pc_notify_count READY=1) >= RD + 2)) && break
-	sleep 0.05
-done
+pc_wait_ready $((RD + 2))  # both reloads ended
 sleep 0.2
 assert_eq $(($(pc_notify_count RELOADING=1) - R1)) 2 "reloads: the running one and the queued one"
 assert_eq $(($(pc_notify_count READY=1) - RD)) 2 "READY=1 after the running reload and the queued one"
